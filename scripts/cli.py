@@ -1,0 +1,23 @@
+"""`streamctl`: the one command line of the platform, a subcommand per job."""
+
+from __future__ import annotations
+
+import typer
+
+from scripts.loadtest.cli import app as loadtest_app
+from scripts.local.cli import app as local_app
+from scripts.plan import plan_command
+
+app = typer.Typer(
+    name="streamctl",
+    help="Plan, run locally, load-test, replay and price the streaming platform.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.command("plan")(plan_command)
+app.add_typer(local_app, name="local")
+app.add_typer(loadtest_app, name="loadtest")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

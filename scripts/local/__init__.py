@@ -1,0 +1,1 @@
+"""Local mode: the platform program applied to an embedded moto server, and a Lambda-like runtime."""
