@@ -1,0 +1,1 @@
+"""Kinesis -> Firehose consumer: deaggregate, validate, quarantine poison, deliver, checkpoint."""

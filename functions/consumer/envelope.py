@@ -1,0 +1,106 @@
+"""The event envelope every record must be: its JSON Schema and a fast validator that agrees with it.
+
+The schema is the published contract (docs/events.md embeds it verbatim; a test checks both agree on
+examples). The validator is hand-written because it runs once per record on the hot path.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Final
+
+EVENT_ID_MAX_LENGTH: Final = 128
+NAME_MAX_LENGTH: Final = 128
+SCHEMA_VERSION_MAX_LENGTH: Final = 32
+# RFC 3339 date-time with the ranges spelled out; ASCII classes because Python's \d matches other digits.
+RFC3339_PATTERN: Final = (
+    "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt]([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)"
+    "(\\.[0-9]+)?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
+)
+REQUIRED_PROPERTIES: Final = ("event_id", "tenant", "type", "occurred_at", "payload")
+ALLOWED_PROPERTIES: Final = frozenset((*REQUIRED_PROPERTIES, "schema_version"))
+
+ENVELOPE_JSON_SCHEMA: Final[dict[str, Any]] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://github.com/streaming-platform/schemas/event-envelope.json",
+    "title": "Event envelope",
+    "type": "object",
+    "required": list(REQUIRED_PROPERTIES),
+    "additionalProperties": False,
+    "properties": {
+        "event_id": {"type": "string", "minLength": 1, "maxLength": EVENT_ID_MAX_LENGTH},
+        "tenant": {"type": "string", "minLength": 1, "maxLength": NAME_MAX_LENGTH},
+        "type": {"type": "string", "minLength": 1, "maxLength": NAME_MAX_LENGTH},
+        "occurred_at": {"type": "string", "format": "date-time", "pattern": RFC3339_PATTERN},
+        "payload": {"type": "object"},
+        "schema_version": {
+            "type": ["string", "integer"],
+            "minLength": 1,
+            "maxLength": SCHEMA_VERSION_MAX_LENGTH,
+            "minimum": 0,
+        },
+    },
+}
+
+_RFC3339 = re.compile(RFC3339_PATTERN[1:-1])  # used with fullmatch: ECMA-262 `$` never matches before "\n"
+
+
+def _json_type(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+def _bounded_string_violation(doc: dict[str, Any], name: str, max_length: int) -> str | None:
+    value = doc[name]
+    if type(value) is not str:
+        return f"'{name}' must be a string, got {_json_type(value)}"
+    if not 0 < len(value) <= max_length:
+        return f"'{name}' must be 1 to {max_length} characters, got {len(value)}"
+    return None
+
+
+def _schema_version_violation(value: object) -> str | None:
+    if type(value) is str:
+        if 0 < len(value) <= SCHEMA_VERSION_MAX_LENGTH:
+            return None
+        return f"'schema_version' string must be 1 to {SCHEMA_VERSION_MAX_LENGTH} characters"
+    # JSON Schema integers include 2.0; bool is not a number there.
+    if (type(value) is int or (type(value) is float and value.is_integer())) and value >= 0:
+        return None
+    return f"'schema_version' must be a string or a non-negative integer, got {_json_type(value)}"
+
+
+def envelope_violation(doc: object) -> str | None:
+    """None when `doc` is a valid envelope, else the first problem found, naming the property."""
+    if type(doc) is not dict:
+        return f"record is a JSON {_json_type(doc)}, not an object"
+    if not ALLOWED_PROPERTIES.issuperset(doc):
+        extra = ", ".join(sorted(set(doc) - ALLOWED_PROPERTIES))
+        return f"unexpected top-level properties: {extra} (producer fields belong inside 'payload')"
+    for name in REQUIRED_PROPERTIES:
+        if name not in doc:
+            return f"missing required property '{name}'"
+    problem = (
+        _bounded_string_violation(doc, "event_id", EVENT_ID_MAX_LENGTH)
+        or _bounded_string_violation(doc, "tenant", NAME_MAX_LENGTH)
+        or _bounded_string_violation(doc, "type", NAME_MAX_LENGTH)
+    )
+    if problem:
+        return problem
+    occurred_at = doc["occurred_at"]
+    if type(occurred_at) is not str or _RFC3339.fullmatch(occurred_at) is None:
+        return f"'occurred_at' must be an RFC 3339 date-time, got {occurred_at!r:.64}"
+    if type(doc["payload"]) is not dict:
+        return f"'payload' must be an object, got {_json_type(doc['payload'])}"
+    if "schema_version" in doc:
+        return _schema_version_violation(doc["schema_version"])
+    return None

@@ -1,0 +1,158 @@
+"""Deliver NDJSON lines to Firehose in order-preserving chunks within PutRecordBatch limits.
+
+Lines are packed several to a Firehose record (each line ends in "\\n", so the lake sees plain NDJSON)
+because Firehose bills every record rounded up to 5 KB: 1 KB events sent one per record would cost 5x.
+Calls go out one after another; only the failed entries of a call are retried, with jittered backoff.
+The result is the length of the delivered prefix, so the caller never checkpoints past a gap.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from functions.consumer.limits import (
+    FIREHOSE_MAX_BYTES_PER_CALL,
+    FIREHOSE_MAX_RECORD_BYTES,
+    FIREHOSE_MAX_RECORDS_PER_CALL,
+)
+
+BACKOFF_BASE_SECONDS = 0.1
+BACKOFF_CAP_SECONDS = 2.0
+# Stop retrying when the invocation has less than this left, so we can still checkpoint and report.
+MIN_TIME_LEFT_MS = 5_000
+
+
+@dataclass(frozen=True, slots=True)
+class PackedRecord:
+    """One Firehose record holding lines[first_line:end_line], concatenated."""
+
+    first_line: int
+    end_line: int
+    data: bytes
+
+
+def pack_lines(lines: Sequence[bytes], max_record_bytes: int = FIREHOSE_MAX_RECORD_BYTES) -> list[PackedRecord]:
+    """Greedily pack consecutive lines into records of at most `max_record_bytes` (a longer line
+    gets a record of its own; callers keep lines within the Firehose record limit)."""
+    records: list[PackedRecord] = []
+    start = 0
+    size = 0
+    for index, line in enumerate(lines):
+        if index > start and size + len(line) > max_record_bytes:
+            records.append(PackedRecord(start, index, b"".join(lines[start:index])))
+            start, size = index, 0
+        size += len(line)
+    if start < len(lines):
+        records.append(PackedRecord(start, len(lines), b"".join(lines[start:])))
+    return records
+
+
+def plan_calls(
+    records: Sequence[PackedRecord],
+    max_records: int = FIREHOSE_MAX_RECORDS_PER_CALL,
+    max_bytes: int = FIREHOSE_MAX_BYTES_PER_CALL,
+) -> list[list[PackedRecord]]:
+    """Split records, in order, into PutRecordBatch calls within the count and size limits."""
+    calls: list[list[PackedRecord]] = []
+    current: list[PackedRecord] = []
+    size = 0
+    for record in records:
+        if current and (len(current) == max_records or size + len(record.data) > max_bytes):
+            calls.append(current)
+            current, size = [], 0
+        current.append(record)
+        size += len(record.data)
+    if current:
+        calls.append(current)
+    return calls
+
+
+@dataclass(slots=True)
+class DeliveryOutcome:
+    delivered_lines: int  # lines[:delivered_lines] are in Firehose; the rest must be retried by Lambda
+    retried_calls: int = 0
+    error: str | None = None
+
+
+class FirehoseDelivery:
+    """Sends lines to one delivery stream (client: boto3 Firehose with botocore standard retries)."""
+
+    def __init__(
+        self,
+        firehose_client: Any,
+        delivery_stream: str,
+        *,
+        max_record_bytes: int = FIREHOSE_MAX_RECORD_BYTES,
+        max_attempts: int = 4,
+        sleep: Callable[[float], None] = time.sleep,
+        jitter: Callable[[float, float], float] = random.uniform,
+    ) -> None:
+        self._firehose = firehose_client
+        self._delivery_stream = delivery_stream
+        self._max_record_bytes = max_record_bytes
+        self._max_attempts = max_attempts
+        self._sleep = sleep
+        self._jitter = jitter
+
+    def deliver(
+        self,
+        lines: Sequence[bytes],
+        *,
+        time_left_ms: Callable[[], int] | None = None,
+        on_call_delivered: Callable[[int], None] | None = None,
+    ) -> DeliveryOutcome:
+        """Deliver in order; stop at the first call that still has failures after retries.
+
+        `on_call_delivered(n)` runs after each fully delivered call with the delivered prefix length.
+        """
+        outcome = DeliveryOutcome(delivered_lines=0)
+        for call in plan_calls(pack_lines(lines, self._max_record_bytes)):
+            first_failed = self._send_call(call, outcome, time_left_ms)
+            if first_failed is not None:
+                outcome.delivered_lines = call[first_failed].first_line
+                return outcome
+            outcome.delivered_lines = call[-1].end_line
+            if on_call_delivered is not None:
+                on_call_delivered(outcome.delivered_lines)
+        return outcome
+
+    def _send_call(
+        self, call: list[PackedRecord], outcome: DeliveryOutcome, time_left_ms: Callable[[], int] | None
+    ) -> int | None:
+        """Index in `call` of the first record not delivered, or None when all were."""
+        pending = list(range(len(call)))
+        for attempt in range(self._max_attempts):
+            if attempt:
+                if time_left_ms is not None and time_left_ms() < MIN_TIME_LEFT_MS:
+                    break
+                outcome.retried_calls += 1
+                self._sleep(self._jitter(0.0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt)))
+            try:
+                response = self._firehose.put_record_batch(
+                    DeliveryStreamName=self._delivery_stream,
+                    Records=[{"Data": call[index].data} for index in pending],
+                )
+            except (ClientError, BotoCoreError) as error:
+                # botocore's standard mode already retried transient errors; what is left will not heal here.
+                outcome.error = f"PutRecordBatch failed: {error}"
+                return pending[0]
+            if not response.get("FailedPutCount"):
+                return None
+            responses = response.get("RequestResponses", [])
+            still_failed = [
+                index
+                for position, index in enumerate(pending)
+                if position >= len(responses) or "ErrorCode" in responses[position]
+            ]
+            if not still_failed:
+                return None
+            codes = {responses[p].get("ErrorCode") for p in range(len(responses)) if "ErrorCode" in responses[p]}
+            outcome.error = f"{len(still_failed)} Firehose records failed ({', '.join(sorted(map(str, codes)))})"
+            pending = still_failed
+        return pending[0]

@@ -1,0 +1,35 @@
+"""The Lambda Kinesis event: group its records by shard, with clear errors for a malformed event."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+class InvalidKinesisEventError(ValueError):
+    """The invocation payload is not a Lambda Kinesis event; the message says where."""
+
+
+def records_by_shard(event: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """Records per shard id, each list in delivery order (the ESM sends one shard per batch)."""
+    records = event.get("Records") if isinstance(event, Mapping) else None
+    if not isinstance(records, list):
+        raise InvalidKinesisEventError("event has no 'Records' list: not a Kinesis event")
+    shards: dict[str, list[dict[str, Any]]] = {}
+    for index, record in enumerate(records):
+        try:
+            shard_id, colon, _ = record["eventID"].partition(":")
+        except (KeyError, TypeError, AttributeError):
+            raise InvalidKinesisEventError(f"Records[{index}] has no 'eventID' string") from None
+        if not colon or not shard_id:
+            raise InvalidKinesisEventError(f"Records[{index}].eventID is not '<shardId>:<sequenceNumber>'")
+        batch = shards.get(shard_id)
+        if batch is None:
+            shards[shard_id] = batch = []
+        batch.append(record)
+    return shards
+
+
+def sequence_range(records: list[dict[str, Any]]) -> tuple[str, str]:
+    """First and last sequence numbers of a shard's records, for log context."""
+    return records[0]["kinesis"]["sequenceNumber"], records[-1]["kinesis"]["sequenceNumber"]

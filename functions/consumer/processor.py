@@ -1,0 +1,361 @@
+"""The consumer's business logic, free of Lambda: decode a batch, quarantine poison, deliver, checkpoint.
+
+Per shard: skip records at or below the checkpoint, turn the rest into lake lines or quarantine entries,
+deliver lines in order, then store the quarantine object. The first record that is neither delivered
+nor quarantined (if any) is where the batch stops: the checkpoint moves to just before it, and it and
+every later Kinesis record are reported as batch item failures so Lambda retries them in order.
+"""
+
+from __future__ import annotations
+
+import binascii
+import logging
+from bisect import bisect_left
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from functions.consumer.checkpoints import CheckpointStore
+from functions.consumer.config import ConsumerConfig
+from functions.consumer.deaggregation import KPL_MAGIC, CorruptAggregateError, deaggregate
+from functions.consumer.firehose_delivery import FirehoseDelivery
+from functions.consumer.kinesis_event import InvalidKinesisEventError, records_by_shard
+from functions.consumer.lake_line import LakeLineEncoder, PoisonRecordError
+from functions.consumer.pii import PiiMasker
+from functions.consumer.positions import Position
+from functions.consumer.quarantine import QuarantineEntry, QuarantineWriter, entry_for_bytes
+
+_ALL_SUB_RECORDS = 1 << 62
+
+
+@dataclass(slots=True)
+class BatchStats:
+    """Counts for one invocation; published as metrics once per invocation."""
+
+    records_in: int = 0
+    delivered: int = 0
+    quarantined: int = 0
+    duplicates_skipped: int = 0
+    delivery_retries: int = 0
+    left_for_retry: int = 0
+    checkpoint_errors: int = 0
+    max_arrival_lag_ms: int = 0
+
+
+@dataclass(slots=True)
+class BatchResult:
+    failed_sequence_numbers: list[str]
+    stats: BatchStats
+
+    def response(self) -> dict[str, list[dict[str, str]]]:
+        """The Lambda ReportBatchItemFailures response."""
+        return {"batchItemFailures": [{"itemIdentifier": seq} for seq in self.failed_sequence_numbers]}
+
+
+@dataclass(slots=True)
+class _DecodedShard:
+    """User records of one shard after skipping duplicates, as parallel lists (cheap appends)."""
+
+    item_sequence: list[str] = field(default_factory=list)
+    item_sub_sequence: list[int] = field(default_factory=list)
+    item_raw_index: list[int] = field(default_factory=list)
+    lines: list[bytes] = field(default_factory=list)
+    line_items: list[int] = field(default_factory=list)
+    quarantine: list[QuarantineEntry] = field(default_factory=list)
+    quarantine_items: list[int] = field(default_factory=list)
+    min_arrival: float = float("inf")
+
+
+@dataclass(frozen=True, slots=True)
+class _Invocation:
+    encoder: LakeLineEncoder
+    stats: BatchStats
+    ingested_at: str
+    ingested_epoch: float
+    time_left_ms: Callable[[], int] | None
+
+
+def utc_timestamp(moment: datetime) -> str:
+    """RFC 3339 UTC with milliseconds and a Z, the lake's timestamp format."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class KinesisConsumer:
+    """Processes Lambda Kinesis events for one tenant's stream with injected AWS clients."""
+
+    def __init__(
+        self,
+        config: ConsumerConfig,
+        *,
+        firehose_client: Any,
+        dynamodb_client: Any,
+        s3_client: Any,
+        logger: logging.Logger | Any = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
+        self.config = config
+        self._masker = PiiMasker(config.pii_fields)
+        self._checkpoints = CheckpointStore(
+            dynamodb_client, config.checkpoint_table, config.tenant, config.consumer_name, config.stream_name
+        )
+        delivery_options: dict[str, Any] = {"sleep": sleep} if sleep is not None else {}
+        self._delivery = FirehoseDelivery(
+            firehose_client,
+            config.delivery_stream,
+            max_record_bytes=config.firehose_record_bytes,
+            max_attempts=config.delivery_attempts,
+            **delivery_options,
+        )
+        self._quarantine = QuarantineWriter(
+            s3_client,
+            config.quarantine_bucket,
+            config.quarantine_prefix,
+            {
+                "tenant": config.tenant,
+                "stream_name": config.stream_name,
+                "consumer_name": config.consumer_name,
+            },
+        )
+        self._logger = logger if logger is not None else logging.getLogger(__name__)
+        self._clock = clock
+
+    def process(self, event: Mapping[str, Any], time_left_ms: Callable[[], int] | None = None) -> BatchResult:
+        now = self._clock()
+        ingested_at = utc_timestamp(now)
+        encoder = LakeLineEncoder(
+            self.config.tenant, self._masker, self.config.max_event_bytes, ingested_at, now.timestamp()
+        )
+        stats = BatchStats()
+        failures: list[str] = []
+        invocation = _Invocation(encoder, stats, ingested_at, now.timestamp(), time_left_ms)
+        for shard_id, records in records_by_shard(event).items():
+            failures.extend(self._process_shard(shard_id, records, invocation))
+        return BatchResult(failures, stats)
+
+    def _process_shard(
+        self,
+        shard_id: str,
+        records: list[dict[str, Any]],
+        invocation: _Invocation,
+    ) -> list[str]:
+        stats, now = invocation.stats, invocation.ingested_at
+        checkpoint = self._load_checkpoint(shard_id, stats)
+        decoded = self._decode(shard_id, records, checkpoint, invocation.encoder, stats)
+        item_count = len(decoded.item_sequence)
+        if decoded.min_arrival != float("inf"):
+            lag = int((invocation.ingested_epoch - decoded.min_arrival) * 1000.0)
+            stats.max_arrival_lag_ms = max(stats.max_arrival_lag_ms, lag)
+        # Intermediate checkpoints must not pass a quarantine entry that is not yet written.
+        first_quarantined = decoded.quarantine_items[0] if decoded.quarantine_items else item_count
+        checkpointed = [-1]
+
+        def checkpoint_before(item_end: int) -> None:
+            last = item_end - 1
+            if last > checkpointed[0]:
+                self._advance(shard_id, decoded, last, stats, now)
+                checkpointed[0] = last
+
+        def on_call_delivered(delivered_lines: int) -> None:
+            if delivered_lines < len(decoded.lines):
+                checkpoint_before(min(decoded.line_items[delivered_lines], first_quarantined))
+
+        outcome = self._delivery.deliver(
+            decoded.lines, time_left_ms=invocation.time_left_ms, on_call_delivered=on_call_delivered
+        )
+        stats.delivered += outcome.delivered_lines
+        stats.delivery_retries += outcome.retried_calls
+        stop = item_count
+        if outcome.delivered_lines < len(decoded.lines):
+            stop = decoded.line_items[outcome.delivered_lines]
+            self._logger.warning(
+                "Firehose delivery incomplete; the rest of the batch will be retried",
+                extra={"delivered_lines": outcome.delivered_lines, "error": outcome.error},
+            )
+        quarantine_count = bisect_left(decoded.quarantine_items, stop)
+        if quarantine_count:
+            try:
+                key = self._quarantine.write(decoded.quarantine[:quarantine_count], now)
+            except (ClientError, BotoCoreError) as error:
+                stop = decoded.quarantine_items[0]
+                self._logger.error("quarantine write failed; retrying from the first poison record: %s", error)
+            else:
+                stats.quarantined += quarantine_count
+                self._logger.warning(
+                    "quarantined poison records",
+                    extra={
+                        "quarantine_key": key,
+                        "quarantined": quarantine_count,
+                        "first_reason": decoded.quarantine[0].reason,
+                    },
+                )
+        checkpoint_before(stop)
+        if stop == item_count:
+            return []
+        stats.left_for_retry += item_count - stop
+        first_raw = decoded.item_raw_index[stop]
+        return [record["kinesis"]["sequenceNumber"] for record in records[first_raw:]]
+
+    def _decode(
+        self,
+        shard_id: str,
+        records: list[dict[str, Any]],
+        checkpoint: Position | None,
+        encoder: LakeLineEncoder,
+        stats: BatchStats,
+    ) -> _DecodedShard:
+        decoded = _DecodedShard()
+        encode = encoder.encode
+        a2b_base64 = binascii.a2b_base64
+        raw_index = 0
+        try:
+            for raw_index, record in enumerate(records):
+                kinesis = record["kinesis"]
+                sequence_number = kinesis["sequenceNumber"]
+                arrival = kinesis["approximateArrivalTimestamp"]
+                skip_through = -1
+                if checkpoint is not None:
+                    sequence = int(sequence_number)
+                    if sequence < checkpoint.sequence:
+                        skip_through = _ALL_SUB_RECORDS
+                    elif sequence == checkpoint.sequence:
+                        skip_through = checkpoint.sub_sequence
+                if arrival < decoded.min_arrival:
+                    decoded.min_arrival = arrival
+                try:
+                    data = a2b_base64(kinesis["data"], strict_mode=True)
+                except (binascii.Error, ValueError) as error:
+                    stats.records_in += 1
+                    if skip_through >= 0:
+                        stats.duplicates_skipped += 1
+                    else:
+                        raw = str(kinesis["data"]).encode()
+                        self._add_poison(decoded, raw, shard_id, record, 0, raw_index, f"not base64: {error}")
+                    continue
+                if data.startswith(KPL_MAGIC):
+                    self._decode_aggregate(decoded, data, shard_id, record, raw_index, skip_through, encoder, stats)
+                    continue
+                stats.records_in += 1
+                if skip_through >= 0:
+                    stats.duplicates_skipped += 1
+                    continue
+                item = len(decoded.item_sequence)
+                decoded.item_sequence.append(sequence_number)
+                decoded.item_sub_sequence.append(0)
+                decoded.item_raw_index.append(raw_index)
+                try:
+                    line = encode(data, shard_id, sequence_number, 0, arrival)
+                except PoisonRecordError as poison:
+                    decoded.quarantine.append(_entry(data, shard_id, record, 0, str(poison)))
+                    decoded.quarantine_items.append(item)
+                    continue
+                decoded.lines.append(line)
+                decoded.line_items.append(item)
+        except (KeyError, TypeError) as error:
+            raise InvalidKinesisEventError(
+                f"shard {shard_id} record {raw_index}: not a Kinesis record ({type(error).__name__}: {error})"
+            ) from None
+        return decoded
+
+    def _decode_aggregate(
+        self,
+        decoded: _DecodedShard,
+        data: bytes,
+        shard_id: str,
+        record: dict[str, Any],
+        raw_index: int,
+        skip_through: int,
+        encoder: LakeLineEncoder,
+        stats: BatchStats,
+    ) -> None:
+        try:
+            user_records = deaggregate(data)
+        except CorruptAggregateError as error:
+            # The whole aggregate is one poison item at sub-sequence 0.
+            stats.records_in += 1
+            if skip_through >= 0:
+                stats.duplicates_skipped += 1
+            else:
+                self._add_poison(decoded, data, shard_id, record, 0, raw_index, str(error))
+            return
+        kinesis = record["kinesis"]
+        sequence_number = kinesis["sequenceNumber"]
+        for sub_sequence, (user_data, partition_key) in enumerate(user_records):
+            stats.records_in += 1
+            if sub_sequence <= skip_through:
+                stats.duplicates_skipped += 1
+                continue
+            item = len(decoded.item_sequence)
+            decoded.item_sequence.append(sequence_number)
+            decoded.item_sub_sequence.append(sub_sequence)
+            decoded.item_raw_index.append(raw_index)
+            try:
+                line = encoder.encode(
+                    user_data, shard_id, sequence_number, sub_sequence, kinesis["approximateArrivalTimestamp"]
+                )
+            except PoisonRecordError as poison:
+                entry = entry_for_bytes(
+                    user_data,
+                    shard_id,
+                    sequence_number,
+                    sub_sequence,
+                    partition_key,
+                    kinesis["approximateArrivalTimestamp"],
+                    str(poison),
+                )
+                decoded.quarantine.append(entry)
+                decoded.quarantine_items.append(item)
+                continue
+            decoded.lines.append(line)
+            decoded.line_items.append(item)
+
+    def _add_poison(
+        self,
+        decoded: _DecodedShard,
+        data: bytes,
+        shard_id: str,
+        record: dict[str, Any],
+        sub_sequence: int,
+        raw_index: int,
+        reason: str,
+    ) -> None:
+        decoded.quarantine_items.append(len(decoded.item_sequence))
+        decoded.item_sequence.append(record["kinesis"]["sequenceNumber"])
+        decoded.item_sub_sequence.append(sub_sequence)
+        decoded.item_raw_index.append(raw_index)
+        decoded.quarantine.append(_entry(data, shard_id, record, sub_sequence, reason))
+
+    def _load_checkpoint(self, shard_id: str, stats: BatchStats) -> Position | None:
+        try:
+            return self._checkpoints.load(shard_id)
+        except (ClientError, BotoCoreError, ValueError) as error:
+            # Without a checkpoint we may re-deliver (duplicates), never lose: better than blocking the shard.
+            stats.checkpoint_errors += 1
+            self._logger.error("checkpoint read failed; processing without duplicate skipping: %s", error)
+            return None
+
+    def _advance(self, shard_id: str, decoded: _DecodedShard, item: int, stats: BatchStats, now: str) -> None:
+        try:
+            self._checkpoints.advance(
+                shard_id, decoded.item_sequence[item], decoded.item_sub_sequence[item], updated_at=now
+            )
+        except (ClientError, BotoCoreError) as error:
+            # The data is safe; a stale checkpoint only means a retry may re-deliver duplicates.
+            stats.checkpoint_errors += 1
+            self._logger.error("checkpoint write failed: %s", error)
+
+
+def _entry(data: bytes, shard_id: str, record: dict[str, Any], sub_sequence: int, reason: str) -> QuarantineEntry:
+    kinesis = record["kinesis"]
+    return entry_for_bytes(
+        data,
+        shard_id,
+        kinesis["sequenceNumber"],
+        sub_sequence,
+        kinesis.get("partitionKey", ""),
+        kinesis["approximateArrivalTimestamp"],
+        reason,
+    )
