@@ -1,0 +1,13 @@
+"""Entry point of `pulumi preview/up` (Pulumi.yaml `main: infra/`)."""
+
+from __future__ import annotations
+
+import pulumi
+
+from infra.function_code import build_dependency_layer
+from infra.program import load_platform_config, platform_program
+
+config, _ = load_platform_config()
+build_dependency_layer(config.architecture)
+for key, value in platform_program().items():
+    pulumi.export(key, value)

@@ -1,0 +1,59 @@
+"""The stack's alarm topic: every alarm notifies it, configured endpoints subscribe to it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+from infra.config import AlarmSettings
+from infra.policy_documents import deny_insecure_transport, document
+
+
+@dataclass(frozen=True)
+class AlarmTopicArgs:
+    topic_name: str
+    key_arn: pulumi.Input[str]
+    account_id: pulumi.Input[str]
+    settings: AlarmSettings
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+class AlarmTopic(pulumi.ComponentResource):
+    """KMS-encrypted SNS topic that only CloudWatch of this account may publish to, over TLS only."""
+
+    def __init__(self, name: str, args: AlarmTopicArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("streaming:platform:AlarmTopic", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.topic = aws.sns.Topic(
+            f"{name}-topic", name=args.topic_name, kms_master_key_id=args.key_arn, tags=args.tags, opts=child
+        )
+        self.policy = aws.sns.TopicPolicy(
+            f"{name}-policy",
+            arn=self.topic.arn,
+            policy=document(
+                [
+                    {
+                        "Sid": "CloudWatchAlarmsPublish",
+                        "Effect": "Allow",
+                        "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                        "Action": "sns:Publish",
+                        "Resource": self.topic.arn,
+                        "Condition": {"StringEquals": {"aws:SourceAccount": args.account_id}},
+                    },
+                    deny_insecure_transport([self.topic.arn], actions="sns:Publish"),
+                ]
+            ),
+            opts=child,
+        )
+        for index, email in enumerate(args.settings.emails):
+            aws.sns.TopicSubscription(
+                f"{name}-email-{index}", topic=self.topic.arn, protocol="email", endpoint=email, opts=child
+            )
+        for index, url in enumerate(args.settings.https_endpoints):
+            aws.sns.TopicSubscription(
+                f"{name}-https-{index}", topic=self.topic.arn, protocol="https", endpoint=url, opts=child
+            )
+        self.arn = self.topic.arn
+        self.register_outputs({"arn": self.topic.arn})

@@ -1,0 +1,80 @@
+"""A Lambda function with its own log group (retention set), least-privilege role and X-Ray tracing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+from infra import defaults
+from infra.policy_documents import Statement, assume_role, document, log_group_writes, xray_writes
+
+
+@dataclass(frozen=True)
+class PlatformFunctionArgs:
+    function_name: str
+    role_name: str
+    handler: str
+    description: str
+    code: pulumi.Archive
+    layers: list[pulumi.Input[str]]
+    environment: dict[str, pulumi.Input[str]]
+    statements: list[Statement]
+    architecture: str
+    memory_mb: int
+    timeout_seconds: int
+    log_retention_days: int
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+class PlatformFunction(pulumi.ComponentResource):
+    """The function never gets AWSLambdaBasicExecutionRole's `logs:*` on `*`: only its own log group."""
+
+    def __init__(self, name: str, args: PlatformFunctionArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("streaming:platform:PlatformFunction", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs",
+            name=f"/aws/lambda/{args.function_name}",
+            retention_in_days=args.log_retention_days,
+            tags=args.tags,
+            opts=child,
+        )
+        self.role = aws.iam.Role(
+            f"{name}-role",
+            name=args.role_name,
+            description=f"Execution role of {args.function_name}",
+            assume_role_policy=assume_role("lambda.amazonaws.com"),
+            tags=args.tags,
+            opts=child,
+        )
+        self.policy = aws.iam.RolePolicy(
+            f"{name}-policy",
+            name="least-privilege",
+            role=self.role.id,
+            policy=document([log_group_writes(self.log_group.arn), xray_writes(), *args.statements]),
+            opts=child,
+        )
+        self.function = aws.lambda_.Function(
+            f"{name}-function",
+            name=args.function_name,
+            description=args.description,
+            runtime=defaults.LAMBDA_RUNTIME,
+            architectures=[args.architecture],
+            handler=args.handler,
+            code=args.code,
+            role=self.role.arn,
+            layers=args.layers,
+            memory_size=args.memory_mb,
+            timeout=args.timeout_seconds,
+            environment={"variables": args.environment},
+            tracing_config={"mode": "Active"},
+            logging_config={"log_format": "JSON", "log_group": self.log_group.name},
+            tags=args.tags,
+            # The role's policy must exist before the function can poll or write anything.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.policy, self.log_group]),
+        )
+        self.name = self.function.name
+        self.arn = self.function.arn
+        self.register_outputs({"name": self.function.name, "arn": self.function.arn})

@@ -1,0 +1,153 @@
+"""The shard autoscaler of one provisioned stream: a scheduled Lambda that also wakes on write throttling."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from infra import defaults
+from infra.components.platform_function import PlatformFunction, PlatformFunctionArgs
+from infra.components.stream_alarms import AlarmSpec, metric_alarm
+from infra.config import StreamSettings
+from infra.naming import StreamNames
+from infra.platform_context import PlatformContext
+from infra.policy_documents import allow, leading_keys, via_service
+
+SCALER_HANDLER = "functions.shard_scaler.handler.lambda_handler"
+
+
+@dataclass(frozen=True)
+class ShardAutoscalerArgs:
+    tenant: str
+    stream: str
+    names: StreamNames
+    settings: StreamSettings
+    stream_arn: pulumi.Input[str]
+    consumer_function: pulumi.Input[str]
+    throttle_alarm_name: str
+    context: PlatformContext
+
+
+class ShardAutoscaler(pulumi.ComponentResource):
+    """Every minute (EventBridge) and at once on the write-throttle alarm (SNS, filtered to this stream)."""
+
+    def __init__(self, name: str, args: ShardAutoscalerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("streaming:platform:ShardAutoscaler", name, None, opts)
+        ctx, names, scaling = args.context, args.names, args.settings.autoscaling
+        tags = ctx.tenant_tags(args.tenant, args.stream)
+        child = pulumi.ResourceOptions(parent=self)
+        stream_actions = ["kinesis:DescribeStreamSummary", "kinesis:ListShards", "kinesis:UpdateShardCount"]
+        if scaling.allow_mode_switch:
+            stream_actions.append("kinesis:UpdateStreamMode")
+        statements = [
+            allow("ScaleOwnStream", stream_actions, [args.stream_arn]),
+            # GetMetricData has no resource-level permissions: AWS requires "*".
+            allow("ReadStreamMetrics", ["cloudwatch:GetMetricData"], ["*"]),
+            allow(
+                "OwnScalingHistory",
+                ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"],
+                [ctx.scaling_table_arn],
+                leading_keys(args.tenant),
+            ),
+            allow(
+                "PlatformKeyViaDynamoDb",
+                ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
+                [ctx.platform_key_arn],
+                via_service("dynamodb", ctx.region),
+            ),
+        ]
+        self.function = PlatformFunction(
+            f"{name}-function",
+            PlatformFunctionArgs(
+                function_name=names.scaler_function,
+                role_name=names.scaler_role,
+                handler=SCALER_HANDLER,
+                description=f"Shard autoscaler of {args.tenant}/{args.stream}",
+                code=ctx.code,
+                layers=ctx.layers,
+                environment={
+                    "TENANT": args.tenant,
+                    "STREAM_NAME": names.stream,
+                    "STREAM_ARN": args.stream_arn,
+                    "SCALING_TABLE": ctx.scaling_table,
+                    "MIN_SHARDS": str(scaling.min),
+                    "MAX_SHARDS": str(scaling.max),
+                    "CONSUMER_FUNCTION": args.consumer_function,
+                    "ALLOW_MODE_SWITCH": "true" if scaling.allow_mode_switch else "false",
+                    "POWERTOOLS_SERVICE_NAME": "shard-scaler",
+                    "POWERTOOLS_METRICS_NAMESPACE": "StreamingPlatform",
+                    "LOG_LEVEL": "INFO",
+                },
+                statements=statements,
+                architecture=ctx.config.architecture,
+                memory_mb=defaults.SCALER_MEMORY_MB,
+                timeout_seconds=defaults.SCALER_TIMEOUT_SECONDS,
+                log_retention_days=ctx.config.log_retention_days,
+                tags=tags,
+            ),
+            opts=child,
+        )
+        function = self.function.function
+        self.schedule = aws.cloudwatch.EventRule(
+            f"{name}-schedule",
+            name=names.scaler_schedule,
+            description=f"Evaluate the shard count of {args.tenant}/{args.stream}",
+            schedule_expression=defaults.SCALER_SCHEDULE,
+            tags=tags,
+            opts=child,
+        )
+        aws.cloudwatch.EventTarget(
+            f"{name}-schedule-target",
+            rule=self.schedule.name,
+            arn=function.arn,
+            target_id="scaler",
+            opts=child,
+        )
+        aws.lambda_.Permission(
+            f"{name}-schedule-invoke",
+            action="lambda:InvokeFunction",
+            function=function.name,
+            principal="events.amazonaws.com",
+            source_arn=self.schedule.arn,
+            opts=child,
+        )
+        self.throttle_subscription = aws.sns.TopicSubscription(
+            f"{name}-throttle-alarm",
+            topic=ctx.alarm_topic_arn,
+            protocol="lambda",
+            endpoint=function.arn,
+            filter_policy_scope="MessageBody",
+            filter_policy=json.dumps({"AlarmName": [args.throttle_alarm_name], "NewStateValue": ["ALARM"]}),
+            opts=child,
+        )
+        aws.lambda_.Permission(
+            f"{name}-alarm-invoke",
+            action="lambda:InvokeFunction",
+            function=function.name,
+            principal="sns.amazonaws.com",
+            source_arn=ctx.alarm_topic_arn,
+            opts=child,
+        )
+        self.errors_alarm = metric_alarm(
+            f"{name}-errors",
+            AlarmSpec(
+                "scaler-errors",
+                "The shard autoscaler fails",
+                "AWS/Lambda",
+                "Errors",
+                "FunctionName",
+                "Sum",
+                defaults.ALARM_SCALER_ERRORS,
+            ),
+            alarm_name=names.alarm("scaler-errors"),
+            subject=f"{args.tenant}/{args.stream}",
+            dimension_value=function.name,
+            topic_arn=ctx.alarm_topic_arn,
+            tags=tags,
+            parent=self,
+        )
+        self.name = function.name
+        self.register_outputs({"function": function.name})

@@ -1,0 +1,176 @@
+"""The alarms of one tenant stream: each with its resource's dimension, actions and a runbook link."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from infra import defaults
+from infra.config import StreamSettings
+from infra.naming import StreamNames
+from infra.platform_context import PlatformContext
+
+RUNBOOKS = "docs/runbooks/"
+
+
+@dataclass(frozen=True)
+class AlarmSpec:
+    """One CloudWatch alarm; `kind` names its runbook page `docs/runbooks/<kind>.md`."""
+
+    kind: str
+    summary: str
+    namespace: str
+    metric: str
+    dimension: str
+    statistic: str
+    threshold: float
+    comparison: str = "GreaterThanOrEqualToThreshold"
+
+
+@dataclass(frozen=True)
+class StreamAlarmsArgs:
+    tenant: str
+    stream: str
+    names: StreamNames
+    settings: StreamSettings
+    stream_name: pulumi.Input[str]
+    consumer_function: pulumi.Input[str]
+    failure_queue_name: pulumi.Input[str]
+    delivery_stream_name: pulumi.Input[str]
+    delivery_buffer_seconds: int
+    context: PlatformContext
+
+
+def alarm_specs(settings: StreamSettings, delivery_buffer_seconds: int) -> list[AlarmSpec]:
+    """What to watch on a stream pipeline, with the stream's threshold overrides applied."""
+    limits = settings.alarms
+    freshness = limits.delivery_freshness_seconds or defaults.delivery_freshness_threshold(delivery_buffer_seconds)
+    return [
+        AlarmSpec(
+            "iterator-age",
+            "Consumer is falling behind the stream",
+            "AWS/Kinesis",
+            "GetRecords.IteratorAgeMilliseconds",
+            "StreamName",
+            "Maximum",
+            limits.iterator_age_seconds * 1000,
+            "GreaterThanThreshold",
+        ),
+        AlarmSpec(
+            "write-throttled",
+            "Producers are throttled: the stream needs more capacity",
+            "AWS/Kinesis",
+            "WriteProvisionedThroughputExceeded",
+            "StreamName",
+            "Sum",
+            limits.write_throttled_records,
+        ),
+        AlarmSpec(
+            "read-throttled",
+            "Reads are throttled: too many consumers or GetRecords calls",
+            "AWS/Kinesis",
+            "ReadProvisionedThroughputExceeded",
+            "StreamName",
+            "Sum",
+            limits.read_throttled_records,
+        ),
+        AlarmSpec(
+            "consumer-errors",
+            "Consumer invocations fail",
+            "AWS/Lambda",
+            "Errors",
+            "FunctionName",
+            "Sum",
+            limits.consumer_errors,
+        ),
+        AlarmSpec(
+            "consumer-throttles",
+            "Consumer invocations are throttled",
+            "AWS/Lambda",
+            "Throttles",
+            "FunctionName",
+            "Sum",
+            limits.consumer_throttles,
+        ),
+        AlarmSpec(
+            "failure-queue-depth",
+            "Batches gave up and wait in the on-failure queue for replay",
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            "QueueName",
+            "Maximum",
+            limits.failure_queue_depth,
+        ),
+        AlarmSpec(
+            "delivery-freshness",
+            "Events are not reaching the lake in time",
+            "AWS/Firehose",
+            "DeliveryToS3.DataFreshness",
+            "DeliveryStreamName",
+            "Maximum",
+            freshness,
+            "GreaterThanThreshold",
+        ),
+    ]
+
+
+class StreamAlarms(pulumi.ComponentResource):
+    """Unlike the reference solutions: every alarm has actions and its resource dimension."""
+
+    def __init__(self, name: str, args: StreamAlarmsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("streaming:platform:StreamAlarms", name, None, opts)
+        ctx = args.context
+        dimension_values: dict[str, pulumi.Input[str]] = {
+            "StreamName": args.stream_name,
+            "FunctionName": args.consumer_function,
+            "QueueName": args.failure_queue_name,
+            "DeliveryStreamName": args.delivery_stream_name,
+        }
+        self.alarms: dict[str, aws.cloudwatch.MetricAlarm] = {}
+        for spec in alarm_specs(args.settings, args.delivery_buffer_seconds):
+            self.alarms[spec.kind] = metric_alarm(
+                f"{name}-{spec.kind}",
+                spec,
+                alarm_name=args.names.alarm(spec.kind),
+                subject=f"{args.tenant}/{args.stream}",
+                dimension_value=dimension_values[spec.dimension],
+                topic_arn=ctx.alarm_topic_arn,
+                tags=ctx.tenant_tags(args.tenant, args.stream),
+                parent=self,
+            )
+        self.register_outputs({})
+
+
+def metric_alarm(
+    resource_name: str,
+    spec: AlarmSpec,
+    *,
+    alarm_name: str,
+    subject: str,
+    dimension_value: pulumi.Input[str],
+    topic_arn: pulumi.Input[str],
+    tags: dict[str, str],
+    parent: pulumi.Resource,
+) -> aws.cloudwatch.MetricAlarm:
+    """One alarm notifying the stack topic on ALARM and OK; missing data (no traffic) is not breaching."""
+    return aws.cloudwatch.MetricAlarm(
+        resource_name,
+        name=alarm_name,
+        alarm_description=f"{subject}: {spec.summary}. Runbook: {RUNBOOKS}{spec.kind}.md",
+        namespace=spec.namespace,
+        metric_name=spec.metric,
+        dimensions={spec.dimension: dimension_value},
+        statistic=spec.statistic,
+        period=defaults.ALARM_PERIOD_SECONDS,
+        evaluation_periods=defaults.ALARM_EVALUATION_PERIODS,
+        datapoints_to_alarm=defaults.ALARM_DATAPOINTS_TO_ALARM,
+        threshold=spec.threshold,
+        comparison_operator=spec.comparison,
+        treat_missing_data="notBreaching",
+        alarm_actions=[topic_arn],
+        ok_actions=[topic_arn],
+        tags=tags,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )

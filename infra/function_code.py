@@ -1,0 +1,82 @@
+"""What the Lambda functions run: the `functions/` package, the Powertools layer and a dependency layer.
+
+The dependency layer is built from `functions/requirements.txt` as wheels for the Lambda platform
+(`pip install --platform manylinux2014_<arch> --only-binary=:all:`), so AWS imports the same pinned
+code the tests ran; it is built by `infra/__main__.py` before `pulumi preview/up`, never under mocks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+import pulumi
+
+from infra import defaults
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+FUNCTIONS_DIR = REPO_ROOT / "functions"
+REQUIREMENTS = FUNCTIONS_DIR / "requirements.txt"
+BUILD_DIR = REPO_ROOT / ".build"
+LAMBDA_PYTHON_VERSION = defaults.LAMBDA_RUNTIME.removeprefix("python")
+PIP_PLATFORMS = {"arm64": "manylinux2014_aarch64", "x86_64": "manylinux2014_x86_64"}
+
+
+def function_code_archive() -> pulumi.AssetArchive:
+    """The `functions/` package's Python sources (no caches, no tests) as the code of every function."""
+    assets: dict[str, pulumi.Asset | pulumi.Archive] = {}
+    for path in sorted(FUNCTIONS_DIR.rglob("*")):
+        if path.is_file() and path.suffix in {".py", ".json"} and "__pycache__" not in path.parts:
+            assets[str(path.relative_to(REPO_ROOT))] = pulumi.FileAsset(str(path))
+    return pulumi.AssetArchive(assets)
+
+
+def powertools_layer_arn(region: str, architecture: str, version: int) -> str:
+    """The official public Powertools for AWS Lambda (Python) v3 layer for our runtime and architecture."""
+    runtime = defaults.LAMBDA_RUNTIME.replace(".", "")
+    return (
+        f"arn:aws:lambda:{region}:{defaults.POWERTOOLS_LAYER_ACCOUNT}:layer:"
+        f"AWSLambdaPowertoolsPythonV3-{runtime}-{architecture}:{version}"
+    )
+
+
+def dependency_layer_dir(architecture: str) -> Path:
+    """Where the layer for these requirements and this architecture is (or will be) built."""
+    digest = hashlib.sha256(REQUIREMENTS.read_bytes() if REQUIREMENTS.exists() else b"").hexdigest()[:12]
+    return BUILD_DIR / f"layer-{architecture}-{digest}"
+
+
+def pip_layer_command(architecture: str, target: Path) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--no-compile",
+        "--platform",
+        PIP_PLATFORMS[architecture],
+        "--implementation",
+        "cp",
+        "--python-version",
+        LAMBDA_PYTHON_VERSION,
+        "--only-binary=:all:",
+        "--target",
+        str(target / "python"),
+        "--requirement",
+        str(REQUIREMENTS),
+    ]
+
+
+def build_dependency_layer(architecture: str) -> Path:
+    """Build (once per requirements hash) the layer directory; its `python/` is what Lambda imports."""
+    target = dependency_layer_dir(architecture)
+    if (target / "python").is_dir():
+        return target
+    partial = target.with_suffix(".partial")
+    subprocess.run(["rm", "-rf", str(partial)], check=True)
+    subprocess.run(pip_layer_command(architecture, partial), check=True)
+    partial.rename(target)
+    return target

@@ -1,0 +1,294 @@
+"""Run the Pulumi program without the Pulumi CLI: under `pulumi.runtime.set_mocks`, recording the graph.
+
+Used by `streamctl plan`, the tests and local mode (whose mocks create each resource in the emulator).
+`preview=False` with fabricated outputs means every `apply` runs, so no assertion is silently skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from pulumi.runtime import rpc
+from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
+from pulumi.runtime.settings import ROOT
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+PROJECT = "streaming-platform"
+FABRICATED_ACCOUNT = "123456789012"
+DEFAULT_REGION = "us-east-1"
+
+
+def stack_file(stack: str) -> Path:
+    return REPO_ROOT / f"Pulumi.{stack}.yaml"
+
+
+def available_stacks() -> list[str]:
+    """Stack names with a Pulumi.<stack>.yaml in the repository."""
+    return sorted(path.name.split(".")[1] for path in REPO_ROOT.glob("Pulumi.*.yaml"))
+
+
+def load_stack_config(stack: str) -> dict[str, Any]:
+    """The `config:` block of Pulumi.<stack>.yaml, keys as Pulumi writes them (`namespace:key`)."""
+    path = stack_file(stack)
+    if not path.exists():
+        raise FileNotFoundError(f"no stack file {path.name}; stacks: {', '.join(available_stacks()) or 'none'}")
+    document = yaml.safe_load(path.read_text()) or {}
+    config = document.get("config") or {}
+    if not isinstance(config, dict):
+        raise ValueError(f"{path.name}: 'config' must be a mapping")
+    return config
+
+
+def as_pulumi_config(values: Mapping[str, Any]) -> dict[str, str]:
+    """Config values as the engine hands them to programs: strings, structured values as JSON."""
+    return {key: value if isinstance(value, str) else json.dumps(value) for key, value in values.items()}
+
+
+def _short_hash(*parts: str) -> str:
+    return hashlib.sha1("/".join(parts).encode()).hexdigest()[:7]
+
+
+class FabricatedAwsMocks(Mocks):
+    """Plausible ids, names and ARNs for every resource, derived from its inputs; no AWS calls."""
+
+    def __init__(self, region: str = DEFAULT_REGION, account: str = FABRICATED_ACCOUNT) -> None:
+        self.region = region
+        self.account = account
+
+    def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        if not args.custom:
+            return None, {}
+        state = dict(args.inputs)
+        state.update(fabricated_state(args.typ, args.name, args.inputs, self.region, self.account))
+        return str(state.get("id") or state.get("name") or args.name), state
+
+    def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        return fabricated_call(args.token, self.region, self.account), []
+
+
+def fabricated_call(token: str, region: str, account: str) -> dict[str, Any]:
+    if token == "aws:index/getCallerIdentity:getCallerIdentity":
+        return {
+            "accountId": account,
+            "arn": f"arn:aws:iam::{account}:user/mock",
+            "userId": "AIDAMOCK",
+            "id": account,
+        }
+    if token == "aws:index/getRegion:getRegion":
+        return {"name": region, "region": region, "id": region, "endpoint": f"ec2.{region}.amazonaws.com"}
+    if token == "aws:index/getPartition:getPartition":
+        return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}
+    raise NotImplementedError(f"the mocks do not know the function {token}")
+
+
+def fabricated_state(typ: str, logical: str, inputs: Mapping[str, Any], region: str, account: str) -> dict[str, Any]:
+    """Outputs AWS would compute for a resource of type `typ` (its id, physical name and ARN)."""
+    name = str(inputs.get("name") or f"{logical}-{_short_hash(typ, logical)}")
+    prefix = f"arn:aws:{{service}}:{region}:{account}"
+
+    def arn(service: str, resource: str) -> str:
+        return prefix.format(service=service) + ":" + resource
+
+    if typ == "aws:s3/bucket:Bucket":
+        bucket = str(
+            inputs.get("bucket") or f"{inputs.get('bucketPrefix') or logical + '-'}{_short_hash(typ, logical)}"
+        )
+        return {
+            "id": bucket,
+            "bucket": bucket,
+            "arn": f"arn:aws:s3:::{bucket}",
+            "bucketRegionalDomainName": f"{bucket}.s3.{region}.amazonaws.com",
+        }
+    if typ == "aws:kms/key:Key":
+        key_id = f"{_short_hash(logical, 'a')}-{_short_hash(logical, 'b')}"
+        return {"id": key_id, "keyId": key_id, "arn": arn("kms", f"key/{key_id}")}
+    if typ == "aws:kms/alias:Alias":
+        return {"id": name, "arn": arn("kms", name)}
+    if typ == "aws:kinesis/stream:Stream":
+        return {"id": arn("kinesis", f"stream/{name}"), "name": name, "arn": arn("kinesis", f"stream/{name}")}
+    if typ == "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream":
+        return {
+            "id": arn("firehose", f"deliverystream/{name}"),
+            "name": name,
+            "arn": arn("firehose", f"deliverystream/{name}"),
+        }
+    if typ == "aws:dynamodb/table:Table":
+        return {"id": name, "name": name, "arn": arn("dynamodb", f"table/{name}")}
+    if typ == "aws:lambda/function:Function":
+        function_arn = arn("lambda", f"function:{name}")
+        return {
+            "id": name,
+            "name": name,
+            "arn": function_arn,
+            "qualifiedArn": f"{function_arn}:$LATEST",
+            "invokeArn": f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{function_arn}/invocations",
+            "version": "$LATEST",
+        }
+    if typ == "aws:lambda/layerVersion:LayerVersion":
+        layer = str(inputs.get("layerName") or name)
+        layer_arn = arn("lambda", f"layer:{layer}")
+        return {"id": f"{layer_arn}:1", "arn": f"{layer_arn}:1", "layerArn": layer_arn, "version": "1"}
+    if typ == "aws:lambda/eventSourceMapping:EventSourceMapping":
+        uuid = f"{_short_hash(logical, 'esm')}-0000-4000-8000-{_short_hash(logical, 'x')}00000"
+        return {
+            "id": uuid,
+            "uuid": uuid,
+            "arn": arn("lambda", f"event-source-mapping:{uuid}"),
+            "state": "Enabled",
+        }
+    if typ == "aws:sqs/queue:Queue":
+        url = f"https://sqs.{region}.amazonaws.com/{account}/{name}"
+        return {"id": url, "name": name, "url": url, "arn": arn("sqs", name)}
+    if typ == "aws:sns/topic:Topic":
+        return {"id": arn("sns", name), "name": name, "arn": arn("sns", name)}
+    if typ == "aws:sns/topicSubscription:TopicSubscription":
+        return {
+            "id": arn("sns", f"{name}:{_short_hash(logical)}"),
+            "arn": arn("sns", f"{name}:{_short_hash(logical)}"),
+        }
+    if typ == "aws:iam/role:Role":
+        return {
+            "id": name,
+            "name": name,
+            "arn": f"arn:aws:iam::{account}:role/{name}",
+            "uniqueId": "AROAMOCK",
+        }
+    if typ == "aws:iam/rolePolicy:RolePolicy":
+        return {"id": f"{inputs.get('role')}:{name}", "name": name}
+    if typ == "aws:cloudwatch/logGroup:LogGroup":
+        return {"id": name, "name": name, "arn": arn("logs", f"log-group:{name}")}
+    if typ == "aws:cloudwatch/logStream:LogStream":
+        return {
+            "id": name,
+            "name": name,
+            "arn": arn("logs", f"log-group:{inputs.get('logGroupName')}:log-stream:{name}"),
+        }
+    if typ == "aws:cloudwatch/metricAlarm:MetricAlarm":
+        return {"id": name, "name": name, "arn": arn("cloudwatch", f"alarm:{name}")}
+    if typ == "aws:cloudwatch/dashboard:Dashboard":
+        dashboard = str(inputs.get("dashboardName"))
+        return {"id": dashboard, "dashboardArn": f"arn:aws:cloudwatch::{account}:dashboard/{dashboard}"}
+    if typ == "aws:cloudwatch/eventRule:EventRule":
+        return {"id": name, "name": name, "arn": arn("events", f"rule/{name}")}
+    if typ == "aws:glue/catalogDatabase:CatalogDatabase":
+        return {"id": f"{account}:{name}", "name": name, "arn": arn("glue", f"database/{name}")}
+    if typ == "aws:glue/catalogTable:CatalogTable":
+        database = inputs.get("databaseName")
+        return {
+            "id": f"{account}:{database}:{name}",
+            "name": name,
+            "arn": arn("glue", f"table/{database}/{name}"),
+        }
+    if typ == "aws:athena/workgroup:Workgroup":
+        return {"id": name, "name": name, "arn": arn("athena", f"workgroup/{name}")}
+    return {"id": f"{logical}-{_short_hash(typ, logical)}"}
+
+
+@dataclass
+class RegisteredResource:
+    """One resource as the engine would see it: inputs, options and the outputs it got back."""
+
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    parent: str
+    provider: str
+    protect: bool
+    ignore_changes: list[str]
+    retain_on_delete: bool
+    dependencies: list[str]
+    inputs: dict[str, Any]
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+
+class RecordingMonitor(MockMonitor):
+    """A mock monitor that also keeps each registration's options (protect, ignoreChanges, parent...)."""
+
+    def __init__(self, mocks: Mocks) -> None:
+        super().__init__(mocks)
+        self.registrations: list[RegisteredResource] = []
+
+    def RegisterResource(self, request: Any) -> Any:
+        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            return response
+        outputs = rpc.deserialize_properties(response.object) if response.object else {}
+        self.registrations.append(
+            RegisteredResource(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                custom=bool(request.custom),
+                parent=request.parent,
+                provider=request.provider,
+                protect=bool(request.protect),
+                ignore_changes=list(request.ignoreChanges),
+                retain_on_delete=bool(request.retainOnDelete),
+                dependencies=list(request.dependencies),
+                inputs=rpc.deserialize_properties(request.object),
+                outputs=dict(outputs),
+            )
+        )
+        return response
+
+
+@dataclass
+class ProgramRun:
+    """What one run of the program registered and exported."""
+
+    stack: str
+    resources: list[RegisteredResource]
+    outputs: dict[str, Any]
+
+    def of_type(self, typ: str) -> list[RegisteredResource]:
+        return [r for r in self.resources if r.type == typ]
+
+    def named(self, name: str) -> RegisteredResource:
+        matches = [r for r in self.resources if r.name == name]
+        if len(matches) != 1:
+            raise KeyError(f"{len(matches)} resources are named {name!r}")
+        return matches[0]
+
+    def children_of(self, parent: RegisteredResource) -> list[RegisteredResource]:
+        return [r for r in self.resources if r.parent == parent.urn]
+
+    def counts_by_type(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for resource in self.resources:
+            counts[resource.type] = counts.get(resource.type, 0) + 1
+        return dict(sorted(counts.items()))
+
+
+def run_program(
+    stack: str,
+    *,
+    config: Mapping[str, Any] | None = None,
+    mocks: Mocks | None = None,
+    program: Callable[[], Mapping[str, Any]] | None = None,
+) -> ProgramRun:
+    """Run the platform program for `stack` under mocks; `config` replaces Pulumi.<stack>.yaml's values."""
+    from infra.program import platform_program
+
+    values = dict(load_stack_config(stack) if config is None else config)
+    region = str(values.get("aws:region") or DEFAULT_REGION)
+    monitor = RecordingMonitor(mocks or FabricatedAwsMocks(region))
+    ROOT.set(None)  # a fresh root stack resource per run
+    pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_all_config(as_pulumi_config(values))
+    exported: dict[str, Any] = {}
+
+    @pulumi.runtime.test
+    def execute() -> pulumi.Output[Any]:
+        outputs = (program or platform_program)()
+        return pulumi.Output.from_input(dict(outputs)).apply(exported.update)
+
+    execute()
+    return ProgramRun(stack=stack, resources=list(monitor.registrations), outputs=exported)

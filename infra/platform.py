@@ -1,0 +1,136 @@
+"""The whole stack: shared lake, state tables, alarm topic and keys, and one pipeline per tenant."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from infra import defaults
+from infra.components.alarm_topic import AlarmTopic, AlarmTopicArgs
+from infra.components.data_lake import DataLake, DataLakeArgs
+from infra.components.encryption_key import EncryptionKey, EncryptionKeyArgs
+from infra.components.state_table import StateTable, StateTableArgs
+from infra.components.tenant_pipeline import TenantPipeline, TenantPipelineArgs
+from infra.config import PlatformConfig
+from infra.function_code import dependency_layer_dir, function_code_archive, powertools_layer_arn
+from infra.naming import PlatformNames
+from infra.platform_context import PlatformContext
+
+
+class StreamingPlatform(pulumi.ComponentResource):
+    """Every resource of a stack hangs under this component, on an explicit provider with default tags."""
+
+    def __init__(
+        self,
+        name: str,
+        config: PlatformConfig,
+        *,
+        stack: str,
+        region: str,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("streaming:platform:StreamingPlatform", name, None, opts)
+        names = PlatformNames(config.name_prefix, stack)
+        base_tags = {"project": "streaming-platform", "environment": stack, "managed-by": "pulumi"}
+        self.provider = aws.Provider(
+            "aws", region=region, default_tags={"tags": base_tags}, opts=pulumi.ResourceOptions(parent=self)
+        )
+        child = pulumi.ResourceOptions(parent=self, providers=[self.provider])
+        protect = config.protect_stateful
+        account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOptions(provider=self.provider)).account_id
+
+        self.platform_key = EncryptionKey(
+            "platform",
+            EncryptionKeyArgs(
+                description=f"{names.base}: lake, state tables and alarm topic",
+                alias=f"alias/{names.base}-platform",
+                account_id=account_id,
+                service_principals=["cloudwatch.amazonaws.com"],  # alarms publish to the encrypted topic
+                protect=protect,
+            ),
+            opts=child,
+        )
+        self.lake = DataLake(
+            "lake",
+            DataLakeArgs(
+                settings=config.lake,
+                key_arn=self.platform_key.arn,
+                glue_database=names.glue_database,
+                athena_workgroup=names.athena_workgroup,
+                tenants=sorted(config.tenants),
+                streams=sorted({stream for _, stream, _ in config.streams()}),
+                bucket_prefix=names.base,
+                protect=protect,
+            ),
+            opts=child,
+        )
+        self.checkpoints = StateTable(
+            "checkpoints",
+            StateTableArgs(table_name=names.checkpoint_table, key_arn=self.platform_key.arn, protect=protect),
+            opts=child,
+        )
+        self.scaling_history = StateTable(
+            "scaling-history",
+            StateTableArgs(
+                table_name=names.scaling_table, key_arn=self.platform_key.arn, range_key="sk", protect=protect
+            ),
+            opts=child,
+        )
+        self.alarm_topic = AlarmTopic(
+            "alarms",
+            AlarmTopicArgs(
+                topic_name=names.alarm_topic,
+                key_arn=self.platform_key.arn,
+                account_id=account_id,
+                settings=config.alarms,
+            ),
+            opts=child,
+        )
+        self.dependency_layer = aws.lambda_.LayerVersion(
+            "dependencies",
+            layer_name=f"{names.base}-dependencies",
+            description="Pinned handler dependencies (functions/requirements.txt) built for the Lambda platform",
+            code=pulumi.FileArchive(str(dependency_layer_dir(config.architecture))),
+            compatible_runtimes=[defaults.LAMBDA_RUNTIME],
+            compatible_architectures=[config.architecture],
+            opts=child,
+        )
+        context = PlatformContext(
+            config=config,
+            names=names,
+            region=region,
+            account_id=account_id,
+            platform_key_arn=self.platform_key.arn,
+            lake_bucket=self.lake.bucket.bucket,
+            lake_bucket_arn=self.lake.bucket.arn,
+            checkpoint_table=self.checkpoints.name,
+            checkpoint_table_arn=self.checkpoints.arn,
+            scaling_table=self.scaling_history.name,
+            scaling_table_arn=self.scaling_history.arn,
+            alarm_topic_arn=self.alarm_topic.arn,
+            code=function_code_archive(),
+            layers=[
+                powertools_layer_arn(region, config.architecture, config.powertools_layer_version),
+                self.dependency_layer.arn,
+            ],
+            base_tags=base_tags,
+        )
+        self.tenants = {
+            tenant: TenantPipeline(tenant, TenantPipelineArgs(tenant, settings, context), opts=child)
+            for tenant, settings in sorted(config.tenants.items())
+        }
+        self.outputs: dict[str, Any] = {
+            "region": region,
+            "lake_bucket": self.lake.bucket.bucket,
+            "lake_events_prefix": defaults.LAKE_EVENTS_PREFIX,
+            "quarantine_prefix": defaults.LAKE_QUARANTINE_PREFIX,
+            "glue_database": self.lake.database.name,
+            "athena_workgroup": self.lake.workgroup.name,
+            "checkpoint_table": self.checkpoints.name,
+            "scaling_table": self.scaling_history.name,
+            "alarm_topic_arn": self.alarm_topic.arn,
+            "tenants": {tenant: pipeline.outputs for tenant, pipeline in self.tenants.items()},
+        }
+        self.register_outputs({})

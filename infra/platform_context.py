@@ -1,0 +1,37 @@
+"""Stack-wide values every tenant pipeline needs, resolved once and passed down typed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+from infra.config import PlatformConfig
+from infra.naming import PlatformNames
+
+
+@dataclass(frozen=True)
+class PlatformContext:
+    """Shared resources' identifiers (as Outputs) and stack settings."""
+
+    config: PlatformConfig
+    names: PlatformNames
+    region: str
+    account_id: pulumi.Output[str]
+    platform_key_arn: pulumi.Output[str]
+    lake_bucket: pulumi.Output[str]
+    lake_bucket_arn: pulumi.Output[str]
+    checkpoint_table: pulumi.Output[str]
+    checkpoint_table_arn: pulumi.Output[str]
+    scaling_table: pulumi.Output[str]
+    scaling_table_arn: pulumi.Output[str]
+    alarm_topic_arn: pulumi.Output[str]
+    code: pulumi.Archive
+    layers: list[pulumi.Input[str]]
+    base_tags: dict[str, str]
+
+    def tenant_tags(self, tenant: str, stream: str | None = None) -> dict[str, str]:
+        tags = {**self.base_tags, "tenant": tenant}
+        if stream:
+            tags["stream"] = stream
+        return tags

@@ -1,0 +1,67 @@
+"""IAM and resource policy documents as data: pure functions, so tests can read every statement."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pulumi
+
+Statement = dict[str, Any]
+
+
+def document(statements: list[Statement]) -> pulumi.Output[str]:
+    """A policy document from statements that may hold Outputs (ARNs not known yet)."""
+    return pulumi.Output.from_input(statements).apply(
+        lambda resolved: json.dumps({"Version": "2012-10-17", "Statement": resolved}, sort_keys=True)
+    )
+
+
+def allow(sid: str, actions: list[str], resources: list[Any], condition: dict[str, Any] | None = None) -> Statement:
+    statement: Statement = {"Sid": sid, "Effect": "Allow", "Action": sorted(actions), "Resource": resources}
+    if condition:
+        statement["Condition"] = condition
+    return statement
+
+
+def deny_insecure_transport(resources: list[Any], actions: str = "*") -> Statement:
+    """TLS-only: refuse any request that did not arrive over HTTPS (cdk-nag AwsSolutions-S10/SNS3/SQS4)."""
+    return {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": actions,
+        "Resource": resources,
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+
+
+def assume_role(service: str, account_id: pulumi.Input[str] | None = None) -> pulumi.Output[str]:
+    """Trust policy for an AWS service; with `account_id`, only on behalf of this account (confused deputy)."""
+    statement: Statement = {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+    if account_id is not None:
+        statement["Condition"] = {"StringEquals": {"aws:SourceAccount": account_id}}
+    return document([statement])
+
+
+def leading_keys(tenant: str) -> dict[str, Any]:
+    """Restrict DynamoDB access to items whose partition key starts with `<tenant>#`."""
+    return {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{tenant}#*"]}}
+
+
+def via_service(service: str, region: str) -> dict[str, Any]:
+    """KMS use only through one AWS service in this region (DynamoDB, S3, SQS, Kinesis...)."""
+    return {"StringEquals": {"kms:ViaService": f"{service}.{region}.amazonaws.com"}}
+
+
+def log_group_writes(log_group_arn: pulumi.Input[str]) -> Statement:
+    return allow(
+        "WriteOwnLogs",
+        ["logs:CreateLogStream", "logs:PutLogEvents"],
+        [pulumi.Output.concat(log_group_arn, ":*")],
+    )
+
+
+def xray_writes() -> Statement:
+    # X-Ray trace ingestion has no resource-level permissions: AWS requires "*".
+    return allow("WriteTraces", ["xray:PutTelemetryRecords", "xray:PutTraceSegments"], ["*"])
