@@ -22,18 +22,35 @@ ALLOWED_PROPERTIES: Final = frozenset((*REQUIRED_PROPERTIES, "schema_version"))
 
 ENVELOPE_JSON_SCHEMA: Final[dict[str, Any]] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "$id": "https://github.com/streaming-platform/schemas/event-envelope.json",
+    "$id": "urn:streaming-platform:schema:event-envelope",
     "title": "Event envelope",
+    "description": "One event per Kinesis user record. Producer-specific fields belong inside payload.",
     "type": "object",
     "required": list(REQUIRED_PROPERTIES),
     "additionalProperties": False,
     "properties": {
-        "event_id": {"type": "string", "minLength": 1, "maxLength": EVENT_ID_MAX_LENGTH},
-        "tenant": {"type": "string", "minLength": 1, "maxLength": NAME_MAX_LENGTH},
-        "type": {"type": "string", "minLength": 1, "maxLength": NAME_MAX_LENGTH},
-        "occurred_at": {"type": "string", "format": "date-time", "pattern": RFC3339_PATTERN},
-        "payload": {"type": "object"},
+        "event_id": {
+            "description": "Producer-assigned unique id; lake readers deduplicate on it.",
+            "type": "string",
+            "minLength": 1,
+            "maxLength": EVENT_ID_MAX_LENGTH,
+        },
+        "tenant": {
+            "description": "Must equal the consuming stream's tenant.",
+            "type": "string",
+            "minLength": 1,
+            "maxLength": NAME_MAX_LENGTH,
+        },
+        "type": {"description": "Event type name.", "type": "string", "minLength": 1, "maxLength": NAME_MAX_LENGTH},
+        "occurred_at": {
+            "description": "When the event happened, RFC 3339 with an explicit offset.",
+            "type": "string",
+            "format": "date-time",
+            "pattern": RFC3339_PATTERN,
+        },
+        "payload": {"description": "The event body; any JSON object.", "type": "object"},
         "schema_version": {
+            "description": "Optional version of the payload's shape.",
             "type": ["string", "integer"],
             "minLength": 1,
             "maxLength": SCHEMA_VERSION_MAX_LENGTH,

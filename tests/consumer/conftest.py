@@ -53,9 +53,7 @@ def envelope(index: int = 0, **overrides: Any) -> dict[str, Any]:
     return doc | overrides
 
 
-def kinesis_record(
-    data: bytes | str, sequence: int, shard_id: str = SHARD, arrival: float = ARRIVAL
-) -> dict[str, Any]:
+def kinesis_record(data: bytes | str, sequence: int, shard_id: str = SHARD, arrival: float = ARRIVAL) -> dict[str, Any]:
     """A record as the Lambda Kinesis event source mapping delivers it."""
     encoded = data if isinstance(data, str) else base64.b64encode(data).decode()
     return {
@@ -142,7 +140,7 @@ class FlakyFirehose:
         self._fail = fail
         self.calls: list[list[bytes]] = []
 
-    def put_record_batch(self, DeliveryStreamName: str, Records: list[dict[str, bytes]]) -> dict[str, Any]:  # noqa: N803
+    def put_record_batch(self, DeliveryStreamName: str, Records: list[dict[str, bytes]]) -> dict[str, Any]:
         call_number = len(self.calls)
         self.calls.append([entry["Data"] for entry in Records])
         verdicts = [self._fail(entry["Data"], call_number) for entry in Records]

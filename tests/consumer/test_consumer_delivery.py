@@ -76,7 +76,9 @@ def test_retry_after_partial_aggregate_delivery_skips_delivered_sub_records(aws,
         aggregator.add_user_record("pk", orjson.dumps(build.envelope(index)))
     _, _, aggregate = aggregator.clear_and_get().get_contents()
     event = build.kinesis_event([aggregate])
-    flaky = build.flaky_firehose(aws.firehose, lambda data, call: "ServiceUnavailableException" if b"evt-2" in data else None)
+    flaky = build.flaky_firehose(
+        aws.firehose, lambda data, call: "ServiceUnavailableException" if b"evt-2" in data else None
+    )
 
     first = make_consumer(firehose=flaky, firehose_record_bytes=1).process(event)
     assert first.failed_sequence_numbers == [str(build.base_sequence)]

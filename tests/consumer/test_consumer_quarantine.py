@@ -29,9 +29,10 @@ def test_aws_sample_kinesis_event_is_quarantined_without_failing_the_batch(aws, 
     ]
     assert all(entry["reason"].startswith("not JSON") for entry in entries)
     assert aws.lake_lines() == []
-    assert aws.checkpoint("shardId-000000000006")["sequence_number"]["S"] == event["Records"][1]["kinesis"][
-        "sequenceNumber"
-    ]
+    assert (
+        aws.checkpoint("shardId-000000000006")["sequence_number"]["S"]
+        == event["Records"][1]["kinesis"]["sequenceNumber"]
+    )
 
 
 POISON_CASES = {

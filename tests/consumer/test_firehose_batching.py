@@ -1,0 +1,117 @@
+"""Lines are packed and chunked within PutRecordBatch limits, in order, without losing a byte."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from functions.consumer.firehose_delivery import FirehoseDelivery, pack_lines, plan_calls
+from functions.consumer.limits import (
+    FIREHOSE_MAX_BYTES_PER_CALL,
+    FIREHOSE_MAX_RECORD_BYTES,
+    FIREHOSE_MAX_RECORDS_PER_CALL,
+)
+
+line_sizes = st.lists(st.integers(min_value=1, max_value=FIREHOSE_MAX_RECORD_BYTES), max_size=40)
+
+
+def _lines(sizes: list[int]) -> list[bytes]:
+    return [bytes([65 + index % 26]) * (size - 1) + b"\n" for index, size in enumerate(sizes)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(line_sizes, st.sampled_from([1, 5_000, 300_000, FIREHOSE_MAX_RECORD_BYTES]))
+def test_packed_calls_respect_firehose_limits_and_keep_order(sizes: list[int], target: int) -> None:
+    lines = _lines(sizes)
+    records = pack_lines(lines, target)
+    calls = plan_calls(records)
+
+    assert b"".join(record.data for call in calls for record in call) == b"".join(lines)
+    for call in calls:
+        assert 1 <= len(call) <= FIREHOSE_MAX_RECORDS_PER_CALL
+        assert sum(len(record.data) for record in call) <= FIREHOSE_MAX_BYTES_PER_CALL
+    for record in records:
+        assert len(record.data) <= FIREHOSE_MAX_RECORD_BYTES
+        assert record.data == b"".join(lines[record.first_line : record.end_line])
+        assert record.end_line - record.first_line == 1 or len(record.data) <= target
+    boundaries = [0] + [record.end_line for record in records]
+    assert [record.first_line for record in records] == boundaries[:-1]
+    assert boundaries[-1] == len(lines)
+
+
+@given(st.lists(st.integers(min_value=1, max_value=3000), min_size=501, max_size=1200))
+@settings(max_examples=15, deadline=None)
+def test_one_line_per_record_splits_at_500_records(sizes: list[int]) -> None:
+    calls = plan_calls(pack_lines(_lines(sizes), 1))
+
+    assert [len(call) for call in calls[:-1]] == [FIREHOSE_MAX_RECORDS_PER_CALL] * (len(calls) - 1)
+    assert sum(len(call) for call in calls) == len(sizes)
+
+
+class ScriptedFirehose:
+    """Fails the entries whose data is in `failing` on the first `times` calls that include them."""
+
+    def __init__(self, failing: set[bytes], times: int) -> None:
+        self.failing = failing
+        self.remaining = dict.fromkeys(failing, times)
+        self.sent: list[list[bytes]] = []
+
+    def put_record_batch(self, DeliveryStreamName: str, Records: list[dict[str, bytes]]) -> dict[str, Any]:
+        self.sent.append([entry["Data"] for entry in Records])
+        responses: list[dict[str, str]] = []
+        for entry in Records:
+            if self.remaining.get(entry["Data"], 0) > 0:
+                self.remaining[entry["Data"]] -= 1
+                responses.append({"ErrorCode": "ServiceUnavailableException", "ErrorMessage": "slow down"})
+            else:
+                responses.append({"RecordId": "id"})
+        return {"FailedPutCount": sum("ErrorCode" in r for r in responses), "RequestResponses": responses}
+
+
+def test_retries_resend_only_failed_entries_with_growing_jittered_backoff() -> None:
+    lines = [b"a\n", b"b\n", b"c\n"]
+    firehose = ScriptedFirehose({b"b\n"}, times=2)
+    sleeps: list[float] = []
+    delivery = FirehoseDelivery(
+        firehose, "stream", max_record_bytes=1, sleep=sleeps.append, jitter=lambda low, high: high
+    )
+
+    outcome = delivery.deliver(lines)
+
+    assert firehose.sent == [[b"a\n", b"b\n", b"c\n"], [b"b\n"], [b"b\n"]]
+    assert outcome.delivered_lines == 3 and outcome.retried_calls == 2
+    assert sleeps == [0.2, 0.4]
+
+
+def test_delivery_stops_at_first_undelivered_line_after_attempts_run_out() -> None:
+    lines = [b"a\n", b"b\n", b"c\n"]
+    firehose = ScriptedFirehose({b"b\n"}, times=99)
+    delivery = FirehoseDelivery(firehose, "stream", max_record_bytes=1, max_attempts=3, sleep=lambda s: None)
+
+    outcome = delivery.deliver(lines)
+
+    assert outcome.delivered_lines == 1
+    assert len(firehose.sent) == 3
+    assert "ServiceUnavailableException" in (outcome.error or "")
+
+
+def test_no_retry_when_the_invocation_is_about_to_time_out() -> None:
+    firehose = ScriptedFirehose({b"a\n"}, times=1)
+    delivery = FirehoseDelivery(firehose, "stream", max_record_bytes=1, sleep=lambda s: None)
+
+    outcome = delivery.deliver([b"a\n"], time_left_ms=lambda: 1_000)
+
+    assert outcome.delivered_lines == 0 and len(firehose.sent) == 1
+
+
+def test_later_calls_are_not_sent_after_a_call_fails() -> None:
+    big = b"x" * (FIREHOSE_MAX_RECORD_BYTES - 1) + b"\n"
+    lines = [big] * 6  # two calls: four records, then two
+    firehose = ScriptedFirehose({big}, times=99)
+    delivery = FirehoseDelivery(firehose, "stream", max_attempts=1, sleep=lambda s: None)
+
+    outcome = delivery.deliver(lines)
+
+    assert outcome.delivered_lines == 0 and len(firehose.sent) == 1
