@@ -123,7 +123,7 @@ class AlarmSettings(StrictModel):
     def _emails(cls, values: list[str]) -> list[str]:
         for value in values:
             if not EMAIL.match(value):
-                raise PydanticCustomError("email", "{value!r} is not an email address", {"value": value})
+                raise PydanticCustomError("email", "'{value}' is not an email address", {"value": value})
         return values
 
     @field_validator("https_endpoints")
@@ -133,7 +133,7 @@ class AlarmSettings(StrictModel):
             if not value.startswith("https://"):
                 raise PydanticCustomError(
                     "https",
-                    "{value!r} is not an https:// URL (SNS sends alarms over TLS only)",
+                    "'{value}' is not an https:// URL (SNS sends alarms over TLS only)",
                     {"value": value},
                 )
         return values
@@ -250,7 +250,7 @@ class StreamSettings(StrictModel):
             if not PII_PATH.match(value):
                 raise PydanticCustomError(
                     "pii_path",
-                    "{value!r} is not a dotted JSON path such as 'payload.email'",
+                    "'{value}' is not a dotted JSON path such as 'payload.email'",
                     {"value": value},
                 )
         if len(set(values)) != len(values):
@@ -301,23 +301,36 @@ class StreamSettings(StrictModel):
         return int(self.shards)
 
 
+def _stream_name(name: str) -> str:
+    if not STREAM_NAME.match(name):
+        raise PydanticCustomError(
+            "stream_name",
+            "stream name '{name}' must be 2-32 characters of lowercase letters, digits and inner hyphens, "
+            "starting with a letter (it becomes part of AWS resource names and S3 prefixes)",
+            {"name": name},
+        )
+    return name
+
+
+def _tenant_name(name: str) -> str:
+    if not TENANT_NAME.match(name):
+        raise PydanticCustomError(
+            "tenant_name",
+            "tenant name '{name}' must be 2-20 lowercase letters or digits, starting with a letter "
+            "(no hyphens: they separate tenant and stream in resource names)",
+            {"name": name},
+        )
+    return name
+
+
+StreamName = Annotated[str, AfterValidator(_stream_name)]
+TenantName = Annotated[str, AfterValidator(_tenant_name)]
+
+
 class TenantSettings(StrictModel):
     """A tenant: its streams, isolated in IAM, tagged `tenant=<name>` for cost allocation."""
 
-    streams: dict[str, StreamSettings] = Field(min_length=1)
-
-    @field_validator("streams")
-    @classmethod
-    def _stream_names(cls, streams: dict[str, StreamSettings]) -> dict[str, StreamSettings]:
-        for name in streams:
-            if not STREAM_NAME.match(name):
-                raise PydanticCustomError(
-                    "stream_name",
-                    "stream name {name!r} must be 2-32 characters of lowercase letters, digits and inner hyphens, "
-                    "starting with a letter (it becomes part of AWS resource names and S3 prefixes)",
-                    {"name": name},
-                )
-        return streams
+    streams: dict[StreamName, StreamSettings] = Field(min_length=1)
 
 
 class PlatformConfig(StrictModel):
@@ -334,7 +347,7 @@ class PlatformConfig(StrictModel):
     )
     powertools_layer_version: Bounded(1, 1000, "Powertools layer version") = defaults.POWERTOOLS_LAYER_VERSION  # type: ignore[valid-type]
     architecture: Literal["arm64", "x86_64"] = defaults.ARCHITECTURE
-    tenants: dict[str, TenantSettings] = Field(min_length=1)
+    tenants: dict[TenantName, TenantSettings] = Field(min_length=1)
 
     @field_validator("name_prefix")
     @classmethod
@@ -342,7 +355,7 @@ class PlatformConfig(StrictModel):
         if not NAME_PREFIX.match(value):
             raise PydanticCustomError(
                 "name_prefix",
-                "{value!r} must be 1-8 lowercase letters or digits, starting with a letter",
+                "'{value}' must be 1-8 lowercase letters or digits, starting with a letter",
                 {"value": value},
             )
         return value
@@ -357,19 +370,6 @@ class PlatformConfig(StrictModel):
                 {"value": value, "allowed": ", ".join(map(str, LOG_RETENTION_DAYS))},
             )
         return value
-
-    @field_validator("tenants")
-    @classmethod
-    def _tenant_names(cls, tenants: dict[str, TenantSettings]) -> dict[str, TenantSettings]:
-        for name in tenants:
-            if not TENANT_NAME.match(name):
-                raise PydanticCustomError(
-                    "tenant_name",
-                    "tenant name {name!r} must be 2-20 lowercase letters or digits, starting with a letter "
-                    "(no hyphens: they separate tenant and stream in resource names)",
-                    {"name": name},
-                )
-        return tenants
 
     @model_validator(mode="after")
     def _derived_names_fit(self, info: ValidationInfo) -> PlatformConfig:
@@ -414,11 +414,18 @@ def _model_at(loc: tuple[Any, ...]) -> Any:
     return current
 
 
+# Pydantic's own messages do not show the offending value; ours do.
+PYDANTIC_TYPE_ERRORS = {
+    "int_parsing", "int_type", "int_from_float", "bool_parsing", "bool_type", "string_type", "literal_error",
+    "list_type", "dict_type", "model_type", "model_attributes_type",
+}  # fmt: skip
+
+
 def format_errors(error: ValidationError) -> list[str]:
     """`key.path: rule` lines, one per problem."""
     problems = []
     for item in error.errors(include_url=False):
-        loc = tuple(item["loc"])
+        loc = tuple(part for part in item["loc"] if part != "[key]")
         path = ".".join(str(part) for part in loc) or "(root)"
         if item["type"] == "extra_forbidden":
             message = _unknown_key_hint(_model_at(loc), str(loc[-1]))
@@ -426,11 +433,12 @@ def format_errors(error: ValidationError) -> list[str]:
             message = "is required"
         else:
             message = item["msg"].removeprefix("Value error, ")
-            if item["type"] not in {"below_minimum", "above_maximum"} and "input" in item:
+            if item["type"] in PYDANTIC_TYPE_ERRORS and "input" in item:
                 shown = json.dumps(item["input"], default=str)
                 if len(shown) <= 60 and not isinstance(item["input"], dict):
                     message = f"{message} (got {shown})"
-        problems.append(f"{path}: {message}")
+        # Cross-field rules raised at the root already start with the key path they concern.
+        problems.append(message if not loc and re.match(r"^[\w.-]+: ", message) else f"{path}: {message}")
     return problems
 
 

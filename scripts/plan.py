@@ -1,0 +1,108 @@
+"""`streamctl plan`: what `pulumi preview` would create, without the Pulumi CLI or an AWS account."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.tree import Tree
+
+from infra.config import ConfigError
+from infra.mock_runtime import ProgramRun, RegisteredResource, available_stacks, run_program
+
+# The settings worth seeing at a glance, per resource type (engine property names).
+KEY_SETTINGS: dict[str, tuple[str, ...]] = {
+    "aws:kinesis/stream:Stream": ("name", "shardCount", "streamModeDetails", "retentionPeriod", "encryptionType"),
+    "aws:lambda/function:Function": ("name", "runtime", "architectures", "memorySize", "timeout", "handler"),
+    "aws:lambda/eventSourceMapping:EventSourceMapping": (
+        "batchSize",
+        "maximumBatchingWindowInSeconds",
+        "parallelizationFactor",
+        "maximumRetryAttempts",
+        "maximumRecordAgeInSeconds",
+        "bisectBatchOnFunctionError",
+        "functionResponseTypes",
+        "startingPosition",
+    ),
+    "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream": ("name",),
+    "aws:dynamodb/table:Table": ("name", "billingMode", "pointInTimeRecovery", "deletionProtectionEnabled"),
+    "aws:sqs/queue:Queue": ("name", "messageRetentionSeconds"),
+    "aws:cloudwatch/metricAlarm:MetricAlarm": ("name", "metricName", "threshold", "dimensions"),
+    "aws:s3/bucket:Bucket": ("bucketPrefix",),
+    "aws:iam/role:Role": ("name",),
+    "aws:cloudwatch/logGroup:LogGroup": ("name", "retentionInDays"),
+    "aws:cloudwatch/eventRule:EventRule": ("name", "scheduleExpression"),
+    "aws:kms/alias:Alias": ("name",),
+}
+
+
+def _summary(resource: RegisteredResource) -> str:
+    settings = []
+    for key in KEY_SETTINGS.get(resource.type, ()):
+        value = resource.inputs.get(key)
+        if value not in (None, "", [], {}):
+            settings.append(f"{key}={json.dumps(value, sort_keys=True)}")
+    flags = []
+    if resource.protect:
+        flags.append("protected")
+    if resource.ignore_changes:
+        flags.append(f"ignores {','.join(resource.ignore_changes)}")
+    text = f"[bold]{resource.name}[/] [dim]{resource.type}[/]"
+    if flags:
+        text += f" [yellow]({'; '.join(flags)})[/]"
+    if settings:
+        text += "\n    " + " ".join(settings)
+    return text
+
+
+def resource_tree(run: ProgramRun) -> Tree:
+    """The resources as Pulumi shows them: children under their component."""
+    root = Tree(f"[bold]stack {run.stack}[/]: {sum(1 for r in run.resources if r.custom)} resources to create")
+    nodes: dict[str, Tree] = {}
+    for resource in run.resources:
+        parent = nodes.get(resource.parent, root)
+        nodes[resource.urn] = parent.add(_summary(resource))
+    return root
+
+
+def plan_command(
+    stack: Annotated[str, typer.Option("--stack", "-s", help="Stack name (Pulumi.<stack>.yaml).")] = "dev",
+    output_json: Annotated[bool, typer.Option("--json", help="Print resources and outputs as JSON.")] = False,
+) -> None:
+    """Run the program under mocks and print the resource tree with key settings, plus stack outputs."""
+    if stack not in available_stacks():
+        raise typer.BadParameter(
+            f"no Pulumi.{stack}.yaml; stacks: {', '.join(available_stacks())}", param_hint="--stack"
+        )
+    console = Console()
+    try:
+        run = run_program(stack)
+    except ConfigError as error:
+        console.print(f"[red]{error}[/]", highlight=False)
+        raise typer.Exit(2) from None
+    if output_json:
+        document: dict[str, Any] = {
+            "stack": stack,
+            "resources": [
+                {
+                    "type": r.type,
+                    "name": r.name,
+                    "protect": r.protect,
+                    "ignoreChanges": r.ignore_changes,
+                    "inputs": r.inputs,
+                }
+                for r in run.resources
+            ],
+            "outputs": run.outputs,
+        }
+        typer.echo(json.dumps(document, indent=2, sort_keys=True, default=str))
+        return
+    console.print(resource_tree(run))
+    console.print("\n[bold]Resources by type[/]")
+    for typ, count in run.counts_by_type().items():
+        if not typ.startswith("streaming:"):
+            console.print(f"  {count:4d}  {typ}")
+    console.print("\n[bold]Outputs[/]")
+    console.print_json(json.dumps(run.outputs, default=str))
