@@ -1,0 +1,315 @@
+"""Every stack file builds, and each stream gets the resources and safe settings the platform promises."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+
+from infra.config import config_from_pulumi_values
+from infra.mock_runtime import ProgramRun, RegisteredResource, available_stacks, load_stack_config, run_program
+from infra.naming import PlatformNames
+from scripts.stack_outputs import StackOutputs
+
+STACKS = available_stacks()
+STATEFUL_TYPES = {
+    "aws:kinesis/stream:Stream",
+    "aws:dynamodb/table:Table",
+    "aws:s3/bucket:Bucket",
+    "aws:kms/key:Key",
+}
+# Actions AWS only grants on "*" (no resource-level permissions).
+STAR_RESOURCE_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "cloudwatch:GetMetricData"}
+
+
+@pytest.fixture(scope="module", params=STACKS)
+def run(request: pytest.FixtureRequest) -> ProgramRun:
+    return run_program(request.param)
+
+
+def stream_settings(stack: str) -> list[tuple[str, str, Any]]:
+    return config_from_pulumi_values(load_stack_config(stack), stack=stack).streams()
+
+
+def by_name(run: ProgramRun, typ: str) -> dict[str, RegisteredResource]:
+    return {str(r.inputs.get("name")): r for r in run.of_type(typ)}
+
+
+def policies(run: ProgramRun) -> list[tuple[RegisteredResource, dict[str, Any]]]:
+    return [(r, json.loads(r.inputs["policy"])) for r in run.of_type("aws:iam/rolePolicy:RolePolicy")]
+
+
+def role_of(run: ProgramRun, policy: RegisteredResource) -> RegisteredResource:
+    roles = [r for r in run.of_type("aws:iam/role:Role") if r.outputs["id"] == policy.inputs["role"]]
+    assert len(roles) == 1
+    return roles[0]
+
+
+def test_there_are_dev_staging_and_prod_stacks() -> None:
+    assert {"dev", "staging", "prod"} <= set(STACKS)
+
+
+def test_stack_outputs_fulfil_the_scripts_contract(run: ProgramRun) -> None:
+    outputs = StackOutputs.model_validate(run.outputs)
+    for tenant, stream, settings in stream_settings(run.stack):
+        names = PlatformNames("sp", run.stack).stream(tenant, stream)
+        out = outputs.stream(tenant, stream)
+        assert out.stream_name == names.stream
+        assert out.stream_arn.endswith(f":stream/{names.stream}")
+        assert out.consumer_function == names.consumer_function
+        assert out.lake_prefix == f"events/tenant={tenant}/stream={stream}/"
+        assert out.quarantine_prefix == f"quarantine/tenant={tenant}/stream={stream}/"
+        assert (out.scaler_function is not None) == settings.autoscaled
+    assert outputs.checkpoint_table == f"sp-{run.stack}-checkpoints"
+    assert outputs.alarm_topic_arn.endswith(f":sp-{run.stack}-alarms")
+
+
+def test_each_stream_is_encrypted_with_its_tenant_key_and_keeps_metrics(run: ProgramRun) -> None:
+    streams = by_name(run, "aws:kinesis/stream:Stream")
+    aliases = {r.inputs["name"]: r for r in run.of_type("aws:kms/alias:Alias")}
+    keys = {r.outputs["keyId"]: r for r in run.of_type("aws:kms/key:Key")}
+    for tenant, stream, settings in stream_settings(run.stack):
+        resource = streams[f"sp-{run.stack}-{tenant}-{stream}"]
+        inputs = resource.inputs
+        assert inputs["encryptionType"] == "KMS"
+        tenant_key = keys[aliases[f"alias/sp-{run.stack}-{tenant}"].inputs["targetKeyId"]]
+        assert inputs["kmsKeyId"] == tenant_key.outputs["arn"]
+        assert tenant_key.inputs["enableKeyRotation"] is True
+        assert inputs["retentionPeriod"] == settings.retention_hours
+        assert {"IncomingBytes", "IncomingRecords", "WriteProvisionedThroughputExceeded"} <= set(
+            inputs["shardLevelMetrics"]
+        )
+        if settings.mode == "provisioned":
+            assert inputs["streamModeDetails"] == {"streamMode": "PROVISIONED"}
+            assert inputs["shardCount"] == settings.shards
+        else:
+            assert inputs["streamModeDetails"] == {"streamMode": "ON_DEMAND"}
+            assert "shardCount" not in inputs
+        assert ("shardCount" in resource.ignore_changes) == settings.autoscaled
+
+
+def test_consumers_use_safe_event_source_mapping_settings(run: ProgramRun) -> None:
+    mappings = {r.inputs["eventSourceArn"].rsplit("/", 1)[1]: r.inputs for r in run.of_type(
+        "aws:lambda/eventSourceMapping:EventSourceMapping")}  # fmt: skip
+    queues = by_name(run, "aws:sqs/queue:Queue")
+    for tenant, stream, settings in stream_settings(run.stack):
+        base = f"sp-{run.stack}-{tenant}-{stream}"
+        mapping = mappings[base]
+        assert mapping["functionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert mapping["bisectBatchOnFunctionError"] is True
+        assert 0 <= mapping["maximumRetryAttempts"] == settings.consumer.max_retries <= 10_000
+        assert 60 <= mapping["maximumRecordAgeInSeconds"] == settings.consumer.max_record_age_seconds
+        assert mapping["batchSize"] == settings.consumer.batch_size
+        assert mapping["parallelizationFactor"] == settings.consumer.parallelization
+        assert mapping["functionName"].endswith(f":function:{base}-consumer")
+        queue = queues[f"{base}-consumer-failures"]
+        assert mapping["destinationConfig"] == {"onFailure": {"destinationArn": queue.outputs["arn"]}}
+        assert queue.inputs["kmsMasterKeyId"].startswith("arn:aws:kms:")
+
+
+def test_functions_run_python312_on_arm64_with_powertools_tracing_and_own_log_group(run: ProgramRun) -> None:
+    log_groups = by_name(run, "aws:cloudwatch/logGroup:LogGroup")
+    for function in run.of_type("aws:lambda/function:Function"):
+        inputs = function.inputs
+        assert inputs["runtime"] == "python3.12"
+        assert inputs["architectures"] == ["arm64"]
+        assert inputs["tracingConfig"] == {"mode": "Active"}
+        assert re.fullmatch(
+            r"arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-arm64:\d+",
+            inputs["layers"][0],
+        )
+        assert ":layer:" in inputs["layers"][1] and "dependencies" in inputs["layers"][1]
+        group = log_groups[f"/aws/lambda/{inputs['name']}"]
+        assert group.inputs["retentionInDays"] > 0
+        assert inputs["loggingConfig"]["logGroup"] == group.inputs["name"]
+
+
+def test_consumer_environment_is_the_handler_contract(run: ProgramRun) -> None:
+    functions = by_name(run, "aws:lambda/function:Function")
+    for tenant, stream, settings in stream_settings(run.stack):
+        base = f"sp-{run.stack}-{tenant}-{stream}"
+        env = functions[f"{base}-consumer"].inputs["environment"]["variables"]
+        assert env["TENANT"] == tenant
+        assert env["STREAM_NAME"] == base
+        assert env["CONSUMER_NAME"] == f"{base}-consumer"
+        assert env["CHECKPOINT_TABLE"] == run.outputs["checkpoint_table"]
+        assert env["DELIVERY_STREAM"] == f"{base}-lake"
+        assert env["QUARANTINE_BUCKET"] == run.outputs["lake_bucket"]
+        assert env["QUARANTINE_PREFIX"] == f"quarantine/tenant={tenant}/stream={stream}/"
+        assert env["PII_FIELDS"] == ",".join(settings.pii_fields)
+
+
+def test_firehose_delivers_compressed_encrypted_partitions_under_the_tenant_prefix(run: ProgramRun) -> None:
+    firehoses = by_name(run, "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream")
+    for tenant, stream, _ in stream_settings(run.stack):
+        config = firehoses[f"sp-{run.stack}-{tenant}-{stream}-lake"].inputs
+        s3 = config["extendedS3Configuration"]
+        assert s3["prefix"].startswith(f"events/tenant={tenant}/stream={stream}/dt=!{{timestamp:yyyy-MM-dd}}/")
+        assert s3["errorOutputPrefix"].startswith(f"errors/tenant={tenant}/stream={stream}/")
+        assert s3["compressionFormat"] == "GZIP"
+        assert s3["kmsKeyArn"].startswith("arn:aws:kms:")
+        assert s3["cloudwatchLoggingOptions"]["enabled"] is True
+        assert config["serverSideEncryption"]["keyType"] == "CUSTOMER_MANAGED_CMK"
+
+
+def test_lake_bucket_is_private_versioned_kms_encrypted_and_tls_only(run: ProgramRun) -> None:
+    lake = run.named("lake-bucket").outputs["bucket"]
+
+    def for_lake(typ: str) -> dict[str, Any]:
+        matches = [r.inputs for r in run.of_type(typ) if r.inputs["bucket"] == lake]
+        assert len(matches) == 1, typ
+        return matches[0]
+
+    block = for_lake("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
+    assert all(block[k] is True for k in
+               ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"))  # fmt: skip
+    assert for_lake("aws:s3/bucketVersioning:BucketVersioning")["versioningConfiguration"] == {"status": "Enabled"}
+    sse = for_lake("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
+    assert sse["rules"][0]["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "aws:kms"
+    policy = json.loads(for_lake("aws:s3/bucketPolicy:BucketPolicy")["policy"])
+    deny = [s for s in policy["Statement"] if s["Effect"] == "Deny"]
+    assert deny and deny[0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    rules = {
+        rule["id"] for rule in for_lake("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")["rules"]
+    }
+    assert {"abort-incomplete-uploads", "tier-events", "expire-noncurrent-versions"} <= rules
+    assert (
+        for_lake("aws:s3/bucketLogging:BucketLogging")["targetBucket"]
+        == run.named("lake-access-logs").outputs["bucket"]
+    )
+
+
+def test_lake_is_queryable_through_partition_projection(run: ProgramRun) -> None:
+    table = run.of_type("aws:glue/catalogTable:CatalogTable")[0].inputs
+    parameters = table["parameters"]
+    assert parameters["projection.enabled"] == "true"
+    tenants = {tenant for tenant, _, _ in stream_settings(run.stack)}
+    assert set(parameters["projection.tenant.values"].split(",")) == tenants
+    assert parameters["storage.location.template"].endswith("tenant=${tenant}/stream=${stream}/dt=${dt}/hour=${hour}/")
+    workgroup = run.of_type("aws:athena/workgroup:Workgroup")[0].inputs["configuration"]
+    assert workgroup["enforceWorkgroupConfiguration"] is True
+    assert workgroup["resultConfiguration"]["encryptionConfiguration"]["encryptionOption"] == "SSE_KMS"
+
+
+def test_state_tables_are_on_demand_with_pitr_and_kms(run: ProgramRun) -> None:
+    tables = run.of_type("aws:dynamodb/table:Table")
+    assert {t.inputs["name"] for t in tables} == {f"sp-{run.stack}-checkpoints", f"sp-{run.stack}-scaling-history"}
+    for table in tables:
+        assert table.inputs["billingMode"] == "PAY_PER_REQUEST"
+        assert table.inputs["pointInTimeRecovery"] == {"enabled": True}
+        assert table.inputs["serverSideEncryption"]["enabled"] is True
+        assert table.inputs["serverSideEncryption"]["kmsKeyArn"].startswith("arn:aws:kms:")
+        assert table.inputs["hashKey"] == "pk"
+
+
+def test_every_alarm_has_actions_and_its_resource_dimension(run: ProgramRun) -> None:
+    topic = run.outputs["alarm_topic_arn"]
+    alarms = run.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+    expected_per_stream = 7
+    autoscaled = sum(1 for *_, s in stream_settings(run.stack) if s.autoscaled)
+    assert len(alarms) == expected_per_stream * len(stream_settings(run.stack)) + autoscaled
+    dimension_of = {"AWS/Kinesis": "StreamName", "AWS/Lambda": "FunctionName", "AWS/SQS": "QueueName",
+                    "AWS/Firehose": "DeliveryStreamName"}  # fmt: skip
+    for alarm in alarms:
+        inputs = alarm.inputs
+        assert inputs["alarmActions"] == [topic] and inputs["okActions"] == [topic]
+        assert list(inputs["dimensions"]) == [dimension_of[inputs["namespace"]]]
+        assert inputs["dimensions"][dimension_of[inputs["namespace"]]].startswith(f"sp-{run.stack}-")
+        assert "Runbook: docs/runbooks/" in inputs["alarmDescription"]
+
+
+def test_autoscaler_runs_every_minute_and_on_its_own_throttle_alarm(run: ProgramRun) -> None:
+    rules = by_name(run, "aws:cloudwatch/eventRule:EventRule")
+    subscriptions = [r.inputs for r in run.of_type("aws:sns/topicSubscription:TopicSubscription")
+                     if r.inputs["protocol"] == "lambda"]  # fmt: skip
+    for tenant, stream, settings in stream_settings(run.stack):
+        base = f"sp-{run.stack}-{tenant}-{stream}"
+        if not settings.autoscaled:
+            assert f"{base}-scaler-tick" not in rules
+            continue
+        assert rules[f"{base}-scaler-tick"].inputs["scheduleExpression"] == "rate(1 minute)"
+        mine = [s for s in subscriptions if s["endpoint"].endswith(f":function:{base}-scaler")]
+        assert len(mine) == 1
+        assert json.loads(mine[0]["filterPolicy"]) == {
+            "AlarmName": [f"{base}-write-throttled"],
+            "NewStateValue": ["ALARM"],
+        }
+        assert mine[0]["filterPolicyScope"] == "MessageBody"
+
+
+def test_iam_policies_grant_no_wildcards_beyond_what_aws_requires(run: ProgramRun) -> None:
+    for resource, policy in policies(run):
+        for statement in policy["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            for action in actions:
+                assert action != "*" and not action.endswith(":*"), (resource.name, action)
+            if "*" in resources:
+                assert set(actions) <= STAR_RESOURCE_ACTIONS, (resource.name, statement["Sid"])
+            for arn in resources:
+                assert arn == "*" or arn.startswith("arn:aws:"), (resource.name, arn)
+
+
+def test_no_tenant_policy_names_another_tenants_resources(run: ProgramRun) -> None:
+    tenants = {tenant for tenant, _, _ in stream_settings(run.stack)}
+    assert len(tenants) >= 2
+    for resource, policy in policies(run):
+        tenant = role_of(run, resource).inputs["tags"]["tenant"]
+        text = json.dumps(policy)
+        for other in tenants - {tenant}:
+            assert f"-{other}-" not in text and f"tenant={other}/" not in text and f"{other}#" not in text
+        for statement in policy["Statement"]:
+            if any(action.startswith("dynamodb:") for action in statement["Action"]):
+                keys = statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+                assert keys == [f"{tenant}#*"]
+
+
+def test_tenant_resources_carry_the_tenant_tag_and_the_provider_default_tags(run: ProgramRun) -> None:
+    provider = run.of_type("pulumi:providers:aws")[0]
+    default_tags = json.loads(provider.inputs["defaultTags"]) if isinstance(
+        provider.inputs["defaultTags"], str) else provider.inputs["defaultTags"]  # fmt: skip
+    assert default_tags["tags"] == {"project": "streaming-platform", "environment": run.stack, "managed-by": "pulumi"}
+    for typ in ("aws:kinesis/stream:Stream", "aws:lambda/function:Function", "aws:sqs/queue:Queue",
+                "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream", "aws:iam/role:Role"):  # fmt: skip
+        for resource in run.of_type(typ):
+            tenant = resource.inputs["tags"]["tenant"]
+            assert f"-{tenant}-" in resource.inputs["name"]
+    for resource in run.resources:
+        if resource.custom and resource.type != "pulumi:providers:aws":
+            assert resource.provider.startswith(provider.urn), resource.name
+
+
+def test_stateful_resources_are_protected_exactly_when_the_stack_says_so(run: ProgramRun) -> None:
+    protect = config_from_pulumi_values(load_stack_config(run.stack), stack=run.stack).protect_stateful
+    assert protect == (run.stack == "prod")
+    stateful = [r for r in run.resources if r.type in STATEFUL_TYPES]
+    assert len(stateful) >= 4
+    for resource in stateful:
+        assert resource.protect is protect, resource.name
+    for table in run.of_type("aws:dynamodb/table:Table"):
+        assert table.inputs["deletionProtectionEnabled"] is protect
+    assert not any(r.protect for r in run.resources if r.type not in STATEFUL_TYPES)
+
+
+def test_physical_names_and_urns_never_clash(run: ProgramRun) -> None:
+    urns = [r.urn for r in run.resources]
+    assert len(urns) == len(set(urns))
+    for typ in {r.type for r in run.resources}:
+        names = [r.inputs["name"] for r in run.of_type(typ) if isinstance(r.inputs.get("name"), str)]
+        if typ not in {"aws:iam/rolePolicy:RolePolicy", "aws:cloudwatch/logStream:LogStream"}:
+            assert len(names) == len(set(names)), typ
+
+
+def test_tenants_and_streams_with_tricky_names_do_not_clash() -> None:
+    # Tenant and stream names that concatenate to the same strings as other resources' names.
+    tenants = {
+        "lake": {"streams": {"bucket": {}, "key": {}}},
+        "key": {"streams": {"lake": {}, "consumer": {"mode": "on_demand"}}},
+        "alarms": {"streams": {"ab-consumer": {}, "ab": {}}},
+    }
+    run = run_program("dev", config={"aws:region": "eu-west-1", "streaming-platform:tenants": tenants})
+    assert len(run.of_type("aws:kinesis/stream:Stream")) == 6
+    test_physical_names_and_urns_never_clash(run)
+    assert all(":eu-west-1:" in r.outputs["arn"] for r in run.of_type("aws:kinesis/stream:Stream"))
