@@ -1,0 +1,397 @@
+"""Shard autoscaling policy: a pure decision from recent metrics, the stream's limits and its history.
+
+No AWS calls and no numpy: the Lambda and the simulator run exactly this code. The policy
+- keeps headroom that adapts to how spiky the stream has been: a decaying histogram of how much demand
+  grew within one reaction time (metric delay plus resharding), read at a high quantile;
+- scales out at once (up to 2x per call) when capacity is below demand times that headroom, and in
+  (down to 1/2 per call) only when capacity is well above it, traffic has been quiet for a while,
+  consumers are not behind and the call budget leaves a reserve for emergencies;
+- never buys headroom that costs more than on-demand mode would for the same traffic, and, when allowed,
+  switches the stream to on-demand when the headroom it needs is unaffordable (and back when it is not).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Final
+
+from functions import pricing
+
+SHARD_WRITE_BYTES_PER_S: Final = 1024 * 1024
+SHARD_WRITE_RECORDS_PER_S: Final = 1000
+RESHARD_CALLS_PER_24H: Final = 10
+MODE_SWITCHES_PER_24H: Final = 2
+DAY_MINUTES: Final = 1440
+
+GROWTH_BINS_PER_OCTAVE: Final = 8
+GROWTH_OCTAVES: Final = 12
+GROWTH_BIN_COUNT: Final = GROWTH_BINS_PER_OCTAVE * GROWTH_OCTAVES
+
+
+class StreamStatus(StrEnum):
+    CREATING = "CREATING"
+    DELETING = "DELETING"
+    ACTIVE = "ACTIVE"
+    UPDATING = "UPDATING"
+
+
+class StreamMode(StrEnum):
+    PROVISIONED = "PROVISIONED"
+    ON_DEMAND = "ON_DEMAND"
+
+
+@dataclass(frozen=True, slots=True)
+class MinuteMetrics:
+    """One minute of CloudWatch data for the stream (sums over the minute; iterator age is the max)."""
+
+    minute: int
+    """Minutes since the Unix epoch at the start of the minute."""
+    incoming_bytes: float
+    incoming_records: float
+    throttled_records: float = 0.0
+    iterator_age_ms: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class StreamView:
+    shards: int
+    status: StreamStatus
+    mode: StreamMode
+    min_shards: int
+    max_shards: int
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.min_shards <= self.max_shards:
+            raise ValueError(f"need 1 <= min_shards <= max_shards, got {self.min_shards}, {self.max_shards}")
+
+
+@dataclass(frozen=True, slots=True)
+class ScalingHistory:
+    """Minutes (since the epoch) of past UpdateShardCount and UpdateStreamMode calls."""
+
+    reshard_minutes: tuple[int, ...] = ()
+    mode_switch_minutes: tuple[int, ...] = ()
+
+    def reshards_within_24h(self, now: int) -> int:
+        return sum(1 for minute in self.reshard_minutes if now - minute < DAY_MINUTES)
+
+    def mode_switches_within_24h(self, now: int) -> int:
+        return sum(1 for minute in self.mode_switch_minutes if now - minute < DAY_MINUTES)
+
+    def last_change_minute(self) -> int | None:
+        changes = self.reshard_minutes + self.mode_switch_minutes
+        return max(changes) if changes else None
+
+    def recorded(self, now: int, decision: Decision) -> ScalingHistory:
+        """The history after `decision` was applied at `now`, trimmed to the last 24 h."""
+        reshards = tuple(m for m in self.reshard_minutes if now - m < DAY_MINUTES)
+        switches = tuple(m for m in self.mode_switch_minutes if now - m < DAY_MINUTES)
+        if decision.target_shards is not None:
+            reshards += (now,)
+        if decision.target_mode is not None:
+            switches += (now,)
+        return ScalingHistory(reshards, switches)
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyConfig:
+    """One set of defaults for every stream; see docs/autoscaling.md for why each value."""
+
+    reaction_minutes: int = 6
+    """Metric delay plus schedule tick plus resharding: how long a surge runs before new capacity."""
+    demand_window_minutes: int = 60
+    """Demand level is the mean of the last hour; growth is measured against the same level."""
+    throttle_budget: float = 0.0005
+    """Share of records the headroom may expect to lose to growth it cannot follow (half the 0.1% target)."""
+    sustained_minutes: int = 10
+    """Demand held this long is real load, whatever it costs; shorter bursts are headroom's job."""
+    growth_half_life_minutes: float = 3 * DAY_MINUTES
+    min_headroom: float = 1.1
+    """Per-minute averages hide sub-minute bursts, so never plan to run a shard above ~90%."""
+    floor_units: float = 1.0
+    """Growth is measured against at least one shard of traffic: spikes below one shard cost nothing."""
+    scale_up_overshoot: float = 1.15
+    scale_out_min_step: float = 1.5
+    """Calls are the scarce resource (10 a day): a scale-out adds at least half the current shards."""
+    learning_minutes: int = DAY_MINUTES
+    """No scale-in until the policy has watched the stream this long (its headroom is still untrained)."""
+    scale_in_slack: float = 1.5
+    scale_in_cooldown_minutes: int = 30
+    reserved_calls: int = 2
+    """UpdateShardCount calls per rolling 24 h kept for scale-outs while throttled."""
+    calls_kept_for_scale_out: int = 2
+    """Scale-in stops this many routine calls early, so a later rise can still be followed."""
+    affordable_share: float = 0.8
+    """Headroom may cost at most this share of what on-demand mode would cost for the same traffic."""
+    max_iterator_age_ms_for_scale_in: float = 60_000.0
+    volume_half_life_minutes: float = 360.0
+    mode_switch_hysteresis: float = 1.0
+    mode_switch_cooldown_minutes: int = DAY_MINUTES
+    record_bytes_hint: int = 1024
+    """Record size assumed for cost comparisons until traffic tells otherwise."""
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyMemory:
+    """What the policy carries between calls (persisted by the Lambda, kept in memory by the simulator)."""
+
+    last_minute: int = -1
+    first_minute: int = -1
+    growth_weights: tuple[float, ...] = field(default_factory=lambda: (0.0,) * GROWTH_BIN_COUNT)
+    last_decay_minute: int = -1
+    mean_units: float = 0.0
+    mean_record_bytes: float = 0.0
+
+    def to_json_dict(self) -> dict[str, object]:
+        return {
+            "last_minute": self.last_minute,
+            "first_minute": self.first_minute,
+            "growth_weights": [round(w, 6) for w in self.growth_weights],
+            "last_decay_minute": self.last_decay_minute,
+            "mean_units": self.mean_units,
+            "mean_record_bytes": self.mean_record_bytes,
+        }
+
+    @classmethod
+    def from_json_dict(cls, data: dict[str, object]) -> PolicyMemory:
+        weights = tuple(float(w) for w in data.get("growth_weights", ()))  # type: ignore[attr-defined]
+        if len(weights) != GROWTH_BIN_COUNT:
+            weights = (0.0,) * GROWTH_BIN_COUNT
+        return cls(
+            last_minute=int(data.get("last_minute", -1)),  # type: ignore[call-overload]
+            first_minute=int(data.get("first_minute", -1)),  # type: ignore[call-overload]
+            growth_weights=weights,
+            last_decay_minute=int(data.get("last_decay_minute", -1)),  # type: ignore[call-overload]
+            mean_units=float(data.get("mean_units", 0.0)),  # type: ignore[arg-type]
+            mean_record_bytes=float(data.get("mean_record_bytes", 0.0)),  # type: ignore[arg-type]
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    target_shards: int | None
+    target_mode: StreamMode | None
+    reason: str
+    memory: PolicyMemory
+    headroom: float = 1.0
+    demand_units: float = 0.0
+
+
+def demand_units(metrics: MinuteMetrics) -> float:
+    """Shards the minute's offered load needs: accepted plus throttled writes, bytes or records."""
+    records = metrics.incoming_records + metrics.throttled_records
+    if metrics.incoming_records > 0:
+        bytes_ = metrics.incoming_bytes * records / metrics.incoming_records
+    else:
+        bytes_ = metrics.incoming_bytes
+    return max(bytes_ / (60.0 * SHARD_WRITE_BYTES_PER_S), records / (60.0 * SHARD_WRITE_RECORDS_PER_S))
+
+
+def _growth_bin(ratio: float) -> int:
+    if ratio <= 1.0:
+        return 0
+    return min(GROWTH_BIN_COUNT - 1, int(math.log2(ratio) * GROWTH_BINS_PER_OCTAVE))
+
+
+def headroom_for_budget(weights: Sequence[float], throttle_budget: float) -> float:
+    """Smallest headroom h whose expected throttled share stays within `throttle_budget`.
+
+    With capacity h x baseline, traffic that grew by g > h loses (1 - h/g) of itself; the histogram holds
+    volume per growth bin, so the loss for a candidate h is A - h*B over the bins above it, where A is
+    their volume and B their volume over growth. One pass from the top bin down.
+    """
+    total = sum(weights)
+    if total <= 0.0:
+        return 1.0
+    allowed = throttle_budget * total
+    above_volume = 0.0
+    above_volume_over_growth = 0.0
+    for index in range(len(weights) - 1, 0, -1):
+        growth = 2.0 ** ((index + 0.5) / GROWTH_BINS_PER_OCTAVE)
+        above_volume += weights[index]
+        above_volume_over_growth += weights[index] / growth
+        candidate = 2.0 ** (index / GROWTH_BINS_PER_OCTAVE)  # lower edge of this bin
+        if above_volume - candidate * above_volume_over_growth > allowed:
+            return 2.0 ** ((index + 1) / GROWTH_BINS_PER_OCTAVE)
+    return 1.0
+
+
+def _learn(memory: PolicyMemory, units: dict[int, float], config: PolicyConfig) -> PolicyMemory:
+    """Fold minutes not seen before into the growth histogram (weighted by volume) and the volume average.
+
+    A minute's growth is its demand over the mean demand of the window that ended one reaction time
+    earlier: exactly the surprise a policy holding that level times the headroom would face.
+    """
+    new_minutes = sorted(m for m in units if m > memory.last_minute)
+    if not new_minutes:
+        return memory
+    weights = list(memory.growth_weights)
+    last_decay = memory.last_decay_minute if memory.last_decay_minute >= 0 else new_minutes[0]
+    mean = memory.mean_units
+    volume_decay = 0.5 ** (1.0 / config.volume_half_life_minutes)
+    lag = config.reaction_minutes
+    window = config.demand_window_minutes
+    for minute in new_minutes:
+        value = units[minute]
+        earlier = [units[m] for m in range(minute - lag - window + 1, minute - lag + 1) if m in units]
+        if 2 * len(earlier) >= window:
+            baseline = sum(earlier) / len(earlier)
+            weights[_growth_bin(value / max(baseline, config.floor_units))] += max(value, config.floor_units)
+        first = memory.last_minute < 0 and mean == 0.0
+        mean = value if first else mean * volume_decay + value * (1 - volume_decay)
+    elapsed = new_minutes[-1] - last_decay
+    if elapsed >= 60:
+        factor = 0.5 ** (elapsed / config.growth_half_life_minutes)
+        weights = [w * factor for w in weights]
+        last_decay = new_minutes[-1]
+    return replace(
+        memory,
+        last_minute=new_minutes[-1],
+        first_minute=memory.first_minute if memory.first_minute >= 0 else new_minutes[0],
+        growth_weights=tuple(weights),
+        last_decay_minute=last_decay,
+        mean_units=mean,
+    )
+
+
+def affordable_shards(mean_units: float, record_bytes: float, share: float) -> int:
+    """Shards whose provisioned cost is `share` of on-demand's for the same traffic: more is waste."""
+    records_per_hour = mean_units * SHARD_WRITE_RECORDS_PER_S * 3600.0
+    size = max(1, round(record_bytes))
+    on_demand = pricing.on_demand_cost_usd(1.0, records_per_hour, size)
+    put_cost = pricing.provisioned_cost_usd(0.0, records_per_hour, size)
+    return max(1, math.floor((share * on_demand - put_cost) / pricing.KINESIS_SHARD_HOUR_USD))
+
+
+def decide(
+    now: int,
+    metrics: Sequence[MinuteMetrics],
+    stream: StreamView,
+    history: ScalingHistory,
+    memory: PolicyMemory,
+    *,
+    allow_mode_switch: bool = False,
+    config: PolicyConfig | None = None,
+) -> Decision:
+    """Decide a new shard count or mode for the stream at minute `now`, or nothing.
+
+    `metrics` holds the most recent published minutes (oldest first, gaps allowed; give at least
+    `demand_window_minutes + reaction_minutes`); `now` is the current minute since the epoch. The result
+    obeys every UpdateShardCount/UpdateStreamMode limit.
+    """
+    config = config or PolicyConfig()
+    units = {m.minute: demand_units(m) for m in metrics}
+    memory = _learn(memory, units, config)
+
+    def keep(reason: str, headroom: float = 1.0, demand: float = 0.0) -> Decision:
+        return Decision(None, None, reason, memory, headroom, demand)
+
+    if stream.status != StreamStatus.ACTIVE:
+        return keep(f"stream is {stream.status.value}")
+    if not units:
+        return keep("no metrics yet")
+
+    latest = max(units)
+    window = config.demand_window_minutes
+    in_window = [v for m, v in units.items() if latest - m < window]
+    demand = sum(in_window) / len(in_window)
+    recent_demand = max(v for m, v in units.items() if latest - m < config.reaction_minutes)
+    sustained = min(v for m, v in units.items() if latest - m < config.sustained_minutes)
+    throttled = any(m.throttled_records > 0 and latest - m.minute < config.reaction_minutes for m in metrics)
+    headroom = max(config.min_headroom, headroom_for_budget(memory.growth_weights, config.throttle_budget))
+    wanted = max(demand, config.floor_units) * headroom
+    record_bytes = _mean_record_bytes(metrics) or config.record_bytes_hint
+    affordable = max(
+        affordable_shards(memory.mean_units, record_bytes, config.affordable_share),
+        math.ceil(sustained * config.min_headroom),
+    )
+
+    if allow_mode_switch:
+        switch = _mode_switch(now, stream, history, wanted, affordable, config)
+        if switch is not None:
+            reason = f"switch to {switch.value}: wants {wanted:.1f} shards, affordable {affordable}"
+            return Decision(None, switch, reason, memory, headroom, demand)
+    if stream.mode != StreamMode.PROVISIONED:
+        return keep("on-demand mode: capacity is AWS's", headroom, demand)
+
+    shards = stream.shards
+    used = history.reshards_within_24h(now)
+    target_capacity = max(stream.min_shards, min(math.ceil(wanted), affordable))
+    if shards < target_capacity:
+        emergency = throttled or recent_demand > shards
+        budget = RESHARD_CALLS_PER_24H - (0 if emergency else config.reserved_calls)
+        if used >= budget:
+            return keep(f"scale-out wanted but {used} calls in 24 h", headroom, demand)
+        goal = max(wanted * config.scale_up_overshoot, shards * config.scale_out_min_step)
+        target = _clamp(min(math.ceil(goal), max(affordable, target_capacity)), shards, stream)
+        if target > shards:
+            reason = f"scale out: demand {demand:.2f} x headroom {headroom:.2f}"
+            return Decision(target, None, reason, memory, headroom, demand)
+        return keep("at max_shards", headroom, demand)
+
+    if shards > stream.max_shards:
+        return Decision(_clamp(stream.max_shards, shards, stream), None, "above max_shards", memory,
+                        headroom, demand)
+    if shards <= stream.min_shards or shards <= target_capacity * config.scale_in_slack:
+        return keep("capacity fits", headroom, demand)
+    if max(m.iterator_age_ms for m in metrics) > config.max_iterator_age_ms_for_scale_in:
+        return keep("consumers are behind: no scale-in", headroom, demand)
+    if used >= RESHARD_CALLS_PER_24H - config.reserved_calls - config.calls_kept_for_scale_out:
+        return keep(f"scale-in wanted but {used} calls in 24 h", headroom, demand)
+    last = history.last_change_minute()
+    if last is not None and now - last < config.scale_in_cooldown_minutes:
+        return keep("scale-in cooling down", headroom, demand)
+    if latest - min(units) < window - 1 or latest - memory.first_minute < config.learning_minutes:
+        return keep("too little history to scale in", headroom, demand)
+    goal = min(math.ceil(wanted * config.scale_up_overshoot), max(affordable, target_capacity))
+    target = _clamp(goal, shards, stream)
+    if target < shards:
+        reason = f"scale in: demand {demand:.2f} x headroom {headroom:.2f}"
+        return Decision(target, None, reason, memory, headroom, demand)
+    return keep("capacity fits", headroom, demand)
+
+
+def _mean_record_bytes(metrics: Sequence[MinuteMetrics]) -> float:
+    records = sum(m.incoming_records for m in metrics)
+    return sum(m.incoming_bytes for m in metrics) / records if records > 0 else 0.0
+
+
+def _clamp(target: int, shards: int, stream: StreamView) -> int:
+    """The nearest count UpdateShardCount accepts: within [shards/2, 2*shards] and [min, max]."""
+    lowest = max(stream.min_shards, math.ceil(shards / 2))
+    highest = min(stream.max_shards, 2 * shards)
+    return max(lowest, min(highest, target))
+
+
+def _mode_switch(
+    now: int,
+    stream: StreamView,
+    history: ScalingHistory,
+    wanted: float,
+    affordable: int,
+    config: PolicyConfig,
+) -> StreamMode | None:
+    if history.mode_switches_within_24h(now) >= MODE_SWITCHES_PER_24H:
+        return None
+    last = history.last_change_minute()
+    if last is not None and now - last < config.mode_switch_cooldown_minutes:
+        return None
+    # Wide hysteresis: each switch costs a resharding-sized pause and AWS allows only two per 24 h.
+    if stream.mode == StreamMode.PROVISIONED and wanted > affordable * (1.0 + config.mode_switch_hysteresis):
+        return StreamMode.ON_DEMAND
+    if stream.mode == StreamMode.ON_DEMAND and wanted * (1.0 + config.mode_switch_hysteresis) < affordable:
+        return StreamMode.PROVISIONED
+    return None
+
+
+def validate_shard_update(now: int, current: int, target: int, stream: StreamView, history: ScalingHistory) -> None:
+    """Raise ValueError when UpdateShardCount would reject `target` (the simulator and tests use this)."""
+    if stream.status != StreamStatus.ACTIVE:
+        raise ValueError(f"stream is {stream.status.value}, not ACTIVE")
+    if target > 2 * current or 2 * target < current:
+        raise ValueError(f"target {target} is outside [{current}/2, 2x{current}]")
+    if history.reshards_within_24h(now) >= RESHARD_CALLS_PER_24H:
+        raise ValueError(f"already {RESHARD_CALLS_PER_24H} UpdateShardCount calls in the last 24 h")

@@ -1,0 +1,106 @@
+"""Read a `timestamp,value` CSV trace and turn it into per-minute demand in shard units."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from functions.shard_scaler.policy import SHARD_WRITE_BYTES_PER_S, SHARD_WRITE_RECORDS_PER_S
+
+MEGABYTE = 1_000_000
+MIN_STEP_MINUTES = 1
+MAX_STEP_MINUTES = 60
+
+
+class TraceError(ValueError):
+    """A trace file that cannot be replayed; the message names the file and the line."""
+
+
+@dataclass(frozen=True)
+class Trace:
+    name: str
+    start_minute: int
+    step_minutes: int
+    offsets: npt.NDArray[np.int64]
+    """Minute of each point after the first."""
+    values: npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class Demand:
+    """Offered load per minute, in shards' worth of write capacity (1 MiB/s or 1,000 records/s)."""
+
+    name: str
+    start_minute: int
+    units: npt.NDArray[np.float64]
+    record_bytes: int
+
+    @property
+    def records_per_unit_minute(self) -> float:
+        """Records one shard-unit of demand sends in a minute."""
+        return 60.0 * shard_records_per_s(self.record_bytes)
+
+
+def shard_records_per_s(record_bytes: int) -> float:
+    """Records per second one shard accepts for records of this size (the tighter of the two limits)."""
+    return min(float(SHARD_WRITE_RECORDS_PER_S), SHARD_WRITE_BYTES_PER_S / record_bytes)
+
+
+def load_trace(path: Path) -> Trace:
+    """Parse a trace; the step must be regular (a few doubled steps from missing points are filled)."""
+    try:
+        handle = path.open(newline="")
+    except OSError as error:
+        raise TraceError(f"{path}: cannot read trace: {error}") from error
+    stamps: list[int] = []
+    values: list[float] = []
+    with handle:
+        reader = csv.reader(handle)
+        header = next(reader, None)
+        if header is None or [h.strip().lower() for h in header[:2]] != ["timestamp", "value"]:
+            raise TraceError(f"{path}:1: expected header 'timestamp,value', got {header!r}")
+        for line_number, row in enumerate(reader, start=2):
+            if not row:
+                continue
+            try:
+                stamp = datetime.fromisoformat(row[0].strip())
+                value = float(row[1])
+            except (ValueError, IndexError) as error:
+                raise TraceError(f"{path}:{line_number}: bad row {row!r}: {error}") from error
+            if value < 0 or not np.isfinite(value):
+                raise TraceError(f"{path}:{line_number}: value must be finite and >= 0, got {value}")
+            stamps.append(int(stamp.timestamp()) // 60)
+            values.append(value)
+    if len(values) < 2:
+        raise TraceError(f"{path}: need at least two rows, got {len(values)}")
+    steps = np.diff(np.asarray(stamps))
+    step = int(np.median(steps))
+    if not MIN_STEP_MINUTES <= step <= MAX_STEP_MINUTES:
+        raise TraceError(f"{path}: step must be {MIN_STEP_MINUTES}-{MAX_STEP_MINUTES} minutes, got {step}")
+    bad = np.nonzero((steps <= 0) | (steps % step != 0))[0]
+    if bad.size:
+        raise TraceError(f"{path}:{int(bad[0]) + 3}: timestamp breaks the regular {step}-minute step")
+    # Missing points (a gap of whole steps) are filled by the linear interpolation below.
+    offsets = np.asarray(stamps, dtype=np.int64) - stamps[0]
+    return Trace(path.stem, stamps[0], step, offsets, np.asarray(values, dtype=np.float64))
+
+
+def to_demand(trace: Trace, peak_mb_per_s: float, record_bytes: int) -> Demand:
+    """Scale the trace so its peak is `peak_mb_per_s` (MB = 10^6 bytes), linearly interpolated per minute."""
+    if peak_mb_per_s <= 0:
+        raise TraceError(f"--peak-mb-per-s must be positive, got {peak_mb_per_s}")
+    if record_bytes <= 0 or record_bytes > SHARD_WRITE_BYTES_PER_S:
+        raise TraceError(f"--record-bytes must be 1..{SHARD_WRITE_BYTES_PER_S}, got {record_bytes}")
+    peak = float(trace.values.max())
+    if peak <= 0:
+        raise TraceError(f"trace {trace.name}: every value is zero, nothing to scale")
+    minutes = np.arange(0, int(trace.offsets[-1]) + 1)
+    per_minute = np.interp(minutes, trace.offsets, trace.values)
+    records_per_s = per_minute / peak * peak_mb_per_s * MEGABYTE / record_bytes
+    units = records_per_s / shard_records_per_s(record_bytes)
+    return Demand(trace.name, trace.start_minute, units, record_bytes)
