@@ -35,7 +35,7 @@ def with_props(resource: RegisteredResource, change: Callable[[Props], None]) ->
 
 def setting(*path: str | int, value: Any) -> Callable[[Props], None]:
     def change(props: Props) -> None:
-        target = props
+        target: Any = props
         for key in path[:-1]:
             target = target[key]
         target[path[-1]] = value
@@ -45,7 +45,7 @@ def setting(*path: str | int, value: Any) -> Callable[[Props], None]:
 
 def removing(*path: str | int) -> Callable[[Props], None]:
     def change(props: Props) -> None:
-        target = props
+        target: Any = props
         for key in path[:-1]:
             target = target[key]
         del target[path[-1]]
