@@ -44,6 +44,9 @@ def consumer() -> KinesisConsumer:
     global _consumer
     if _consumer is None:
         config = ConsumerConfig.from_env(os.environ)
+        # Local mode may import this module before setting the environment; Powertools read it at import.
+        metrics.namespace = metrics.namespace or os.environ.get("POWERTOOLS_METRICS_NAMESPACE")
+        metrics.service = metrics.service or os.environ.get("POWERTOOLS_SERVICE_NAME")
         metrics.set_default_dimensions(tenant=config.tenant, stream=config.stream_name)
         _consumer = KinesisConsumer(
             config,
@@ -77,12 +80,13 @@ def publish_metrics(stats: BatchStats) -> None:
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, list[dict[str, str]]]:
+    batch_consumer = consumer()
     shards = records_by_shard(event)
     if shards:
         first_records = next(iter(shards.values()))
         first, last = sequence_range(first_records)
         logger.append_keys(shard_id=",".join(shards), sequence_range={"first": first, "last": last})
-    result = consumer().process(event, time_left_ms=context.get_remaining_time_in_millis)
+    result = batch_consumer.process(event, time_left_ms=context.get_remaining_time_in_millis)
     publish_metrics(result.stats)
     logger.info("batch processed", extra={"stats": _as_dict(result.stats)})
     return result.response()

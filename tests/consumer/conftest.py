@@ -115,6 +115,7 @@ class AwsResources:
         ]
 
     def lake_lines(self) -> list[dict[str, Any]]:
+        """Lines of all lake objects; order is kept within an object, not across objects."""
         data = b"".join(self._bodies(LAKE_PREFIX))
         assert data == b"" or data.endswith(b"\n"), "every lake record must end with a newline"
         return [orjson.loads(line) for line in data.splitlines()]
