@@ -102,8 +102,8 @@ class PolicyConfig:
 
     reaction_minutes: int = 6
     """Metric delay plus schedule tick plus resharding: how long a surge runs before new capacity."""
-    demand_window_minutes: int = 60
-    """Demand level is the mean of the last hour; growth is measured against the same level."""
+    demand_window_minutes: int = 20
+    """Demand level is the mean of this window; growth is measured against the same level."""
     throttle_budget: float = 0.0005
     """Share of records the headroom may expect to lose to growth it cannot follow (half the 0.1% target)."""
     sustained_minutes: int = 10

@@ -1,0 +1,69 @@
+"""Replay a traffic trace against every shard-scaling policy and compare shard-hours, cost and throttling.
+
+    .venv/bin/python scripts/simulate_scaling.py --trace ../shared/traces/nyc_taxi.csv --peak-mb-per-s 50 \
+        --record-bytes 1024 --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from scripts.autoscaling.compare import POLICIES, compare  # noqa: E402
+from scripts.autoscaling.engine import SimulationConfig  # noqa: E402
+from scripts.autoscaling.report import plot, to_json, to_table  # noqa: E402
+from scripts.autoscaling.trace import TraceError, load_trace, to_demand  # noqa: E402
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--trace", type=Path, required=True, help="timestamp,value CSV with a 1-60 minute step")
+    parser.add_argument("--peak-mb-per-s", type=float, default=50.0, help="trace peak after scaling (MB = 10^6 B)")
+    parser.add_argument("--record-bytes", type=int, default=1024)
+    parser.add_argument("--json", action="store_true", help="print one JSON object keyed by policy")
+    parser.add_argument("--policies", default=",".join(POLICIES), help="comma-separated subset")
+    parser.add_argument("--plot", type=Path, help="write a PNG of demand against each policy's capacity")
+    parser.add_argument("--plot-days", type=float, default=7.0)
+    parser.add_argument("--metric-delay-min", type=int, default=1)
+    parser.add_argument("--metric-delay-max", type=int, default=3)
+    parser.add_argument("--reshard-minutes", type=int, default=3)
+    parser.add_argument("--burst-factor", type=float, default=1.0, help="sub-minute burst peak over the mean")
+    parser.add_argument("--burst-seconds", type=float, default=6.0)
+    parser.add_argument("--max-shards", type=int, default=500)
+    parser.add_argument("--seed", type=int, default=7)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    policies = tuple(p.strip() for p in args.policies.split(",") if p.strip())
+    unknown = sorted(set(policies) - set(POLICIES))
+    if unknown:
+        print(f"error: unknown policies {unknown}; choose from {', '.join(POLICIES)}", file=sys.stderr)
+        return 2
+    try:
+        config = SimulationConfig(
+            metric_delay_min=args.metric_delay_min, metric_delay_max=args.metric_delay_max,
+            reshard_minutes=args.reshard_minutes, burst_factor=args.burst_factor,
+            burst_seconds=args.burst_seconds, max_shards=args.max_shards, seed=args.seed,
+        )
+        demand = to_demand(load_trace(args.trace), args.peak_mb_per_s, args.record_bytes)
+    except (TraceError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    results, outcomes = compare(demand, config, policies)
+    if args.json:
+        print(to_json(results))
+    else:
+        print(to_table(results, f"{demand.name} at {args.peak_mb_per_s:g} MB/s peak, {args.record_bytes} B records"))
+    if args.plot:
+        plot(demand, outcomes, args.plot, args.plot_days)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,133 @@
+"""Every UpdateShardCount limit and safety rule of the pure policy."""
+
+from __future__ import annotations
+
+import pytest
+
+from functions.shard_scaler.policy import (
+    DAY_MINUTES,
+    Decision,
+    PolicyMemory,
+    ScalingHistory,
+    StreamMode,
+    StreamStatus,
+    decide,
+    headroom_for_budget,
+    validate_shard_update,
+)
+from tests.autoscaler.helpers import NOW, minutes_of, stream
+
+TRAINED = PolicyMemory(first_minute=NOW - 2 * DAY_MINUTES)
+
+
+def run(units: list[float], shards: int, history: ScalingHistory | None = None, **kwargs: object) -> Decision:
+    view = kwargs.pop("view", None) or stream(shards)
+    metrics = kwargs.pop("metrics", None) or minutes_of(units)
+    memory = kwargs.pop("memory", TRAINED)
+    return decide(NOW, metrics, view, history or ScalingHistory(), memory, **kwargs)  # type: ignore[arg-type]
+
+
+def test_scale_out_is_at_most_double_even_under_a_huge_surge() -> None:
+    decision = run([100.0] * 90, shards=4)
+    assert decision.target_shards == 8
+
+
+def test_scale_out_covers_demand_with_headroom() -> None:
+    decision = run([10.0] * 90, shards=8)
+    assert decision.target_shards is not None
+    assert decision.target_shards >= 11
+
+
+def test_scale_in_is_at_most_half() -> None:
+    decision = run([0.5] * 90, shards=40)
+    assert decision.target_shards == 20
+
+
+def test_scale_in_never_goes_below_min_shards() -> None:
+    decision = run([0.1] * 90, shards=9, view=stream(9, min_shards=5))
+    assert decision.target_shards == 5
+
+
+def test_scale_out_never_goes_above_max_shards() -> None:
+    decision = run([50.0] * 90, shards=6, view=stream(6, max_shards=9))
+    assert decision.target_shards == 9
+
+
+def test_nothing_happens_while_stream_is_updating() -> None:
+    decision = run([50.0] * 90, shards=6, view=stream(6, status=StreamStatus.UPDATING))
+    assert decision.target_shards is None and decision.target_mode is None
+    assert "UPDATING" in decision.reason
+
+
+def test_no_scale_in_while_consumers_are_behind() -> None:
+    lagging = minutes_of([0.5] * 90, iterator_age_ms=5 * 60_000)
+    assert run([], shards=40, metrics=lagging).target_shards is None
+    assert run([0.5] * 90, shards=40).target_shards == 20
+
+
+def test_ten_calls_in_rolling_24h_block_even_an_emergency_scale_out() -> None:
+    ten = ScalingHistory(tuple(NOW - DAY_MINUTES + 60 + i * 60 for i in range(10)))
+    throttled = minutes_of([8.0] * 90, throttled_units=4.0)
+    assert run([], shards=4, history=ten, metrics=throttled).target_shards is None
+
+
+def test_calls_older_than_24h_do_not_count() -> None:
+    old = ScalingHistory(tuple(NOW - DAY_MINUTES - i for i in range(10)))
+    assert run([8.0] * 90, shards=4, history=old).target_shards == 8
+
+
+def test_reserve_calls_are_kept_for_throttling_emergencies() -> None:
+    eight = ScalingHistory(tuple(NOW - 600 + i * 60 for i in range(8)))
+    # Headroom-only growth (no throttling, demand below capacity) may not spend the reserve...
+    assert run([3.8] * 90, shards=4, history=eight).target_shards is None
+    # ...while throttled writes may.
+    throttled = minutes_of([3.8] * 90, throttled_units=1.0)
+    target = run([], shards=4, history=eight, metrics=throttled).target_shards
+    assert target is not None and target > 4
+
+
+def test_scale_in_stops_early_to_leave_calls_for_scale_out() -> None:
+    six = ScalingHistory(tuple(NOW - 600 + i * 60 for i in range(6)))
+    assert run([0.5] * 90, shards=40, history=six).target_shards is None
+
+
+def test_no_scale_in_during_the_first_day_of_learning() -> None:
+    fresh = PolicyMemory()
+    assert run([0.5] * 90, shards=40, memory=fresh).target_shards is None
+
+
+def test_mode_switch_never_proposed_when_not_allowed() -> None:
+    spiky = [0.01] * 60 + [40.0] * 5 + [0.01] * 25
+    decision = run(spiky, shards=2, allow_mode_switch=False)
+    assert decision.target_mode is None
+
+
+def test_unaffordable_headroom_switches_to_on_demand_when_allowed() -> None:
+    memory = TRAINED
+    spiky = ([0.05] * 25 + [40.0] * 5) * 3
+    for _ in range(3):  # learn the spikes
+        decision = decide(NOW, minutes_of(spiky), stream(1), ScalingHistory(), memory, allow_mode_switch=True)
+        memory = decision.memory
+    assert decision.target_mode == StreamMode.ON_DEMAND
+
+
+def test_headroom_grows_with_spikes_seen() -> None:
+    flat = [0.0] * 96
+    flat[0] = 1000.0
+    spiky = list(flat)
+    spiky[40] = 1000.0  # growth of 2^5 carries as much volume as the flat part
+    assert headroom_for_budget(flat, 0.001) == 1.0
+    assert headroom_for_budget(spiky, 0.001) > 16.0
+
+
+def test_memory_survives_a_json_round_trip() -> None:
+    decision = run([3.0] * 90, shards=4)
+    restored = PolicyMemory.from_json_dict(decision.memory.to_json_dict())
+    assert restored.last_minute == decision.memory.last_minute
+    assert restored.growth_weights == pytest.approx(decision.memory.growth_weights, abs=1e-5)
+
+
+@pytest.mark.parametrize(("current", "target"), [(4, 9), (10, 4)])
+def test_update_outside_half_to_double_is_rejected(current: int, target: int) -> None:
+    with pytest.raises(ValueError, match="outside"):
+        validate_shard_update(NOW, current, target, stream(current), ScalingHistory())
