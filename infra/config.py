@@ -107,7 +107,7 @@ def Bounded(low: int, high: int, authority: str) -> Any:
 class StrictModel(BaseModel):
     """Unknown keys are errors: a typo must never silently fall back to a default."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, use_attribute_docstrings=True)
 
 
 class AlarmSettings(StrictModel):
@@ -146,35 +146,53 @@ class LakeSettings(StrictModel):
     """Stack-wide lake defaults: Firehose buffering and the bucket's lifecycle."""
 
     buffer_mb: Bounded(1, 128, "Firehose") = defaults.LAKE_BUFFER_MB  # type: ignore[valid-type]
+    """Firehose buffer size before it writes an object; larger objects are cheaper to query."""
     buffer_seconds: Bounded(0, 900, "Firehose") = defaults.LAKE_BUFFER_SECONDS  # type: ignore[valid-type]
+    """Firehose buffer interval: the longest an event waits before it is written to the lake."""
     compression: Compression = defaults.LAKE_COMPRESSION
+    """Compression of lake objects."""
     tiering_after_days: Bounded(0, 3650, "S3 lifecycle") = defaults.LAKE_TIERING_AFTER_DAYS  # type: ignore[valid-type]
+    """Days before event objects move to S3 Intelligent-Tiering."""
     noncurrent_expiry_days: Bounded(1, 3650, "S3 lifecycle") = defaults.LAKE_NONCURRENT_EXPIRY_DAYS  # type: ignore[valid-type]
+    """Days a replaced or deleted object version is kept (versioning undoes mistakes)."""
     abort_incomplete_upload_days: Bounded(1, 365, "S3 lifecycle") = defaults.LAKE_ABORT_INCOMPLETE_DAYS  # type: ignore[valid-type]
+    """Days before incomplete multipart uploads are aborted (they are billed)."""
     access_log_expiry_days: Bounded(1, 3650, "S3 lifecycle") = defaults.ACCESS_LOG_EXPIRY_DAYS  # type: ignore[valid-type]
+    """Days S3 server access logs are kept."""
 
 
 class StreamLakeSettings(StrictModel):
     """Per-stream overrides of the stack's Firehose buffering."""
 
     buffer_mb: Bounded(1, 128, "Firehose") | None = None  # type: ignore[valid-type]
+    """Overrides `lake.buffer_mb` for this stream."""
     buffer_seconds: Bounded(0, 900, "Firehose") | None = None  # type: ignore[valid-type]
+    """Overrides `lake.buffer_seconds` for this stream (lower it for fresher data)."""
     compression: Compression | None = None
+    """Overrides `lake.compression` for this stream."""
 
 
 class ConsumerSettings(StrictModel):
     """The Lambda event source mapping and function; ranges are the Kinesis ESM's own."""
 
     batch_size: Bounded(1, 10_000, "Lambda Kinesis batch size") = defaults.CONSUMER_BATCH_SIZE  # type: ignore[valid-type]
+    """Records per consumer invocation (Lambda ESM BatchSize)."""
     batching_window_seconds: Bounded(0, 300, "Lambda batching window") = defaults.CONSUMER_BATCHING_WINDOW_SECONDS  # type: ignore[valid-type]
+    """Seconds the ESM waits to fill a batch (latency against invocations)."""
     parallelization: Bounded(1, 10, "Lambda parallelization factor") = defaults.CONSUMER_PARALLELIZATION  # type: ignore[valid-type]
+    """Concurrent batches per shard; order is kept per partition key."""
     max_retries: int = Field(default=defaults.CONSUMER_MAX_RETRIES, json_schema_extra={"minimum": 0, "maximum": 10_000})
+    """Retries of a failing batch before it goes to the on-failure queue (finite only)."""
     max_record_age_seconds: int = Field(
         default=defaults.CONSUMER_MAX_RECORD_AGE_SECONDS, json_schema_extra={"minimum": 60, "maximum": 604_800}
     )
+    """Records older than this go to the on-failure queue instead of the consumer (finite only)."""
     starting_position: Literal["TRIM_HORIZON", "LATEST"] = defaults.CONSUMER_STARTING_POSITION
+    """Where a new consumer starts reading."""
     memory_mb: Bounded(128, 10_240, "Lambda memory") = defaults.CONSUMER_MEMORY_MB  # type: ignore[valid-type]
+    """Consumer memory (and proportional CPU)."""
     timeout_seconds: Bounded(1, 900, "Lambda timeout") = defaults.CONSUMER_TIMEOUT_SECONDS  # type: ignore[valid-type]
+    """Consumer timeout."""
 
     @field_validator("max_retries")
     @classmethod
@@ -203,8 +221,11 @@ class AutoscalingSettings(StrictModel):
     """Shard autoscaler bounds for a provisioned stream."""
 
     enabled: bool = True
+    """Run the shard autoscaler for this provisioned stream."""
     min: Bounded(1, 10_000, "Kinesis shard count") = defaults.AUTOSCALING_MIN_SHARDS  # type: ignore[valid-type]
+    """Fewest shards the autoscaler may leave."""
     max: Bounded(1, 10_000, "Kinesis shard count") = defaults.AUTOSCALING_MAX_SHARDS  # type: ignore[valid-type]
+    """Most shards the autoscaler may create (cost ceiling)."""
     allow_mode_switch: bool = Field(
         default=False,
         description="Let the autoscaler switch the stream to on-demand and back (at most twice per 24 h).",
@@ -223,21 +244,31 @@ class AlarmThresholds(StrictModel):
     """Per-stream overrides of the alarm thresholds in `infra/defaults.py`."""
 
     iterator_age_seconds: Bounded(1, 604_800, "iterator age") = defaults.ALARM_ITERATOR_AGE_SECONDS  # type: ignore[valid-type]
+    """Alarm when the consumer lags the stream by more than this."""
     write_throttled_records: Bounded(1, 10_000_000, "throttled records") = defaults.ALARM_WRITE_THROTTLED_RECORDS  # type: ignore[valid-type]
+    """Alarm when this many writes are throttled in a minute (3 of 5 minutes)."""
     read_throttled_records: Bounded(1, 10_000_000, "throttled records") = defaults.ALARM_READ_THROTTLED_RECORDS  # type: ignore[valid-type]
+    """Alarm when this many reads are throttled in a minute."""
     consumer_errors: Bounded(1, 1_000_000, "Lambda errors") = defaults.ALARM_CONSUMER_ERRORS  # type: ignore[valid-type]
+    """Alarm on this many consumer errors in a minute."""
     consumer_throttles: Bounded(1, 1_000_000, "Lambda throttles") = defaults.ALARM_CONSUMER_THROTTLES  # type: ignore[valid-type]
+    """Alarm on this many consumer throttles in a minute."""
     failure_queue_depth: Bounded(1, 1_000_000, "queue depth") = defaults.ALARM_FAILURE_QUEUE_DEPTH  # type: ignore[valid-type]
+    """Alarm when this many failed batches wait in the on-failure queue."""
     delivery_freshness_seconds: Bounded(60, 86_400, "Firehose data freshness") | None = None  # type: ignore[valid-type]
+    """Alarm when the oldest undelivered record is older; default 2x buffer + 120 s."""
 
 
 class StreamSettings(StrictModel):
     """One tenant stream: Kinesis, its consumer, its lake delivery and its alarms."""
 
     mode: Literal["provisioned", "on_demand"] = "provisioned"
+    """Provisioned shards (cheaper at steady volume, autoscaled) or on-demand."""
     shards: Bounded(1, 10_000, "Kinesis shard count") | None = None  # type: ignore[valid-type]
+    """Initial shard count of a provisioned stream (then the autoscaler owns it)."""
     autoscaling: AutoscalingSettings = Field(default_factory=lambda: AutoscalingSettings())
     retention_hours: Bounded(24, 8760, "Kinesis") = defaults.STREAM_RETENTION_HOURS  # type: ignore[valid-type]
+    """How long the stream keeps records (replay window); beyond 24 h costs extra."""
     consumer: ConsumerSettings = Field(default_factory=lambda: ConsumerSettings())
     lake: StreamLakeSettings = Field(default_factory=StreamLakeSettings)
     pii_fields: list[str] = Field(default_factory=list, description="Dotted JSON paths masked before the lake.")
@@ -342,11 +373,14 @@ class PlatformConfig(StrictModel):
     log_retention_days: int = Field(
         default=defaults.LOG_RETENTION_DAYS, json_schema_extra={"enum": list(LOG_RETENTION_DAYS)}
     )
+    """Retention of every log group the platform creates."""
     protect_stateful: bool = Field(
         default=False, description="Protect streams, tables, buckets and keys from deletion (set in prod)."
     )
     powertools_layer_version: Bounded(1, 1000, "Powertools layer version") = defaults.POWERTOOLS_LAYER_VERSION  # type: ignore[valid-type]
+    """Version of the public AWSLambdaPowertoolsPythonV3 layer."""
     architecture: Literal["arm64", "x86_64"] = defaults.ARCHITECTURE
+    """Lambda architecture (arm64 is cheaper per GB-s)."""
     tenants: dict[TenantName, TenantSettings] = Field(min_length=1)
 
     @field_validator("name_prefix")

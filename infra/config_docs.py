@@ -1,0 +1,91 @@
+"""Render docs/configuration.md from the schema itself, so the reference can never drift from the code.
+
+    .venv/bin/python -m infra.config_docs > docs/configuration.md   (a test checks the file is current)
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from infra.config import PROJECT_NAMESPACE, PlatformConfig
+
+HEADER = f"""# Configuration reference
+
+Generated from `infra/config.py` by `python -m infra.config_docs`; a test fails when it is stale.
+
+Every key lives in the project namespace of the stack file (`{PROJECT_NAMESPACE}:<key>` in
+`Pulumi.<stack>.yaml`) and is set the Pulumi way, for example:
+
+```bash
+pulumi config set --path 'tenants.acme.streams.clicks.shards' 4
+pulumi config set --path 'tenants.acme.streams.clicks.consumer.batch_size' 1000
+pulumi config set --path 'alarms.emails[0]' oncall@example.com
+```
+
+Unknown keys are errors (with a "did you mean" hint), as is any value outside AWS's own limits; every
+error names its key path, e.g. `tenants.acme.streams.clicks.retention_hours: 12 is below the Kinesis
+minimum of 24`. `streamctl plan --stack <stack>` validates a stack file without AWS or the Pulumi CLI.
+
+| Key | Type | Default | Allowed | Meaning |
+|---|---|---|---|---|
+"""
+
+
+def _resolve(schema: dict[str, Any], definitions: dict[str, Any]) -> dict[str, Any]:
+    if "$ref" in schema:
+        return definitions[schema["$ref"].rsplit("/", 1)[1]]
+    options = [s for s in schema.get("anyOf", []) if s.get("type") != "null"]
+    if len(options) == 1:
+        return {**options[0], **{k: v for k, v in schema.items() if k != "anyOf"}}
+    return schema
+
+
+def _type(schema: dict[str, Any]) -> str:
+    if "enum" in schema and all(isinstance(v, str) for v in schema["enum"]):
+        return "string"
+    if schema.get("type") == "array":
+        return f"list of {schema.get('items', {}).get('type', 'value')}"
+    return str(schema.get("type", "object"))
+
+
+def _allowed(schema: dict[str, Any]) -> str:
+    if "enum" in schema:
+        values = schema["enum"]
+        return ", ".join(f"`{v}`" for v in values) if len(values) <= 6 else f"one of {len(values)} values"
+    if "const" in schema:
+        return f"`{schema['const']}`"
+    if "minimum" in schema or "maximum" in schema:
+        return f"{schema.get('minimum', '')}–{schema.get('maximum', '')}"
+    return ""
+
+
+def _rows(path: str, schema: dict[str, Any], definitions: dict[str, Any]) -> list[str]:
+    rows = []
+    for key, raw in schema.get("properties", {}).items():
+        field = _resolve(raw, definitions)
+        key_path = f"{path}.{key}" if path else key
+        if field.get("type") == "object" and "additionalProperties" in field and "properties" not in field:
+            item = _resolve(field["additionalProperties"], definitions)
+            placeholder = "<tenant>" if key == "tenants" else "<stream>"
+            rows.append(f"| `{key_path}` | map | | | {item.get('description', '')} |")
+            rows.extend(_rows(f"{key_path}.{placeholder}", item, definitions))
+        elif "properties" in field:
+            rows.append(f"| `{key_path}` | object | | | {field.get('description', '')} |")
+            rows.extend(_rows(key_path, field, definitions))
+        else:
+            default = raw.get("default", field.get("default"))
+            shown = "" if default is None or default == [] else f"`{json.dumps(default)}`"
+            description = raw.get("description", field.get("description", ""))
+            rows.append(f"| `{key_path}` | {_type(field)} | {shown} | {_allowed(field)} | {description} |")
+    return rows
+
+
+def render() -> str:
+    schema = PlatformConfig.model_json_schema()
+    definitions = schema.get("$defs", {})
+    return HEADER + "\n".join(_rows("", schema, definitions)) + "\n"
+
+
+if __name__ == "__main__":
+    print(render(), end="")
