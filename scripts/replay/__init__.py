@@ -1,0 +1,1 @@
+"""`streamctl replay`: move a consumer back, re-drive failed batches, re-process quarantined records."""
