@@ -1,0 +1,56 @@
+"""What the functions run in AWS: the package's sources, the Powertools layer and pinned platform wheels."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from infra import function_code
+
+
+def test_code_archive_holds_every_handler_module_and_no_caches() -> None:
+    archive = function_code.function_code_archive()
+    paths = set(archive.assets)
+    assert "functions/consumer/handler.py" in paths
+    assert "functions/shard_scaler/handler.py" in paths
+    assert "functions/__init__.py" in paths
+    assert not [p for p in paths if "__pycache__" in p or p.endswith(".pyc")]
+
+
+def test_dependency_requirements_are_exactly_pinned() -> None:
+    lines = [
+        line.strip()
+        for line in function_code.REQUIREMENTS.read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert lines
+    for line in lines:
+        assert re.fullmatch(r"[A-Za-z0-9_.-]+==[0-9][A-Za-z0-9.]*", line), line
+
+
+def test_layer_is_built_from_wheels_for_the_lambda_platform(tmp_path: Path) -> None:
+    command = function_code.pip_layer_command("arm64", tmp_path)
+    assert command[command.index("--platform") + 1] == "manylinux2014_aarch64"
+    assert command[command.index("--python-version") + 1] == "3.12"
+    assert "--only-binary=:all:" in command
+    assert command[command.index("--target") + 1] == str(tmp_path / "python")
+    x86 = function_code.pip_layer_command("x86_64", tmp_path)
+    assert x86[x86.index("--platform") + 1] == "manylinux2014_x86_64"
+
+
+def test_layer_directory_changes_with_the_requirements() -> None:
+    assert function_code.dependency_layer_dir("arm64") != function_code.dependency_layer_dir("x86_64")
+    digest = function_code.dependency_layer_dir("arm64").name.rsplit("-", 1)[1]
+    assert len(digest) == 12
+
+
+def test_powertools_layer_arn_is_the_official_public_layer() -> None:
+    assert function_code.powertools_layer_arn("eu-west-1", "arm64", 27) == (
+        "arn:aws:lambda:eu-west-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-arm64:27"
+    )
+
+
+def test_handlers_import_nothing_from_pulumi_infra_or_scripts() -> None:
+    for path in function_code.FUNCTIONS_DIR.rglob("*.py"):
+        source = path.read_text()
+        assert not re.search(r"^\s*(from|import)\s+(pulumi|infra|scripts)\b", source, re.M), path
