@@ -7,6 +7,7 @@ import typer
 from scripts.loadtest.cli import app as loadtest_app
 from scripts.local.cli import app as local_app
 from scripts.plan import plan_command
+from scripts.replay.cli import app as replay_app
 
 app = typer.Typer(
     name="streamctl",
@@ -17,6 +18,7 @@ app = typer.Typer(
 app.command("plan")(plan_command)
 app.add_typer(local_app, name="local")
 app.add_typer(loadtest_app, name="loadtest")
+app.add_typer(replay_app, name="replay")
 
 
 if __name__ == "__main__":  # pragma: no cover
