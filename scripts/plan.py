@@ -80,7 +80,7 @@ def plan_command(
     try:
         run = run_program(stack)
     except ConfigError as error:
-        console.print(f"[red]{error}[/]", highlight=False)
+        typer.echo(str(error), err=True)
         raise typer.Exit(2) from None
     if output_json:
         document: dict[str, Any] = {

@@ -1,0 +1,49 @@
+"""`streamctl plan` shows what `pulumi preview` would, and refuses bad stacks and bad config clearly."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from scripts import plan
+from scripts.cli import app
+
+runner = CliRunner()
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_plan_prints_the_resource_tree_and_outputs(stack: str) -> None:
+    result = runner.invoke(app, ["plan", "--stack", stack])
+    assert result.exit_code == 0, result.output
+    assert f"stack {stack}:" in result.output
+    assert f"sp-{stack}-acme-clicks" in result.output
+    assert "aws:lambda/eventSourceMapping:EventSourceMapping" in result.output
+    assert '"checkpoint_table"' in result.output
+
+
+def test_plan_json_lists_protection_and_ignored_changes() -> None:
+    result = runner.invoke(app, ["plan", "--stack", "prod", "--json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.output)
+    streams = [r for r in document["resources"] if r["type"] == "aws:kinesis/stream:Stream"]
+    assert streams and all(r["protect"] for r in streams)
+    assert any("shardCount" in r["ignoreChanges"] for r in streams)
+
+
+def test_plan_names_an_unknown_stack() -> None:
+    result = runner.invoke(app, ["plan", "--stack", "qa"])
+    assert result.exit_code == 2
+    assert "no Pulumi.qa.yaml" in result.output
+
+
+def test_plan_reports_invalid_config_with_its_key_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    def bad_config(stack: str) -> dict[str, object]:
+        return {"streaming-platform:tenants": {"acme": {"streams": {"clicks": {"retention_hours": 12}}}}}
+
+    monkeypatch.setattr("infra.mock_runtime.load_stack_config", bad_config)
+    result = runner.invoke(app, ["plan", "--stack", "dev"])
+    assert result.exit_code == 2
+    assert "tenants.acme.streams.clicks.retention_hours: 12 is below the Kinesis minimum of 24" in result.output
+    assert plan.KEY_SETTINGS
