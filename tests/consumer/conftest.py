@@ -132,6 +132,13 @@ class AwsResources:
         item = self.dynamodb.get_item(TableName=TABLE, Key={"pk": {"S": key}}, ConsistentRead=True).get("Item")
         return item
 
+    def reset(self) -> None:
+        """Empty the bucket and the checkpoint table so each test starts clean on shared resources."""
+        for item in self.s3.list_objects_v2(Bucket=LAKE_BUCKET).get("Contents", []):
+            self.s3.delete_object(Bucket=LAKE_BUCKET, Key=item["Key"])
+        for item in self.dynamodb.scan(TableName=TABLE).get("Items", []):
+            self.dynamodb.delete_item(TableName=TABLE, Key={"pk": item["pk"]})
+
 
 class FlakyFirehose:
     """Wraps the moto Firehose client; `fail(data) -> error code | None` decides per entry, per call."""
@@ -156,10 +163,18 @@ class FlakyFirehose:
         return {"FailedPutCount": failed, "Encrypted": False, "RequestResponses": responses}
 
 
-@pytest.fixture
-def aws() -> Iterator[AwsResources]:
+@pytest.fixture(scope="module")
+def _module_aws() -> Iterator[AwsResources]:
+    # One moto backend per module: creating clients and resources per test dominated the suite's time.
     with mock_aws():
         yield AwsResources()
+
+
+@pytest.fixture
+def aws(_module_aws: AwsResources) -> Iterator[AwsResources]:
+    _module_aws.reset()
+    yield _module_aws
+    _module_aws.reset()
 
 
 @pytest.fixture
