@@ -82,28 +82,49 @@ def redrive_failures(
     for message in receive_messages(clients.sqs, target.failure_queue_url, limit=limit, visibility_timeout=visibility):
         batch = BatchRedrive(message, problem=_check(target, message))
         report.batches.append(batch)
-        if batch.problem or message.record is None:
-            continue
-        info = message.record.batch
-        batch.read = read_range(
-            clients.kinesis, target.stream_name, info.shard_id, info.start_sequence_number, info.end_sequence_number
-        )
-        if batch.read.expired and not accept_expired:
-            batch.problem = (
-                f"records before {batch.read.records[0].sequence_number if batch.read.records else 'the end'} are past "
-                "the stream's retention; recover them from the producers, or re-run with --accept-expired"
-            )
-            continue
-        if dry_run:
-            continue
-        failed = producer.send(
-            UserRecord(record.partition_key, record.data, f"{record.shard_id}:{record.sequence_number}")
-            for record in batch.read.records
-        )
-        batch.sent = len(batch.read.records) - sum(entry.user_records for entry in failed)
-        if failed:
-            batch.problem = f"{len(failed)} records could not be put back; retry the re-drive"
-            continue
-        clients.sqs.delete_message(QueueUrl=target.failure_queue_url, ReceiptHandle=message.receipt_handle)
-        batch.deleted = True
+        _redrive_batch(clients, target, batch, dry_run=dry_run, accept_expired=accept_expired, producer=producer)
+    if not dry_run:
+        # Messages we leave must not stay hidden for the visibility timeout: the next run should see them.
+        # Only now, after the last receive, or this run would receive them again.
+        for batch in report.batches:
+            if not batch.deleted:
+                clients.sqs.change_message_visibility(
+                    QueueUrl=target.failure_queue_url, ReceiptHandle=batch.message.receipt_handle, VisibilityTimeout=0
+                )
     return report
+
+
+def _redrive_batch(
+    clients: ReplayClients,
+    target: ReplayTarget,
+    batch: BatchRedrive,
+    *,
+    dry_run: bool,
+    accept_expired: bool,
+    producer: KinesisProducer,
+) -> None:
+    message = batch.message
+    if batch.problem or message.record is None:
+        return
+    info = message.record.batch
+    batch.read = read_range(
+        clients.kinesis, target.stream_name, info.shard_id, info.start_sequence_number, info.end_sequence_number
+    )
+    if batch.read.expired and not accept_expired:
+        batch.problem = (
+            f"records before {batch.read.records[0].sequence_number if batch.read.records else 'the end'} are past "
+            "the stream's retention; recover them from the producers, or re-run with --accept-expired"
+        )
+        return
+    if dry_run:
+        return
+    failed = producer.send(
+        UserRecord(record.partition_key, record.data, f"{record.shard_id}:{record.sequence_number}")
+        for record in batch.read.records
+    )
+    batch.sent = len(batch.read.records) - sum(entry.user_records for entry in failed)
+    if failed:
+        batch.problem = f"{len(failed)} records could not be put back; retry the re-drive"
+        return
+    clients.sqs.delete_message(QueueUrl=target.failure_queue_url, ReceiptHandle=message.receipt_handle)
+    batch.deleted = True
