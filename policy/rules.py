@@ -144,17 +144,27 @@ def _denies_insecure_transport(statement: dict[str, object]) -> bool:
     )
 
 
+def _covers_bucket_and_objects(statement: dict[str, object]) -> bool:
+    """A deny on the bucket ARN alone leaves GetObject/PutObject on its objects allowed over HTTP."""
+    resources = [str(resource) for resource in as_list(statement.get("Resource"))]
+    return any(r.endswith("/*") for r in resources) and any(not r.endswith("*") for r in resources)
+
+
 def s3_bucket_policy_tls_only(props: PropertyMap) -> list[str]:
     try:
         document = policy_document(props.get("policy"), where="policy")
     except PolicyDocumentError as error:
         return [str(error)]
-    if any(_denies_insecure_transport(statement) for _, statement in statements(document)):
-        return []
-    return [
-        "policy has no statement denying s3:* to Principal '*' when aws:SecureTransport is false: "
-        "requests over plain HTTP are allowed"
-    ]
+    denials = [(label, s) for label, s in statements(document) if _denies_insecure_transport(s)]
+    if not denials:
+        return [
+            "policy has no statement denying s3:* to Principal '*' when aws:SecureTransport is false: "
+            "requests over plain HTTP are allowed"
+        ]
+    if not any(_covers_bucket_and_objects(statement) for _, statement in denials):
+        labels = ", ".join(label for label, _ in denials)
+        return [f"{labels}: the TLS deny must name both the bucket ARN and its objects (<bucket ARN>/*)"]
+    return []
 
 
 def _ordered_stream_source(props: PropertyMap) -> bool:

@@ -222,6 +222,16 @@ RESOURCE_CASES = [
             "s3-bucket-policy-tls-only",
             "aws:s3/bucketPolicy:BucketPolicy",
             "lake-policy",
+            editing_policy(lambda s: s[0].update({"Resource": [r for r in s[0]["Resource"] if not r.endswith("/*")]})),
+            "must name both the bucket ARN and its objects",
+        ),
+        "bucket-only",
+    ),
+    _case(
+        BrokenResource(
+            "s3-bucket-policy-tls-only",
+            "aws:s3/bucketPolicy:BucketPolicy",
+            "lake-policy",
             setting("policy", value="{not json"),
             "not valid JSON",
         ),
