@@ -6,6 +6,7 @@ tests start their own emulator on a free port and pass `state_file=None` so they
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -118,10 +119,8 @@ def stop_emulator(emulator: Emulator, *, state_file: Path | None = EMULATOR_STAT
         os.kill(emulator.pid, signal.SIGTERM)
         deadline = time.monotonic() + 10
         while _pid_alive(emulator.pid) and time.monotonic() < deadline:
-            try:
+            with contextlib.suppress(ChildProcessError):
                 os.waitpid(emulator.pid, os.WNOHANG)
-            except ChildProcessError:
-                pass
             time.sleep(0.05)
         if _pid_alive(emulator.pid):
             os.kill(emulator.pid, signal.SIGKILL)
