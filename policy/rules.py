@@ -51,7 +51,8 @@ ACTIONS_REQUIRING_ANY_RESOURCE = frozenset(
         "cloudwatch:PutMetricData",
     }
 )
-AWS_MANAGED_KEY_ALIASES = frozenset({"alias/aws/kinesis", "alias/aws/sqs", "alias/aws/sns", "alias/aws/dynamodb"})
+# Only AWS may create aliases under alias/aws/ (aws/kinesis, aws/s3, ...): they name AWS managed keys.
+AWS_MANAGED_ALIAS_PREFIX = "alias/aws/"
 PUBLIC_ACCESS_BLOCK_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
 # Event sources whose mappings retry a shard in order: the ones a poison record can block.
 ORDERED_STREAM_SERVICES = (":kinesis:", ":dynamodb:")
@@ -76,7 +77,7 @@ class ResourceRule:
 def _customer_key(key: object, field: str) -> list[str]:
     if not is_set(key):
         return [f"{field} is not set: name the customer managed KMS key"]
-    if str(key) in AWS_MANAGED_KEY_ALIASES:
+    if AWS_MANAGED_ALIAS_PREFIX in str(key):
         return [f"{field} is the AWS managed key {key}: use a customer managed key (rotation, key policy, audit)"]
     return []
 

@@ -106,7 +106,7 @@ RESOURCE_CASES = [
             "kinesis-stream-kms-encrypted",
             KINESIS,
             "",
-            setting("kmsKeyId", value="alias/aws/kinesis"),
+            setting("kmsKeyId", value="arn:aws:kms:us-east-1:123456789012:alias/aws/kinesis"),
             "AWS managed key",
         ),
         "aws-managed-key",
