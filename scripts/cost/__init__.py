@@ -1,0 +1,1 @@
+"""`streamctl cost`: the monthly cost of a stack per tenant and stream, from the shared price list."""

@@ -1,0 +1,151 @@
+"""The cost model: prices from the shared list, Firehose rounding per packed record, the mode comparison."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from functions import pricing
+from functions.consumer.lake_line import LakeLineEncoder
+from functions.consumer.pii import PiiMasker
+from infra.config import PlatformConfig, config_from_pulumi_values, parse_config
+from infra.mock_runtime import load_stack_config
+from scripts.cost.cli import cost_command
+from scripts.cost.model import (
+    HOURS_PER_MONTH,
+    SECONDS_PER_MONTH,
+    firehose_billed_bytes,
+    lake_line_overhead_bytes,
+    stack_costs,
+    stream_cost,
+)
+from scripts.cost.traffic import StreamTraffic, TrafficError, load_traffic
+
+KIB = 1024
+
+
+def one_stream(**stream: Any) -> PlatformConfig:
+    return parse_config({"tenants": {"acme": {"streams": {"clicks": stream}}}}, stack="dev")
+
+
+def cost_of(config: PlatformConfig, **traffic: Any) -> Any:
+    [(tenant, stream, settings)] = config.streams()
+    return stream_cost(tenant, stream, settings, config, StreamTraffic(**traffic))
+
+
+def test_provisioned_stream_pays_shard_hours_and_put_units_from_the_shared_price_list() -> None:
+    config = one_stream(mode="provisioned", shards=1, autoscaling={"enabled": False})
+    cost = cost_of(config, mb_per_s=0.1, record_bytes=1000)  # 100 records/s, one PUT unit each
+
+    assert cost.kinesis.shards == 1
+    assert cost.kinesis.stream_usd == pytest.approx(HOURS_PER_MONTH * pricing.KINESIS_SHARD_HOUR_USD)
+    put_units = 100 * SECONDS_PER_MONTH
+    assert cost.kinesis.data_usd == pytest.approx(put_units / 1e6 * pricing.KINESIS_PUT_UNITS_PER_MILLION_USD)
+    assert cost.kinesis.retention_usd == 0
+
+
+def test_retention_beyond_24_hours_is_billed_per_shard_hour() -> None:
+    config = one_stream(mode="provisioned", shards=2, autoscaling={"enabled": False}, retention_hours=168)
+    cost = cost_of(config, mb_per_s=0.1)
+    assert cost.kinesis.retention_usd == pytest.approx(
+        2 * HOURS_PER_MONTH * pricing.KINESIS_EXTENDED_RETENTION_SHARD_HOUR_USD
+    )
+
+
+def test_firehose_rounds_each_packed_record_up_to_5_kb_not_each_event() -> None:
+    rounding = pricing.FIREHOSE_RECORD_ROUNDING_BYTES
+    assert firehose_billed_bytes(1) == rounding
+    assert firehose_billed_bytes(rounding + 1) == 2 * rounding
+    assert firehose_billed_bytes(1000 * KIB + 1) == 1000 * KIB + rounding
+    cost = cost_of(one_stream(consumer={"batch_size": 500}), mb_per_s=1, record_bytes=800)
+    # 1 KB lines one per Firehose record would be billed as 5 KB each.
+    assert cost.firehose_unpacked_usd > 4 * cost.firehose_usd
+
+
+def test_lake_line_overhead_is_what_the_consumer_adds_to_an_event() -> None:
+    event = orjson.dumps(
+        {
+            "event_id": "x" * 36,
+            "tenant": "acme",
+            "type": "click",
+            "occurred_at": "2026-11-26T06:00:00Z",
+            "payload": {"a": 1},
+        }
+    )
+    encoder = LakeLineEncoder("acme", PiiMasker(()), 10_000, "2026-11-26T06:00:01.000Z", 1_795_672_801.0)
+    line = encoder.encode(event, "shardId-000000000003", "5" * 56, 0, 1_795_672_800.0)  # 1 s lag, as modelled
+    assert len(line) - len(event) == lake_line_overhead_bytes()
+
+
+def test_on_demand_wins_only_when_traffic_is_spiky() -> None:
+    config = one_stream(mode="provisioned", shards=1, autoscaling={"min": 1, "max": 500})
+    steady = cost_of(config, mb_per_s=2, peak_to_average=1)
+    spiky = cost_of(config, mb_per_s=2, peak_to_average=60)
+    assert steady.cheaper_mode == "provisioned"
+    assert spiky.cheaper_mode == "on_demand"
+    assert steady.alternative.mode == "on_demand" and steady.alternative.total_usd == pytest.approx(
+        spiky.alternative.total_usd
+    )
+
+
+def test_a_fixed_stream_too_small_for_its_peak_is_flagged() -> None:
+    config = one_stream(mode="provisioned", shards=2, autoscaling={"enabled": False})
+    assert any("throttled" in note for note in cost_of(config, mb_per_s=5).notes)
+    assert cost_of(config, mb_per_s=1).notes == []
+
+
+def test_an_idle_stream_pays_only_for_capacity() -> None:
+    cost = cost_of(one_stream(mode="provisioned", shards=1, autoscaling={"enabled": False}), mb_per_s=0)
+    assert (cost.firehose_usd, cost.lambda_usd, cost.dynamodb_usd, cost.kinesis.data_usd) == (0, 0, 0, 0)
+    assert cost.total_usd == pytest.approx(HOURS_PER_MONTH * pricing.KINESIS_SHARD_HOUR_USD)
+
+
+def test_bigger_batches_mean_fewer_invocations_and_checkpoint_writes() -> None:
+    small = cost_of(one_stream(consumer={"batch_size": 100, "batching_window_seconds": 0}), mb_per_s=2)
+    large = cost_of(one_stream(consumer={"batch_size": 2000, "batching_window_seconds": 0}), mb_per_s=2)
+    assert large.invocations < small.invocations
+    assert large.dynamodb_usd < small.dynamodb_usd
+
+
+def test_traffic_file_errors_name_the_file_and_key(tmp_path: Any) -> None:
+    streams = [("acme", "clicks"), ("acme", "orders")]
+    unknown = tmp_path / "unknown.yaml"
+    unknown.write_text("streams:\n  acme/click: {mb_per_s: 1}\n")
+    with pytest.raises(TrafficError, match=r"unknown\.yaml: streams\.acme/click is not a stream of the stack"):
+        load_traffic(unknown, streams)
+    negative = tmp_path / "negative.yaml"
+    negative.write_text("streams:\n  acme/clicks: {mb_per_s: -1}\n")
+    with pytest.raises(TrafficError, match=r"streams\.acme/clicks\.mb_per_s"):
+        load_traffic(negative, streams)
+    good = tmp_path / "good.yaml"
+    good.write_text("defaults: {record_bytes: 500}\nstreams:\n  acme/clicks: {mb_per_s: 3}\n")
+    traffic = load_traffic(good, streams)
+    assert (traffic["acme/clicks"].mb_per_s, traffic["acme/clicks"].record_bytes) == (3, 500)
+    assert traffic["acme/orders"].mb_per_s == 0
+
+
+def _cost_app() -> typer.Typer:
+    app = typer.Typer()
+    app.command()(cost_command)
+    return app
+
+
+def test_cost_command_prices_every_stream_of_the_stack_with_tenant_totals() -> None:
+    result = CliRunner().invoke(_cost_app(), ["--stack", "prod", "--mb-per-s", "1", "--json"])
+
+    assert result.exit_code == 0, result.output
+    report = orjson.loads(result.output)
+    config = config_from_pulumi_values(load_stack_config("prod"), stack="prod")
+    assert [(s["tenant"], s["stream"]) for s in report["streams"]] == [(t, s) for t, s, _ in config.streams()]
+    assert report["total_usd"] == pytest.approx(sum(report["tenants"].values()))
+    idle = sum(c.total_usd for c in stack_costs(config, {}))
+    assert report["total_usd"] > idle > 0
+
+
+def test_cost_command_requires_exactly_one_traffic_source() -> None:
+    result = CliRunner().invoke(_cost_app(), ["--stack", "prod"])
+    assert result.exit_code != 0 and "--traffic FILE or --mb-per-s" in result.output
