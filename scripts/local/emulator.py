@@ -52,8 +52,8 @@ def free_port() -> int:
 def is_healthy(endpoint_url: str, timeout_s: float = 1.0) -> bool:
     """True when a moto server answers its management API at `endpoint_url`."""
     try:
-        with urllib.request.urlopen(f"{endpoint_url}/moto-api/data.json", timeout=timeout_s) as response:
-            return bool(response.status == 200)
+        with urllib.request.urlopen(f"{endpoint_url}/moto-api/config", timeout=timeout_s) as response:
+            return bool(200 <= response.status < 300)
     except (urllib.error.URLError, OSError):
         return False
 
