@@ -164,18 +164,26 @@ def run(
     deadline = time.monotonic() + duration if duration > 0 else None
     try:
         while deadline is None or time.monotonic() < deadline:
-            time.sleep(min(10.0, max(0.1, (deadline or time.monotonic() + 10) - time.monotonic())))
-            for stream, stats in sorted(runtime.stats_by_stream().items()):
-                console.print(
-                    f"{stream}: read {stats.read}, done {stats.completed}, invocations {stats.invocations}, "
-                    f"errors {stats.function_errors}, partial {stats.partial_failures}, "
-                    f"to failure queue {stats.discarded}"
-                )
+            remaining = 10.0 if deadline is None else deadline - time.monotonic()
+            time.sleep(max(0.0, min(10.0, remaining)))
+            _print_runtime_stats(runtime)
     except KeyboardInterrupt:
         pass
     finally:
         runtime.stop()
         host.close()
+
+
+def _print_runtime_stats(runtime: LocalRuntime) -> None:
+    for stream, stats in sorted(runtime.stats_by_stream().items()):
+        console.print(
+            f"{stream}: read {stats.read}, done {stats.completed}, invocations {stats.invocations}, "
+            f"errors {stats.function_errors}, partial {stats.partial_failures}, to failure queue {stats.discarded}"
+        )
+    for function, schedule in sorted(runtime.schedule_stats.items()):
+        console.print(
+            f"schedule -> {function}: {schedule.invocations} runs, {schedule.errors} errors {schedule.last_error or ''}"
+        )
 
 
 @app.command()

@@ -96,6 +96,40 @@ class FunctionTimeoutError(TimeoutError):
     """The handler ran past the function's timeout: Lambda would have discarded its response."""
 
 
+class ThreadRoutedStdout:
+    """sys.stdout that sends a handler's writes to the log and every other thread's to the terminal.
+
+    `contextlib.redirect_stdout` swaps stdout for the whole process, so progress output printed while a
+    handler runs on another thread would end up in the log.
+    """
+
+    def __init__(self, terminal: Any, log: IO[str]) -> None:
+        self.terminal = terminal
+        self.log = log
+        self._local = threading.local()
+
+    @contextlib.contextmanager
+    def routed_to_log(self) -> Iterator[None]:
+        self._local.active = True
+        try:
+            yield
+        finally:
+            self._local.active = False
+            self.log.flush()
+
+    def _target(self) -> Any:
+        return self.log if getattr(self._local, "active", False) else self.terminal
+
+    def write(self, text: str) -> int:
+        return int(self._target().write(text))
+
+    def flush(self) -> None:
+        self._target().flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.terminal, name)
+
+
 @contextlib.contextmanager
 def function_environment(variables: Mapping[str, str]) -> Iterator[None]:
     saved = dict(os.environ)
@@ -125,7 +159,7 @@ class FunctionHost:
         self._on_load = on_load
         self._configs: dict[str, FunctionConfig] = {}
         self._handlers: dict[str, Callable[[Any, Any], Any]] = {}
-        self._log: IO[str] | None = None
+        self._stdout: ThreadRoutedStdout | None = None
         self._lock = threading.RLock()
 
     def config(self, function: str) -> FunctionConfig:
@@ -155,9 +189,11 @@ class FunctionHost:
 
     def close(self) -> None:
         with self._lock:
-            if self._log is not None:
-                self._log.close()
-                self._log = None
+            if self._stdout is not None:
+                if sys.stdout is self._stdout:
+                    sys.stdout = self._stdout.terminal
+                self._stdout.log.close()
+                self._stdout = None
 
     def _variables(self, config: FunctionConfig) -> dict[str, str]:
         return {
@@ -175,12 +211,13 @@ class FunctionHost:
 
     @contextlib.contextmanager
     def _stdout_to_log(self) -> Iterator[None]:
-        if self._log is None:
+        if self._stdout is None:
             self.log_dir.mkdir(parents=True, exist_ok=True)
-            self._log = (self.log_dir / "functions.log").open("a", encoding="utf-8")
-        with contextlib.redirect_stdout(self._log):
+            log = (self.log_dir / "functions.log").open("a", encoding="utf-8")
+            self._stdout = ThreadRoutedStdout(sys.stdout, log)
+            sys.stdout = self._stdout
+        with self._stdout.routed_to_log():
             yield
-        self._log.flush()
 
     def _handler(self, config: FunctionConfig) -> Callable[[Any, Any], Any]:
         handler = self._handlers.get(config.name)
