@@ -41,16 +41,14 @@ class KplAggregator:
         A record too big to share an aggregate is returned on its own, unaggregated (as the KPL does).
         """
         validate_partition_key(record.partition_key)
-        if self._current is not None and self._current.add_user_record(record.partition_key, record.data):
-            self._record_ids.append(record.record_id)
-            self._user_bytes += len(record.data)
-            return []
-        fresh = AggRecord(self.max_bytes - len(record.partition_key.encode()))
         try:
-            fits = fresh.add_user_record(record.partition_key, record.data)
+            if self._current is not None and self._current.add_user_record(record.partition_key, record.data):
+                self._record_ids.append(record.record_id)
+                self._user_bytes += len(record.data)
+                return []
+            fresh = AggRecord(self.max_bytes - len(record.partition_key.encode()))
+            fresh.add_user_record(record.partition_key, record.data)
         except ValueError:  # aws-kinesis-agg's way of saying the record alone exceeds the aggregate size
-            fits = False
-        if not fits:
             return [single_entry(record)]
         completed = self.drain()
         self._current = fresh

@@ -155,23 +155,17 @@ def run_command(
 def verify_command(
     stack: StackOption,
     run_id: Annotated[str, typer.Option(help="The run to verify (printed by `loadtest run`).")],
-    manifest: Annotated[
-        Path | None, typer.Option(help="The run's manifest (default: where run wrote it).")
-    ] = None,
+    manifest: Annotated[Path | None, typer.Option(help="The run's manifest (default: where run wrote it).")] = None,
     wait: Annotated[
         float, typer.Option(help="Keep checking for up to this many seconds until none are missing.")
     ] = 0.0,
     poll_interval: Annotated[float, typer.Option(help="Seconds between checks while waiting.")] = 15.0,
-    report_json: Annotated[
-        Path | None, typer.Option(help="Also write the verification as JSON here.")
-    ] = None,
+    report_json: Annotated[Path | None, typer.Option(help="Also write the verification as JSON here.")] = None,
 ) -> None:
     """Count the run's events in the lake and quarantine; exit 1 when any accepted event is missing."""
     manifest_file = manifest or manifest_path(run_id)
     if not manifest_file.exists():
-        raise _fail(
-            f"no manifest for run {run_id!r} at {manifest_file}: pass --manifest with the file `run` wrote"
-        )
+        raise _fail(f"no manifest for run {run_id!r} at {manifest_file}: pass --manifest with the file `run` wrote")
     try:
         run_manifest = load_manifest(manifest_file)
     except ValueError as error:
@@ -204,7 +198,5 @@ def verify_until(
         )
         if verification.passed or time.monotonic() >= deadline:
             return verification
-        console.print(
-            f"{verification.missing:,} of {verification.expected:,} not in the lake yet; checking again"
-        )
+        console.print(f"{verification.missing:,} of {verification.expected:,} not in the lake yet; checking again")
         time.sleep(min(poll_interval_s, max(0.0, deadline - time.monotonic())))

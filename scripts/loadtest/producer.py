@@ -158,9 +158,7 @@ class KinesisProducer:
             self.stats.call_errors += 1
             throttled_entries = len(batch) if _is_throttling(error) else 0
             self.stats.throttled_entries += throttled_entries
-            self._observe(
-                PutCallResult(latency_ms, len(batch), request_bytes, len(batch), throttled_entries, error)
-            )
+            self._observe(PutCallResult(latency_ms, len(batch), request_bytes, len(batch), throttled_entries, error))
             return batch
         latency_ms = (self._timer() - started) * 1000
         self.stats.calls += 1

@@ -50,7 +50,8 @@ class TokenBucket:
         self._refill()
         waited = 0.0
         needed = min(tokens, self.capacity)
-        while self._tokens < needed:
+        # The tolerance stops float rounding from asking for sleeps shorter than the clock can register.
+        while self._tokens < needed - 1e-9:
             pause = (needed - self._tokens) / self.rate
             self._sleep(pause)
             waited += pause

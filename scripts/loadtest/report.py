@@ -47,9 +47,7 @@ class RunSummary:
     packing_efficiency: float | None
 
     @classmethod
-    def from_stats(
-        cls, run_id: str, stats: ProducerStats, elapsed_s: float, target_rate: float
-    ) -> RunSummary:
+    def from_stats(cls, run_id: str, stats: ProducerStats, elapsed_s: float, target_rate: float) -> RunSummary:
         latencies = sorted(stats.put_latencies_ms)
         return cls(
             run_id=run_id,
@@ -145,7 +143,5 @@ def verification_table(verification: Verification) -> Table:
     table.add_row("max iterator age", _ms(verification.iterator_age_max_ms))
     if verification.missing_sample:
         table.add_row("first missing", ", ".join(verification.missing_sample))
-    table.add_row(
-        "result", "[green]PASS[/green]" if verification.passed else "[red]FAIL: events missing[/red]"
-    )
+    table.add_row("result", "[green]PASS[/green]" if verification.passed else "[red]FAIL: events missing[/red]")
     return table

@@ -79,9 +79,7 @@ def run_writer(
     """One writer: its share of the rate, its own producer (the producer is single-threaded)."""
     factory = EventFactory(spec.run_id, spec.tenant, writer=writer, record_bytes=spec.record_bytes)
     seed = None if spec.seed is None else spec.seed + writer
-    keys = partition_keys(
-        spec.key_strategy, entities=spec.entities, zipf_exponent=spec.zipf_exponent, seed=seed
-    )
+    keys = partition_keys(spec.key_strategy, entities=spec.entities, zipf_exponent=spec.zipf_exponent, seed=seed)
     aggregator = KplAggregator(spec.aggregate_bytes) if spec.aggregate else None
     producer = KinesisProducer(
         client, spec.stream_name, aggregator=aggregator, retry=spec.retry, on_call=on_call, sleep=sleep
