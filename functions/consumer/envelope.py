@@ -14,8 +14,8 @@ NAME_MAX_LENGTH: Final = 128
 SCHEMA_VERSION_MAX_LENGTH: Final = 32
 # RFC 3339 date-time with the ranges spelled out; ASCII classes because Python's \d matches other digits.
 RFC3339_PATTERN: Final = (
-    "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt]([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)"
-    "(\\.[0-9]+)?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
+    "^[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])[Tt](?:[01][0-9]|2[0-3]):[0-5][0-9]:(?:[0-5][0-9]|60)"
+    "(?:\\.[0-9]+)?(?:[Zz]|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])$"
 )
 REQUIRED_PROPERTIES: Final = ("event_id", "tenant", "type", "occurred_at", "payload")
 ALLOWED_PROPERTIES: Final = frozenset((*REQUIRED_PROPERTIES, "schema_version"))
@@ -59,7 +59,8 @@ ENVELOPE_JSON_SCHEMA: Final[dict[str, Any]] = {
     },
 }
 
-_RFC3339 = re.compile(RFC3339_PATTERN[1:-1])  # used with fullmatch: ECMA-262 `$` never matches before "\n"
+# fullmatch: like ECMA-262's `$`, which (unlike Python's) never matches before a final "\n".
+_rfc3339_fullmatch = re.compile(RFC3339_PATTERN[1:-1]).fullmatch
 
 
 def _json_type(value: object) -> str:
@@ -85,19 +86,38 @@ def _bounded_string_violation(doc: dict[str, Any], name: str, max_length: int) -
     return None
 
 
-def _schema_version_violation(value: object) -> str | None:
+def _schema_version_ok(value: object) -> bool:
     if type(value) is str:
-        if 0 < len(value) <= SCHEMA_VERSION_MAX_LENGTH:
-            return None
-        return f"'schema_version' string must be 1 to {SCHEMA_VERSION_MAX_LENGTH} characters"
+        return 0 < len(value) <= SCHEMA_VERSION_MAX_LENGTH
     # JSON Schema integers include 2.0; bool is not a number there.
-    if (type(value) is int or (type(value) is float and value.is_integer())) and value >= 0:
-        return None
-    return f"'schema_version' must be a string or a non-negative integer, got {_json_type(value)}"
+    return (type(value) is int or (type(value) is float and value.is_integer())) and value >= 0
 
 
 def envelope_violation(doc: object) -> str | None:
     """None when `doc` is a valid envelope, else the first problem found, naming the property."""
+    # One pass of cheap checks for the common valid case; the slow path explains a rejection.
+    if type(doc) is dict and ALLOWED_PROPERTIES.issuperset(doc):
+        event_id = doc.get("event_id")
+        tenant = doc.get("tenant")
+        event_type = doc.get("type")
+        occurred_at = doc.get("occurred_at")
+        if (
+            type(event_id) is str
+            and 0 < len(event_id) <= EVENT_ID_MAX_LENGTH
+            and type(tenant) is str
+            and 0 < len(tenant) <= NAME_MAX_LENGTH
+            and type(event_type) is str
+            and 0 < len(event_type) <= NAME_MAX_LENGTH
+            and type(occurred_at) is str
+            and _rfc3339_fullmatch(occurred_at) is not None
+            and type(doc.get("payload")) is dict
+            and ("schema_version" not in doc or _schema_version_ok(doc["schema_version"]))
+        ):
+            return None
+    return _describe_violation(doc)
+
+
+def _describe_violation(doc: object) -> str:
     if type(doc) is not dict:
         return f"record is a JSON {_json_type(doc)}, not an object"
     if not ALLOWED_PROPERTIES.issuperset(doc):
@@ -114,10 +134,10 @@ def envelope_violation(doc: object) -> str | None:
     if problem:
         return problem
     occurred_at = doc["occurred_at"]
-    if type(occurred_at) is not str or _RFC3339.fullmatch(occurred_at) is None:
+    if type(occurred_at) is not str or _rfc3339_fullmatch(occurred_at) is None:
         return f"'occurred_at' must be an RFC 3339 date-time, got {occurred_at!r:.64}"
     if type(doc["payload"]) is not dict:
         return f"'payload' must be an object, got {_json_type(doc['payload'])}"
-    if "schema_version" in doc:
-        return _schema_version_violation(doc["schema_version"])
-    return None
+    if type(doc["schema_version"]) is str:
+        return f"'schema_version' string must be 1 to {SCHEMA_VERSION_MAX_LENGTH} characters"
+    return f"'schema_version' must be a string or a non-negative integer, got {_json_type(doc['schema_version'])}"

@@ -1,6 +1,8 @@
 """Deliver NDJSON lines to Firehose in order-preserving chunks within PutRecordBatch limits.
 
-Lines are packed several to a Firehose record (each line ends in "\\n", so the lake sees plain NDJSON)
+Lines arrive in one `LineBuffer` (a bytearray plus end offsets): keeping 10,000 separate ~1 KB bytes
+objects alive costs several microseconds per record in allocation alone, more than serializing them.
+They are packed several to a Firehose record (each line ends in "\\n", so the lake sees plain NDJSON)
 because Firehose bills every record rounded up to 5 KB: 1 KB events sent one per record would cost 5x.
 Calls go out one after another; only the failed entries of a call are retried, with jittered backoff.
 The result is the length of the delivered prefix, so the caller never checkpoints past a gap.
@@ -11,7 +13,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -28,6 +30,28 @@ BACKOFF_CAP_SECONDS = 2.0
 MIN_TIME_LEFT_MS = 5_000
 
 
+@dataclass(slots=True)
+class LineBuffer:
+    """NDJSON lines stored back to back; `ends[i]` is the offset just past line i."""
+
+    data: bytearray = field(default_factory=bytearray)
+    ends: list[int] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, lines: Sequence[bytes]) -> LineBuffer:
+        buffer = cls()
+        for line in lines:
+            buffer.append(line)
+        return buffer
+
+    def append(self, line: bytes) -> None:
+        self.data += line
+        self.ends.append(len(self.data))
+
+    def __len__(self) -> int:
+        return len(self.ends)
+
+
 @dataclass(frozen=True, slots=True)
 class PackedRecord:
     """One Firehose record holding lines[first_line:end_line], concatenated."""
@@ -37,19 +61,22 @@ class PackedRecord:
     data: bytes
 
 
-def pack_lines(lines: Sequence[bytes], max_record_bytes: int = FIREHOSE_MAX_RECORD_BYTES) -> list[PackedRecord]:
+def pack_lines(lines: LineBuffer, max_record_bytes: int = FIREHOSE_MAX_RECORD_BYTES) -> list[PackedRecord]:
     """Greedily pack consecutive lines into records of at most `max_record_bytes` (a longer line
     gets a record of its own; callers keep lines within the Firehose record limit)."""
+    view = memoryview(lines.data)
+    ends = lines.ends
     records: list[PackedRecord] = []
-    start = 0
-    size = 0
-    for index, line in enumerate(lines):
-        if index > start and size + len(line) > max_record_bytes:
-            records.append(PackedRecord(start, index, b"".join(lines[start:index])))
-            start, size = index, 0
-        size += len(line)
-    if start < len(lines):
-        records.append(PackedRecord(start, len(lines), b"".join(lines[start:])))
+    first_line = 0
+    record_start = 0
+    for index, end in enumerate(ends):
+        if index > first_line and end - record_start > max_record_bytes:
+            line_start = ends[index - 1]
+            records.append(PackedRecord(first_line, index, bytes(view[record_start:line_start])))
+            first_line, record_start = index, line_start
+    if first_line < len(ends):
+        records.append(PackedRecord(first_line, len(ends), bytes(view[record_start : ends[-1]])))
+    view.release()
     return records
 
 
@@ -102,7 +129,7 @@ class FirehoseDelivery:
 
     def deliver(
         self,
-        lines: Sequence[bytes],
+        lines: LineBuffer,
         *,
         time_left_ms: Callable[[], int] | None = None,
         on_call_delivered: Callable[[int], None] | None = None,

@@ -21,7 +21,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from functions.consumer.checkpoints import CheckpointStore
 from functions.consumer.config import ConsumerConfig
 from functions.consumer.deaggregation import KPL_MAGIC, CorruptAggregateError, deaggregate
-from functions.consumer.firehose_delivery import FirehoseDelivery
+from functions.consumer.firehose_delivery import FirehoseDelivery, LineBuffer
 from functions.consumer.kinesis_event import InvalidKinesisEventError, records_by_shard
 from functions.consumer.lake_line import LakeLineEncoder, PoisonRecordError
 from functions.consumer.pii import PiiMasker
@@ -57,16 +57,30 @@ class BatchResult:
 
 @dataclass(slots=True)
 class _DecodedShard:
-    """User records of one shard after skipping duplicates, as parallel lists (cheap appends)."""
+    """User records of one shard after skipping duplicates ("items"), as parallel lists.
 
-    item_sequence: list[str] = field(default_factory=list)
-    item_sub_sequence: list[int] = field(default_factory=list)
+    Item i is sub-record `item_sub_sequence[i]` of Kinesis record `item_raw_index[i]`; lake lines and
+    quarantine entries each remember their item so delivery results map back to positions.
+    """
+
+    records: list[dict[str, Any]]
     item_raw_index: list[int] = field(default_factory=list)
-    lines: list[bytes] = field(default_factory=list)
+    item_sub_sequence: list[int] = field(default_factory=list)
+    lines: LineBuffer = field(default_factory=LineBuffer)
     line_items: list[int] = field(default_factory=list)
     quarantine: list[QuarantineEntry] = field(default_factory=list)
     quarantine_items: list[int] = field(default_factory=list)
+    duplicates: int = 0
     min_arrival: float = float("inf")
+
+    def sequence_number(self, item: int) -> str:
+        return str(self.records[self.item_raw_index[item]]["kinesis"]["sequenceNumber"])
+
+    def add_poison(self, raw_index: int, sub_sequence: int, entry: QuarantineEntry) -> None:
+        self.quarantine_items.append(len(self.item_raw_index))
+        self.item_raw_index.append(raw_index)
+        self.item_sub_sequence.append(sub_sequence)
+        self.quarantine.append(entry)
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,8 +158,10 @@ class KinesisConsumer:
     ) -> list[str]:
         stats, now = invocation.stats, invocation.ingested_at
         checkpoint = self._load_checkpoint(shard_id, stats)
-        decoded = self._decode(shard_id, records, checkpoint, invocation.encoder, stats)
-        item_count = len(decoded.item_sequence)
+        decoded = self._decode(shard_id, records, checkpoint, invocation.encoder)
+        item_count = len(decoded.item_raw_index)
+        stats.records_in += item_count + decoded.duplicates
+        stats.duplicates_skipped += decoded.duplicates
         if decoded.min_arrival != float("inf"):
             lag = int((invocation.ingested_epoch - decoded.min_arrival) * 1000.0)
             stats.max_arrival_lag_ms = max(stats.max_arrival_lag_ms, lag)
@@ -205,17 +221,26 @@ class KinesisConsumer:
         records: list[dict[str, Any]],
         checkpoint: Position | None,
         encoder: LakeLineEncoder,
-        stats: BatchStats,
     ) -> _DecodedShard:
-        decoded = _DecodedShard()
-        encode = encoder.encode
+        """Skip, deaggregate and encode every record; the loop is the hot path, so it stays flat."""
+        decoded = _DecodedShard(records)
+        append_line = encoder.append_line
+        splice_head = encoder.splice_head(shard_id)
         a2b_base64 = binascii.a2b_base64
+        item_raw_index_append = decoded.item_raw_index.append
+        item_sub_sequence_append = decoded.item_sub_sequence.append
+        line_items_append = decoded.line_items.append
+        line_data = decoded.lines.data
+        line_ends_append = decoded.lines.ends.append
+        min_arrival = decoded.min_arrival
         raw_index = 0
         try:
             for raw_index, record in enumerate(records):
                 kinesis = record["kinesis"]
                 sequence_number = kinesis["sequenceNumber"]
                 arrival = kinesis["approximateArrivalTimestamp"]
+                if arrival < min_arrival:
+                    min_arrival = arrival
                 skip_through = -1
                 if checkpoint is not None:
                     sequence = int(sequence_number)
@@ -223,110 +248,86 @@ class KinesisConsumer:
                         skip_through = _ALL_SUB_RECORDS
                     elif sequence == checkpoint.sequence:
                         skip_through = checkpoint.sub_sequence
-                if arrival < decoded.min_arrival:
-                    decoded.min_arrival = arrival
                 try:
                     data = a2b_base64(kinesis["data"], strict_mode=True)
                 except (binascii.Error, ValueError) as error:
-                    stats.records_in += 1
-                    if skip_through >= 0:
-                        stats.duplicates_skipped += 1
-                    else:
-                        raw = str(kinesis["data"]).encode()
-                        self._add_poison(decoded, raw, shard_id, record, 0, raw_index, f"not base64: {error}")
+                    self._decode_failed(decoded, shard_id, raw_index, skip_through, f"not base64: {error}")
                     continue
                 if data.startswith(KPL_MAGIC):
-                    self._decode_aggregate(decoded, data, shard_id, record, raw_index, skip_through, encoder, stats)
+                    self._decode_aggregate(decoded, data, shard_id, raw_index, skip_through, encoder)
                     continue
-                stats.records_in += 1
                 if skip_through >= 0:
-                    stats.duplicates_skipped += 1
+                    decoded.duplicates += 1
                     continue
-                item = len(decoded.item_sequence)
-                decoded.item_sequence.append(sequence_number)
-                decoded.item_sub_sequence.append(0)
-                decoded.item_raw_index.append(raw_index)
+                item = len(decoded.item_raw_index)
+                item_raw_index_append(raw_index)
+                item_sub_sequence_append(0)
                 try:
-                    line = encode(data, shard_id, sequence_number, 0, arrival)
+                    append_line(line_data, data, shard_id, splice_head, sequence_number, 0, arrival)
                 except PoisonRecordError as poison:
-                    decoded.quarantine.append(_entry(data, shard_id, record, 0, str(poison)))
                     decoded.quarantine_items.append(item)
+                    decoded.quarantine.append(_entry(data, shard_id, record, 0, str(poison)))
                     continue
-                decoded.lines.append(line)
-                decoded.line_items.append(item)
+                line_ends_append(len(line_data))
+                line_items_append(item)
         except (KeyError, TypeError) as error:
             raise InvalidKinesisEventError(
                 f"shard {shard_id} record {raw_index}: not a Kinesis record ({type(error).__name__}: {error})"
             ) from None
+        decoded.min_arrival = min_arrival
         return decoded
+
+    def _decode_failed(
+        self, decoded: _DecodedShard, shard_id: str, raw_index: int, skip_through: int, reason: str
+    ) -> None:
+        if skip_through >= 0:
+            decoded.duplicates += 1
+            return
+        record = decoded.records[raw_index]
+        raw = str(record["kinesis"]["data"]).encode()
+        decoded.add_poison(raw_index, 0, _entry(raw, shard_id, record, 0, reason))
 
     def _decode_aggregate(
         self,
         decoded: _DecodedShard,
         data: bytes,
         shard_id: str,
-        record: dict[str, Any],
         raw_index: int,
         skip_through: int,
         encoder: LakeLineEncoder,
-        stats: BatchStats,
     ) -> None:
+        record = decoded.records[raw_index]
         try:
             user_records = deaggregate(data)
         except CorruptAggregateError as error:
             # The whole aggregate is one poison item at sub-sequence 0.
-            stats.records_in += 1
             if skip_through >= 0:
-                stats.duplicates_skipped += 1
+                decoded.duplicates += 1
             else:
-                self._add_poison(decoded, data, shard_id, record, 0, raw_index, str(error))
+                decoded.add_poison(raw_index, 0, _entry(data, shard_id, record, 0, str(error)))
             return
         kinesis = record["kinesis"]
         sequence_number = kinesis["sequenceNumber"]
+        arrival = kinesis["approximateArrivalTimestamp"]
+        splice_head = encoder.splice_head(shard_id)
         for sub_sequence, (user_data, partition_key) in enumerate(user_records):
-            stats.records_in += 1
             if sub_sequence <= skip_through:
-                stats.duplicates_skipped += 1
+                decoded.duplicates += 1
                 continue
-            item = len(decoded.item_sequence)
-            decoded.item_sequence.append(sequence_number)
-            decoded.item_sub_sequence.append(sub_sequence)
-            decoded.item_raw_index.append(raw_index)
             try:
-                line = encoder.encode(
-                    user_data, shard_id, sequence_number, sub_sequence, kinesis["approximateArrivalTimestamp"]
+                encoder.append_line(
+                    decoded.lines.data, user_data, shard_id, splice_head, sequence_number, sub_sequence, arrival
                 )
             except PoisonRecordError as poison:
                 entry = entry_for_bytes(
-                    user_data,
-                    shard_id,
-                    sequence_number,
-                    sub_sequence,
-                    partition_key,
-                    kinesis["approximateArrivalTimestamp"],
-                    str(poison),
+                    user_data, shard_id, sequence_number, sub_sequence, partition_key, arrival, str(poison)
                 )
-                decoded.quarantine.append(entry)
-                decoded.quarantine_items.append(item)
+                decoded.add_poison(raw_index, sub_sequence, entry)
                 continue
-            decoded.lines.append(line)
-            decoded.line_items.append(item)
-
-    def _add_poison(
-        self,
-        decoded: _DecodedShard,
-        data: bytes,
-        shard_id: str,
-        record: dict[str, Any],
-        sub_sequence: int,
-        raw_index: int,
-        reason: str,
-    ) -> None:
-        decoded.quarantine_items.append(len(decoded.item_sequence))
-        decoded.item_sequence.append(record["kinesis"]["sequenceNumber"])
-        decoded.item_sub_sequence.append(sub_sequence)
-        decoded.item_raw_index.append(raw_index)
-        decoded.quarantine.append(_entry(data, shard_id, record, sub_sequence, reason))
+            decoded.line_items.append(len(decoded.item_raw_index))
+            decoded.item_raw_index.append(raw_index)
+            decoded.item_sub_sequence.append(sub_sequence)
+            decoded.lines.ends.append(len(decoded.lines.data))
 
     def _load_checkpoint(self, shard_id: str, stats: BatchStats) -> Position | None:
         try:
@@ -340,7 +341,7 @@ class KinesisConsumer:
     def _advance(self, shard_id: str, decoded: _DecodedShard, item: int, stats: BatchStats, now: str) -> None:
         try:
             self._checkpoints.advance(
-                shard_id, decoded.item_sequence[item], decoded.item_sub_sequence[item], updated_at=now
+                shard_id, decoded.sequence_number(item), decoded.item_sub_sequence[item], updated_at=now
             )
         except (ClientError, BotoCoreError) as error:
             # The data is safe; a stale checkpoint only means a retry may re-deliver duplicates.

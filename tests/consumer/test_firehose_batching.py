@@ -7,7 +7,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from functions.consumer.firehose_delivery import FirehoseDelivery, pack_lines, plan_calls
+from functions.consumer.firehose_delivery import FirehoseDelivery, LineBuffer, pack_lines, plan_calls
 from functions.consumer.limits import (
     FIREHOSE_MAX_BYTES_PER_CALL,
     FIREHOSE_MAX_RECORD_BYTES,
@@ -25,7 +25,7 @@ def _lines(sizes: list[int]) -> list[bytes]:
 @given(line_sizes, st.sampled_from([1, 5_000, 300_000, FIREHOSE_MAX_RECORD_BYTES]))
 def test_packed_calls_respect_firehose_limits_and_keep_order(sizes: list[int], target: int) -> None:
     lines = _lines(sizes)
-    records = pack_lines(lines, target)
+    records = pack_lines(LineBuffer.of(lines), target)
     calls = plan_calls(records)
 
     assert b"".join(record.data for call in calls for record in call) == b"".join(lines)
@@ -44,7 +44,7 @@ def test_packed_calls_respect_firehose_limits_and_keep_order(sizes: list[int], t
 @given(st.lists(st.integers(min_value=1, max_value=3000), min_size=501, max_size=1200))
 @settings(max_examples=15, deadline=None)
 def test_one_line_per_record_splits_at_500_records(sizes: list[int]) -> None:
-    calls = plan_calls(pack_lines(_lines(sizes), 1))
+    calls = plan_calls(pack_lines(LineBuffer.of(_lines(sizes)), 1))
 
     assert [len(call) for call in calls[:-1]] == [FIREHOSE_MAX_RECORDS_PER_CALL] * (len(calls) - 1)
     assert sum(len(call) for call in calls) == len(sizes)
@@ -78,7 +78,7 @@ def test_retries_resend_only_failed_entries_with_growing_jittered_backoff() -> N
         firehose, "stream", max_record_bytes=1, sleep=sleeps.append, jitter=lambda low, high: high
     )
 
-    outcome = delivery.deliver(lines)
+    outcome = delivery.deliver(LineBuffer.of(lines))
 
     assert firehose.sent == [[b"a\n", b"b\n", b"c\n"], [b"b\n"], [b"b\n"]]
     assert outcome.delivered_lines == 3 and outcome.retried_calls == 2
@@ -90,7 +90,7 @@ def test_delivery_stops_at_first_undelivered_line_after_attempts_run_out() -> No
     firehose = ScriptedFirehose({b"b\n"}, times=99)
     delivery = FirehoseDelivery(firehose, "stream", max_record_bytes=1, max_attempts=3, sleep=lambda s: None)
 
-    outcome = delivery.deliver(lines)
+    outcome = delivery.deliver(LineBuffer.of(lines))
 
     assert outcome.delivered_lines == 1
     assert len(firehose.sent) == 3
@@ -101,7 +101,7 @@ def test_no_retry_when_the_invocation_is_about_to_time_out() -> None:
     firehose = ScriptedFirehose({b"a\n"}, times=1)
     delivery = FirehoseDelivery(firehose, "stream", max_record_bytes=1, sleep=lambda s: None)
 
-    outcome = delivery.deliver([b"a\n"], time_left_ms=lambda: 1_000)
+    outcome = delivery.deliver(LineBuffer.of([b"a\n"]), time_left_ms=lambda: 1_000)
 
     assert outcome.delivered_lines == 0 and len(firehose.sent) == 1
 
@@ -112,6 +112,6 @@ def test_later_calls_are_not_sent_after_a_call_fails() -> None:
     firehose = ScriptedFirehose({big}, times=99)
     delivery = FirehoseDelivery(firehose, "stream", max_attempts=1, sleep=lambda s: None)
 
-    outcome = delivery.deliver(lines)
+    outcome = delivery.deliver(LineBuffer.of(lines))
 
     assert outcome.delivered_lines == 0 and len(firehose.sent) == 1

@@ -1,0 +1,106 @@
+"""Lake lines: one JSON object per line, the envelope plus enrichment, whichever encoding path is taken."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from functions.consumer.lake_line import LakeLineEncoder, PoisonRecordError
+from functions.consumer.pii import PiiMasker
+
+ENVELOPE = {
+    "event_id": "e-1",
+    "tenant": "acme",
+    "type": "click",
+    "occurred_at": "2026-11-26T11:59:58.120Z",
+    "payload": {"email": "a@example.com", "n": 1.5, "text": 'quote " and \\ and é'},
+}
+ENRICHMENT = {
+    "ingested_at": "2026-11-26T12:00:00.000Z",
+    "shard_id": "shardId-000000000001",
+    "sequence_number": "49590338271490256608559692538361571095921575989136588898",
+    "sub_sequence_number": 2,
+    "arrival_lag_ms": 1500,
+}
+
+
+def _encode(data: bytes, pii: tuple[str, ...] = ()) -> bytes:
+    encoder = LakeLineEncoder("acme", PiiMasker(pii), 1_000_000, ENRICHMENT["ingested_at"], 1795694400.0)
+    lines = bytearray(b"previous line\n")
+    shard = ENRICHMENT["shard_id"]
+    encoder.append_line(lines, data, shard, encoder.splice_head(shard), ENRICHMENT["sequence_number"], 2, 1795694398.5)
+    assert lines.startswith(b"previous line\n")
+    return bytes(lines[len(b"previous line\n") :])
+
+
+def _assert_one_line(line: bytes, expected: dict[str, Any]) -> None:
+    assert line.endswith(b"\n") and line.count(b"\n") == 1 and b"\r" not in line
+    assert orjson.loads(line) == expected
+
+
+def test_unmasked_record_keeps_producer_bytes_and_gains_enrichment() -> None:
+    data = orjson.dumps(ENVELOPE)
+
+    line = _encode(data)
+
+    assert line.startswith(data[:-1])
+    _assert_one_line(line, ENVELOPE | ENRICHMENT)
+
+
+def test_masked_record_is_reencoded_without_the_pii_value() -> None:
+    line = _encode(orjson.dumps(ENVELOPE), ("payload.email",))
+
+    assert b"a@example.com" not in line
+    _assert_one_line(line, ENVELOPE | {"payload": ENVELOPE["payload"] | {"email": "***"}} | ENRICHMENT)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        json.dumps(ENVELOPE, indent=2).encode(),
+        orjson.dumps(ENVELOPE) + b"\n",
+        orjson.dumps(ENVELOPE) + b"\r\n",
+        b"  " + orjson.dumps(ENVELOPE) + b"  ",
+    ],
+    ids=["pretty-printed", "trailing LF", "trailing CRLF", "surrounding spaces"],
+)
+def test_records_with_line_breaks_or_trailing_whitespace_still_make_one_line(data: bytes) -> None:
+    _assert_one_line(_encode(data), ENVELOPE | ENRICHMENT)
+
+
+def test_line_above_firehose_record_limit_is_poison_and_leaves_buffer_untouched() -> None:
+    encoder = LakeLineEncoder("acme", PiiMasker(()), 2_000_000, "t", 0.0)
+    lines = bytearray(b"kept\n")
+    big = orjson.dumps(ENVELOPE | {"payload": {"blob": "x" * 1_024_000}})
+
+    with pytest.raises(PoisonRecordError, match="above the Firehose record limit"):
+        encoder.append_line(lines, big, "shardId-1", encoder.splice_head("shardId-1"), "1", 0, 0.0)
+
+    assert lines == b"kept\n"
+
+
+json_leaves = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**63), 2**63 - 1),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(),
+)
+payloads = st.dictionaries(st.text(max_size=8), st.recursive(json_leaves, lambda inner: st.lists(inner, max_size=3)))
+
+
+@settings(max_examples=150, deadline=None)
+@given(payloads, st.sampled_from([None, 0, 2]), st.booleans())
+def test_any_valid_envelope_round_trips_through_its_lake_line(payload: dict[str, Any], indent: Any, mask: bool) -> None:
+    envelope = ENVELOPE | {"payload": payload | {"email": "x@example.com"}}
+    data = json.dumps(envelope, indent=indent, ensure_ascii=bool(indent)).encode()
+
+    line = _encode(data, ("payload.email",) if mask else ())
+
+    expected_payload = envelope["payload"] | ({"email": "***"} if mask else {})
+    _assert_one_line(line, envelope | {"payload": expected_payload} | ENRICHMENT)
