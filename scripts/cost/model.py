@@ -10,15 +10,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-import orjson
-
 from functions import pricing
-from functions.consumer.lake_line import LakeLineEncoder
 from functions.consumer.limits import FIREHOSE_MAX_RECORD_BYTES
-from functions.consumer.pii import PiiMasker
 from infra import defaults
 from infra.config import PlatformConfig, StreamSettings
 from scripts.cost.traffic import StreamTraffic
+from scripts.replay.consumer_code import enrichment_bytes
 
 HOURS_PER_MONTH = 730  # AWS's monthly-estimate convention
 SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
@@ -37,13 +34,10 @@ SCALER_WRITES_PER_RUN = 1
 
 
 def lake_line_overhead_bytes() -> int:
-    """Bytes the consumer adds to each event (enrichment fields, a 56-digit sequence number, 1 s of lag),
-    measured with its own encoder."""
-    sample = {"event_id": "e", "tenant": "t", "type": "x", "occurred_at": "2026-01-01T00:00:00Z", "payload": {}}
-    raw = orjson.dumps(sample)
-    encoder = LakeLineEncoder("t", PiiMasker(()), len(raw) + 1, "2026-01-01T00:00:00.000Z", 1_767_225_600.0)
-    line = encoder.encode(raw, "shardId-000000000000", "4" * 56, 0, 1_767_225_599.0)
-    return len(line) - len(raw)
+    """Bytes the consumer adds to a typical event: a 56-digit sequence number, about a second of lag."""
+    return enrichment_bytes(
+        shard_id="shardId-000000000000", sequence_number="4" * 56, sub_sequence_number=0, arrival_lag_ms=1000
+    )
 
 
 def shards_needed(bytes_per_s: float, records_per_s: float) -> int:

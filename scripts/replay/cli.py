@@ -49,7 +49,7 @@ def _print(lines: list[str], dry_run: bool) -> None:
     if dry_run:
         console.print("[bold]dry run[/bold]: nothing is changed")
     for line in lines:
-        console.print(line, markup=False, highlight=False)
+        console.print(line, markup=False, highlight=False, soft_wrap=True)  # commands stay copy-pasteable
 
 
 @app.command("rewind")

@@ -1,9 +1,9 @@
 """Re-process quarantined records after a fix: put them back on the stream, then mark their objects.
 
 Each quarantine object (functions/consumer/quarantine.py) is JSON lines of entries with the record's
-bytes (base64) and partition key. By default only entries that the consumer code in this checkout now
-accepts are put back (the rest would only be quarantined again); replayed objects get the S3 tag
-`replayed-at`, so a second run does not put them back twice.
+bytes (base64) and partition key. By default only entries that the consumer now accepts are put back
+(the rest would only be quarantined again; see scripts/replay/consumer_code.py); replayed objects get
+the S3 tag `replayed-at`, so a second run does not put them back twice.
 """
 
 from __future__ import annotations
@@ -19,11 +19,9 @@ from typing import Any
 import orjson
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from functions.consumer.config import DEFAULT_MAX_EVENT_BYTES
-from functions.consumer.lake_line import LakeLineEncoder, PoisonRecordError
-from functions.consumer.pii import PiiMasker
 from scripts.loadtest.batching import UserRecord
 from scripts.loadtest.producer import KinesisProducer
+from scripts.replay.consumer_code import rejection
 from scripts.replay.target import ReplayClients, ReplayTarget
 
 REPLAYED_TAG = "replayed-at"
@@ -98,15 +96,6 @@ def parse_object(key: str, body: bytes) -> list[QuarantinedRecord]:
     return records
 
 
-def current_rejection(encoder: LakeLineEncoder, record: QuarantinedRecord) -> str | None:
-    """Why the consumer code in this checkout would still reject the record, or None if it accepts it."""
-    try:
-        encoder.encode(record.record_bytes(), record.shard_id, record.sequence_number, record.sub_sequence_number, 0.0)
-    except PoisonRecordError as error:
-        return str(error)
-    return None
-
-
 def _already_replayed(s3: Any, bucket: str, key: str) -> bool:
     tags = s3.get_object_tagging(Bucket=bucket, Key=key).get("TagSet", [])
     return any(tag["Key"] == REPLAYED_TAG for tag in tags)
@@ -128,7 +117,6 @@ def replay_quarantine(
         datetime.strptime(day, "%Y-%m-%d")  # ValueError names the bad day
     prefix = target.quarantine_prefix + (f"dt={day}/" if day else "")
     now = datetime.now(UTC)
-    encoder = LakeLineEncoder(target.tenant, PiiMasker(()), DEFAULT_MAX_EVENT_BYTES, now.isoformat(), now.timestamp())
     producer = producer or KinesisProducer(clients.kinesis, target.stream_name)
     report = QuarantineReport()
     for key in quarantine_keys(clients.s3, target.lake_bucket, prefix):
@@ -142,9 +130,9 @@ def replay_quarantine(
             if reason_contains and reason_contains not in record.reason:
                 item.filtered_out += 1
                 continue
-            rejection = current_rejection(encoder, record)
-            if rejection is not None:
-                item.still_poison[rejection] += 1
+            reason = rejection(record.record_bytes(), target.tenant)
+            if reason is not None:
+                item.still_poison[reason] += 1
                 if not include_still_rejected:
                     continue
             item.selected.append(record)

@@ -181,7 +181,7 @@ def plan_rewind(
             "use --mapping boto3"
         )
     if not any(shard_rewind.changes for shard_rewind in plan.shards):
-        plan.warnings.append("no checkpoint moves back: nothing in the stream is at or after the target")
+        plan.warnings.append("no checkpoint moves back: the consumer has processed nothing at or after the target yet")
     return plan
 
 

@@ -30,6 +30,10 @@ LAKE_PREFIX = "events/tenant=acme/stream=clicks/"
 QUARANTINE_PREFIX = "quarantine/tenant=acme/stream=clicks/"
 
 
+# One session for every test: its loader caches the service models, which moto resets with each mock.
+SESSION = boto3.session.Session(region_name=REGION)
+
+
 def envelope(index: int, **overrides: Any) -> bytes:
     doc = {
         "event_id": f"evt-{index}",
@@ -46,13 +50,13 @@ class DeployedStream:
 
     def __init__(self, shards: int = 2) -> None:
         self.clients = ReplayClients(
-            kinesis=boto3.client("kinesis", region_name=REGION),
-            dynamodb=boto3.client("dynamodb", region_name=REGION),
-            lambda_=boto3.client("lambda", region_name=REGION),
-            sqs=boto3.client("sqs", region_name=REGION),
-            s3=boto3.client("s3", region_name=REGION),
+            kinesis=SESSION.client("kinesis", region_name=REGION),
+            dynamodb=SESSION.client("dynamodb", region_name=REGION),
+            lambda_=SESSION.client("lambda", region_name=REGION),
+            sqs=SESSION.client("sqs", region_name=REGION),
+            s3=SESSION.client("s3", region_name=REGION),
         )
-        self.firehose = boto3.client("firehose", region_name=REGION)
+        self.firehose = SESSION.client("firehose", region_name=REGION)
         c = self.clients
         c.kinesis.create_stream(StreamName=STREAM_NAME, ShardCount=shards)
         stream_arn = c.kinesis.describe_stream_summary(StreamName=STREAM_NAME)["StreamDescriptionSummary"]["StreamARN"]
@@ -76,7 +80,7 @@ class DeployedStream:
                 "Prefix": LAKE_PREFIX,
             },
         )
-        role = boto3.client("iam", region_name=REGION).create_role(
+        role = SESSION.client("iam", region_name=REGION).create_role(
             RoleName="consumer-role", AssumeRolePolicyDocument="{}"
         )["Role"]["Arn"]
         c.lambda_.create_function(

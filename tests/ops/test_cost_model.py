@@ -10,8 +10,6 @@ import typer
 from typer.testing import CliRunner
 
 from functions import pricing
-from functions.consumer.lake_line import LakeLineEncoder
-from functions.consumer.pii import PiiMasker
 from infra.config import PlatformConfig, config_from_pulumi_values, parse_config
 from infra.mock_runtime import load_stack_config
 from scripts.cost.cli import cost_command
@@ -19,7 +17,6 @@ from scripts.cost.model import (
     HOURS_PER_MONTH,
     SECONDS_PER_MONTH,
     firehose_billed_bytes,
-    lake_line_overhead_bytes,
     stack_costs,
     stream_cost,
 )
@@ -64,21 +61,6 @@ def test_firehose_rounds_each_packed_record_up_to_5_kb_not_each_event() -> None:
     cost = cost_of(one_stream(consumer={"batch_size": 500}), mb_per_s=1, record_bytes=800)
     # 1 KB lines one per Firehose record would be billed as 5 KB each.
     assert cost.firehose_unpacked_usd > 4 * cost.firehose_usd
-
-
-def test_lake_line_overhead_is_what_the_consumer_adds_to_an_event() -> None:
-    event = orjson.dumps(
-        {
-            "event_id": "x" * 36,
-            "tenant": "acme",
-            "type": "click",
-            "occurred_at": "2026-11-26T06:00:00Z",
-            "payload": {"a": 1},
-        }
-    )
-    encoder = LakeLineEncoder("acme", PiiMasker(()), 10_000, "2026-11-26T06:00:01.000Z", 1_795_672_801.0)
-    line = encoder.encode(event, "shardId-000000000003", "5" * 56, 0, 1_795_672_800.0)  # 1 s lag, as modelled
-    assert len(line) - len(event) == lake_line_overhead_bytes()
 
 
 def test_on_demand_wins_only_when_traffic_is_spiky() -> None:
