@@ -83,13 +83,15 @@ def running_emulator(state_file: Path = EMULATOR_STATE_FILE) -> Emulator | None:
     return emulator
 
 
-def start_emulator(port: int = DEFAULT_PORT, *, state_file: Path | None = EMULATOR_STATE_FILE) -> Emulator:
+def start_emulator(
+    port: int = DEFAULT_PORT, *, state_file: Path | None = EMULATOR_STATE_FILE, log_dir: Path = LOCAL_STATE_DIR
+) -> Emulator:
     """Start moto's server in the background on loopback and wait until it answers."""
     endpoint_url = f"http://{HOST}:{port}"
     if is_healthy(endpoint_url):
         raise EmulatorError(f"something already answers on {endpoint_url}; `streamctl local stop` or pick --port")
-    LOCAL_STATE_DIR.mkdir(parents=True, exist_ok=True)
-    log = (LOCAL_STATE_DIR / f"emulator-{port}.log").open("ab")
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log = (log_dir / f"emulator-{port}.log").open("ab")
     process = subprocess.Popen(
         [sys.executable, "-m", "scripts.local.emulator_process", "--host", HOST, "--port", str(port)],
         cwd=REPO_ROOT,

@@ -7,7 +7,8 @@ settings: ReportBatchItemFailures (retry from the lowest failed sequence number)
 (split a failing batch; splitting does not use the retry quota), MaximumRetryAttempts and
 MaximumRecordAgeInSeconds (then send the batch's KinesisBatchInfo to the on-failure destination and
 move on). A child shard starts only after its parent shards are drained. What is read is published
-as AWS/Kinesis IncomingRecords/IncomingBytes per StreamName, since moto publishes no metrics.
+as AWS/Kinesis metrics per StreamName (see `KinesisMetrics`), so the shard autoscaler and the
+dashboards have real-shaped data.
 """
 
 from __future__ import annotations
@@ -106,46 +107,64 @@ class _Attempt:
     invocations: int = 0
 
 
-class IncomingMetrics:
-    """AWS/Kinesis IncomingRecords/IncomingBytes per stream, per second of arrival, flushed in batches."""
+def emulator_publishes_incoming_metrics() -> bool:
+    """moto 5.2.5 publishes IncomingRecords/IncomingBytes on every put (earlier versions did not)."""
+    from moto.kinesis.models import KinesisBackend
 
-    def __init__(self, cloudwatch: Any) -> None:
+    return hasattr(KinesisBackend, "_send_stream_metrics")
+
+
+class KinesisMetrics:
+    """AWS/Kinesis metrics of what the runtime reads, per stream and second, flushed in batches.
+
+    Always: GetRecords.IteratorAgeMilliseconds (Maximum), OutgoingRecords, OutgoingBytes. Also
+    IncomingRecords/IncomingBytes, by arrival second, when the emulator does not publish them itself.
+    """
+
+    def __init__(self, cloudwatch: Any, *, publish_incoming: bool) -> None:
         self._cloudwatch = cloudwatch
-        self._pending: dict[tuple[str, int], list[int]] = defaultdict(lambda: [0, 0])
+        self.publish_incoming = publish_incoming
+        self._incoming: dict[tuple[str, int], list[int]] = defaultdict(lambda: [0, 0])
+        self._outgoing: dict[tuple[str, int], list[int]] = defaultdict(lambda: [0, 0, 0])
         self._lock = threading.Lock()
 
-    def observe(self, stream_name: str, records: list[StreamRecord]) -> None:
+    def observe(self, stream_name: str, records: list[StreamRecord], read_at: float) -> None:
         with self._lock:
+            outgoing = self._outgoing[(stream_name, int(read_at))]
             for record in records:
-                counters = self._pending[(stream_name, int(record.arrival))]
-                counters[0] += 1
-                counters[1] += len(record.data) + len(record.partition_key.encode())
+                size = len(record.data) + len(record.partition_key.encode())
+                outgoing[0] += 1
+                outgoing[1] += size
+                outgoing[2] = max(outgoing[2], int((read_at - record.arrival) * 1000))
+                if self.publish_incoming:
+                    incoming = self._incoming[(stream_name, int(record.arrival))]
+                    incoming[0] += 1
+                    incoming[1] += size
 
     def flush(self) -> None:
         with self._lock:
-            pending, self._pending = self._pending, defaultdict(lambda: [0, 0])
+            incoming, self._incoming = self._incoming, defaultdict(lambda: [0, 0])
+            outgoing, self._outgoing = self._outgoing, defaultdict(lambda: [0, 0, 0])
         by_stream: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for (stream_name, second), (count, size) in sorted(pending.items()):
-            dimensions = [{"Name": "StreamName", "Value": stream_name}]
-            moment = datetime.fromtimestamp(second, UTC)
+
+        def datum(stream_name: str, second: int, name: str, value: float, unit: str) -> None:
             by_stream[stream_name].append(
                 {
-                    "MetricName": "IncomingRecords",
-                    "Dimensions": dimensions,
-                    "Timestamp": moment,
-                    "Value": count,
-                    "Unit": "Count",
+                    "MetricName": name,
+                    "Dimensions": [{"Name": "StreamName", "Value": stream_name}],
+                    "Timestamp": datetime.fromtimestamp(second, UTC),
+                    "Value": value,
+                    "Unit": unit,
                 }
             )
-            by_stream[stream_name].append(
-                {
-                    "MetricName": "IncomingBytes",
-                    "Dimensions": dimensions,
-                    "Timestamp": moment,
-                    "Value": size,
-                    "Unit": "Bytes",
-                }
-            )
+
+        for (stream_name, second), (count, size) in sorted(incoming.items()):
+            datum(stream_name, second, "IncomingRecords", count, "Count")
+            datum(stream_name, second, "IncomingBytes", size, "Bytes")
+        for (stream_name, second), (count, size, age_ms) in sorted(outgoing.items()):
+            datum(stream_name, second, "OutgoingRecords", count, "Count")
+            datum(stream_name, second, "OutgoingBytes", size, "Bytes")
+            datum(stream_name, second, "GetRecords.IteratorAgeMilliseconds", age_ms, "Milliseconds")
         for data in by_stream.values():
             for start in range(0, len(data), 500):
                 try:
@@ -198,7 +217,7 @@ class ShardWorker(threading.Thread):
         self._iterator = response.get("NextShardIterator")
         records = [StreamRecord.from_get_records(self.shard_id, record) for record in response["Records"]]
         if records:
-            runtime.metrics.observe(config.stream_name, records)
+            runtime.metrics.observe(config.stream_name, records, runtime.clock())
             self.poller.add(read=len(records))
         return records
 
@@ -294,7 +313,7 @@ class ShardWorker(threading.Thread):
         max_age = self.poller.config.max_record_age_s
         if max_age < 0:
             return attempt.records
-        oldest_allowed = time.time() - max_age
+        oldest_allowed = self.poller.runtime.clock() - max_age
         expired = [record for record in attempt.records if record.arrival < oldest_allowed]
         if expired:
             self._discard(_Attempt(expired, attempt.retries, attempt.invocations), "RecordAgeExceeded", None)
@@ -310,7 +329,7 @@ class ShardWorker(threading.Thread):
             condition=condition,
             invoke_count=max(1, attempt.invocations),
             function_error=function_error,
-            now=time.time(),
+            now=self.poller.runtime.clock(),
         )
         if config.on_failure_arn is not None:
             self.poller.runtime.send_to_destination(config.on_failure_arn, message)
@@ -410,6 +429,7 @@ class LocalRuntime:
         account: str = "123456789012",
         schedule_speedup: float = 1.0,
         invoke_hook: Callable[[MappingConfig, list[StreamRecord]], None] | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.host = host
         self.region = region
@@ -421,13 +441,17 @@ class LocalRuntime:
         self._sqs = aws_client("sqs", region=region, endpoint_url=endpoint)
         self._sns = aws_client("sns", region=region, endpoint_url=endpoint)
         self._events = aws_client("events", region=region, endpoint_url=endpoint)
-        self.metrics = IncomingMetrics(aws_client("cloudwatch", region=region, endpoint_url=endpoint))
+        self.metrics = KinesisMetrics(
+            aws_client("cloudwatch", region=region, endpoint_url=endpoint),
+            publish_incoming=not emulator_publishes_incoming_metrics(),
+        )
         self.pollers: dict[str, MappingPoller] = {}
         self.schedules: list[Schedule] = []
         self.schedule_stats: dict[str, ScheduleStats] = {}
         self.notes: list[str] = []
         self._speedup = schedule_speedup
         self._invoke_hook = invoke_hook
+        self.clock = clock
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
