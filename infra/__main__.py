@@ -7,7 +7,7 @@ import pulumi
 from infra.function_code import build_dependency_layer
 from infra.program import load_platform_config, platform_program
 
-config, _ = load_platform_config()
+config, region = load_platform_config()
 build_dependency_layer(config.architecture)
-for key, value in platform_program().items():
+for key, value in platform_program(config, region).items():
     pulumi.export(key, value)

@@ -1,6 +1,6 @@
 """Render docs/configuration.md from the schema itself, so the reference can never drift from the code.
 
-    .venv/bin/python -m infra.config_docs > docs/configuration.md   (a test checks the file is current)
+.venv/bin/python -m infra.config_docs > docs/configuration.md   (a test checks the file is current)
 """
 
 from __future__ import annotations

@@ -74,7 +74,11 @@ class StreamingPlatform(pulumi.ComponentResource):
         self.scaling_history = StateTable(
             "scaling-history",
             StateTableArgs(
-                table_name=names.scaling_table, key_arn=self.platform_key.arn, range_key="sk", protect=protect
+                table_name=names.scaling_table,
+                key_arn=self.platform_key.arn,
+                range_key="sk",
+                ttl_attribute="ttl",  # the scaler's action log expires after 30 days
+                protect=protect,
             ),
             opts=child,
         )

@@ -24,7 +24,9 @@ def load_platform_config() -> tuple[PlatformConfig, str]:
     return config, region
 
 
-def platform_program() -> dict[str, Any]:
-    config, region = load_platform_config()
+def platform_program(config: PlatformConfig | None = None, region: str | None = None) -> dict[str, Any]:
+    """Build the platform from `config` (read from the stack when not given) and return the stack outputs."""
+    if config is None or region is None:
+        config, region = load_platform_config()
     platform = StreamingPlatform("platform", config, stack=pulumi.get_stack(), region=region)
     return platform.outputs

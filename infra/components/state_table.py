@@ -15,6 +15,8 @@ class StateTableArgs:
     key_arn: pulumi.Input[str]
     hash_key: str = "pk"
     range_key: str | None = None
+    # Items carrying this epoch-seconds attribute are deleted by DynamoDB once it passes.
+    ttl_attribute: str | None = None
     protect: bool = False
     tags: dict[str, str] = field(default_factory=dict)
 
@@ -37,6 +39,7 @@ class StateTable(pulumi.ComponentResource):
             point_in_time_recovery={"enabled": True},
             server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=True, kms_key_arn=args.key_arn),
             deletion_protection_enabled=args.protect,
+            ttl={"attribute_name": args.ttl_attribute, "enabled": True} if args.ttl_attribute else None,
             tags=args.tags,
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )

@@ -202,6 +202,9 @@ def test_state_tables_are_on_demand_with_pitr_and_kms(run: ProgramRun) -> None:
         assert table.inputs["serverSideEncryption"]["enabled"] is True
         assert table.inputs["serverSideEncryption"]["kmsKeyArn"].startswith("arn:aws:kms:")
         assert table.inputs["hashKey"] == "pk"
+    history = next(t for t in tables if t.inputs["name"].endswith("-scaling-history"))
+    assert history.inputs["rangeKey"] == "sk"
+    assert history.inputs["ttl"] == {"attributeName": "ttl", "enabled": True}
 
 
 def test_every_alarm_has_actions_and_its_resource_dimension(run: ProgramRun) -> None:
