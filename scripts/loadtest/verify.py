@@ -126,7 +126,8 @@ def scan_quarantine(
     s3: Any, bucket: str, prefix: str, run_id: str, since: datetime | None = None
 ) -> tuple[set[str], int]:
     """Event ids of the run found under the quarantine prefix, and the number of objects read."""
-    pattern = re.compile(re.escape(run_id) + r":\d+:\d{" + str(SEQUENCE_DIGITS) + "}")
+    # The lookbehind keeps run "a-1" from matching inside the ids of run "xa-1".
+    pattern = re.compile(r"(?<![\w.-])" + re.escape(run_id) + r":\d+:\d{" + str(SEQUENCE_DIGITS) + "}")
     found: set[str] = set()
     objects = 0
     for key in list_objects_since(s3, bucket, prefix, since):
