@@ -100,8 +100,26 @@ def _range_schema(low: int, high: int) -> Any:
     return Field(json_schema_extra={"minimum": low, "maximum": high})
 
 
-def Bounded(low: int, high: int, authority: str) -> Any:
-    return Annotated[int, within(low, high, authority), _range_schema(low, high)]
+# Every integer setting with AWS limits, named by what it is.
+BatchingWindowSeconds = Annotated[int, within(0, 300, "Lambda batching window"), _range_schema(0, 300)]
+LifecycleDaysOrZero = Annotated[int, within(0, 3650, "S3 lifecycle"), _range_schema(0, 3650)]
+FirehoseBufferSeconds = Annotated[int, within(0, 900, "Firehose"), _range_schema(0, 900)]
+ParallelizationFactor = Annotated[int, within(1, 10, "Lambda parallelization factor"), _range_schema(1, 10)]
+LayerVersion = Annotated[int, within(1, 1000, "Powertools layer version"), _range_schema(1, 1000)]
+ShardCount = Annotated[int, within(1, 10_000, "Kinesis shard count"), _range_schema(1, 10_000)]
+BatchSize = Annotated[int, within(1, 10_000, "Lambda Kinesis batch size"), _range_schema(1, 10_000)]
+ThrottledRecords = Annotated[int, within(1, 10_000_000, "throttled records"), _range_schema(1, 10_000_000)]
+FirehoseBufferMb = Annotated[int, within(1, 128, "Firehose"), _range_schema(1, 128)]
+LambdaErrorCount = Annotated[int, within(1, 1_000_000, "Lambda errors"), _range_schema(1, 1_000_000)]
+LambdaThrottleCount = Annotated[int, within(1, 1_000_000, "Lambda throttles"), _range_schema(1, 1_000_000)]
+QueueDepth = Annotated[int, within(1, 1_000_000, "queue depth"), _range_schema(1, 1_000_000)]
+LifecycleDaysUpToYear = Annotated[int, within(1, 365, "S3 lifecycle"), _range_schema(1, 365)]
+LifecycleDays = Annotated[int, within(1, 3650, "S3 lifecycle"), _range_schema(1, 3650)]
+IteratorAgeSeconds = Annotated[int, within(1, 604_800, "iterator age"), _range_schema(1, 604_800)]
+LambdaTimeoutSeconds = Annotated[int, within(1, 900, "Lambda timeout"), _range_schema(1, 900)]
+LambdaMemoryMb = Annotated[int, within(128, 10_240, "Lambda memory"), _range_schema(128, 10_240)]
+RetentionHours = Annotated[int, within(24, 8760, "Kinesis"), _range_schema(24, 8760)]
+FreshnessSeconds = Annotated[int, within(60, 86_400, "Firehose data freshness"), _range_schema(60, 86_400)]
 
 
 class StrictModel(BaseModel):
@@ -145,28 +163,28 @@ Compression = Literal["GZIP", "SNAPPY", "ZIP", "HADOOP_SNAPPY", "UNCOMPRESSED"]
 class LakeSettings(StrictModel):
     """Stack-wide lake defaults: Firehose buffering and the bucket's lifecycle."""
 
-    buffer_mb: Bounded(1, 128, "Firehose") = defaults.LAKE_BUFFER_MB  # type: ignore[valid-type]
+    buffer_mb: FirehoseBufferMb = defaults.LAKE_BUFFER_MB
     """Firehose buffer size before it writes an object; larger objects are cheaper to query."""
-    buffer_seconds: Bounded(0, 900, "Firehose") = defaults.LAKE_BUFFER_SECONDS  # type: ignore[valid-type]
+    buffer_seconds: FirehoseBufferSeconds = defaults.LAKE_BUFFER_SECONDS
     """Firehose buffer interval: the longest an event waits before it is written to the lake."""
     compression: Compression = defaults.LAKE_COMPRESSION
     """Compression of lake objects."""
-    tiering_after_days: Bounded(0, 3650, "S3 lifecycle") = defaults.LAKE_TIERING_AFTER_DAYS  # type: ignore[valid-type]
+    tiering_after_days: LifecycleDaysOrZero = defaults.LAKE_TIERING_AFTER_DAYS
     """Days before event objects move to S3 Intelligent-Tiering."""
-    noncurrent_expiry_days: Bounded(1, 3650, "S3 lifecycle") = defaults.LAKE_NONCURRENT_EXPIRY_DAYS  # type: ignore[valid-type]
+    noncurrent_expiry_days: LifecycleDays = defaults.LAKE_NONCURRENT_EXPIRY_DAYS
     """Days a replaced or deleted object version is kept (versioning undoes mistakes)."""
-    abort_incomplete_upload_days: Bounded(1, 365, "S3 lifecycle") = defaults.LAKE_ABORT_INCOMPLETE_DAYS  # type: ignore[valid-type]
+    abort_incomplete_upload_days: LifecycleDaysUpToYear = defaults.LAKE_ABORT_INCOMPLETE_DAYS
     """Days before incomplete multipart uploads are aborted (they are billed)."""
-    access_log_expiry_days: Bounded(1, 3650, "S3 lifecycle") = defaults.ACCESS_LOG_EXPIRY_DAYS  # type: ignore[valid-type]
+    access_log_expiry_days: LifecycleDays = defaults.ACCESS_LOG_EXPIRY_DAYS
     """Days S3 server access logs are kept."""
 
 
 class StreamLakeSettings(StrictModel):
     """Per-stream overrides of the stack's Firehose buffering."""
 
-    buffer_mb: Bounded(1, 128, "Firehose") | None = None  # type: ignore[valid-type]
+    buffer_mb: FirehoseBufferMb | None = None
     """Overrides `lake.buffer_mb` for this stream."""
-    buffer_seconds: Bounded(0, 900, "Firehose") | None = None  # type: ignore[valid-type]
+    buffer_seconds: FirehoseBufferSeconds | None = None
     """Overrides `lake.buffer_seconds` for this stream (lower it for fresher data)."""
     compression: Compression | None = None
     """Overrides `lake.compression` for this stream."""
@@ -175,11 +193,11 @@ class StreamLakeSettings(StrictModel):
 class ConsumerSettings(StrictModel):
     """The Lambda event source mapping and function; ranges are the Kinesis ESM's own."""
 
-    batch_size: Bounded(1, 10_000, "Lambda Kinesis batch size") = defaults.CONSUMER_BATCH_SIZE  # type: ignore[valid-type]
+    batch_size: BatchSize = defaults.CONSUMER_BATCH_SIZE
     """Records per consumer invocation (Lambda ESM BatchSize)."""
-    batching_window_seconds: Bounded(0, 300, "Lambda batching window") = defaults.CONSUMER_BATCHING_WINDOW_SECONDS  # type: ignore[valid-type]
+    batching_window_seconds: BatchingWindowSeconds = defaults.CONSUMER_BATCHING_WINDOW_SECONDS
     """Seconds the ESM waits to fill a batch (latency against invocations)."""
-    parallelization: Bounded(1, 10, "Lambda parallelization factor") = defaults.CONSUMER_PARALLELIZATION  # type: ignore[valid-type]
+    parallelization: ParallelizationFactor = defaults.CONSUMER_PARALLELIZATION
     """Concurrent batches per shard; order is kept per partition key."""
     max_retries: int = Field(default=defaults.CONSUMER_MAX_RETRIES, json_schema_extra={"minimum": 0, "maximum": 10_000})
     """Retries of a failing batch before it goes to the on-failure queue (finite only)."""
@@ -189,9 +207,9 @@ class ConsumerSettings(StrictModel):
     """Records older than this go to the on-failure queue instead of the consumer (finite only)."""
     starting_position: Literal["TRIM_HORIZON", "LATEST"] = defaults.CONSUMER_STARTING_POSITION
     """Where a new consumer starts reading."""
-    memory_mb: Bounded(128, 10_240, "Lambda memory") = defaults.CONSUMER_MEMORY_MB  # type: ignore[valid-type]
+    memory_mb: LambdaMemoryMb = defaults.CONSUMER_MEMORY_MB
     """Consumer memory (and proportional CPU)."""
-    timeout_seconds: Bounded(1, 900, "Lambda timeout") = defaults.CONSUMER_TIMEOUT_SECONDS  # type: ignore[valid-type]
+    timeout_seconds: LambdaTimeoutSeconds = defaults.CONSUMER_TIMEOUT_SECONDS
     """Consumer timeout."""
 
     @field_validator("max_retries")
@@ -222,9 +240,9 @@ class AutoscalingSettings(StrictModel):
 
     enabled: bool = True
     """Run the shard autoscaler for this provisioned stream."""
-    min: Bounded(1, 10_000, "Kinesis shard count") = defaults.AUTOSCALING_MIN_SHARDS  # type: ignore[valid-type]
+    min: ShardCount = defaults.AUTOSCALING_MIN_SHARDS
     """Fewest shards the autoscaler may leave."""
-    max: Bounded(1, 10_000, "Kinesis shard count") = defaults.AUTOSCALING_MAX_SHARDS  # type: ignore[valid-type]
+    max: ShardCount = defaults.AUTOSCALING_MAX_SHARDS
     """Most shards the autoscaler may create (cost ceiling)."""
     allow_mode_switch: bool = Field(
         default=False,
@@ -243,19 +261,19 @@ class AutoscalingSettings(StrictModel):
 class AlarmThresholds(StrictModel):
     """Per-stream overrides of the alarm thresholds in `infra/defaults.py`."""
 
-    iterator_age_seconds: Bounded(1, 604_800, "iterator age") = defaults.ALARM_ITERATOR_AGE_SECONDS  # type: ignore[valid-type]
+    iterator_age_seconds: IteratorAgeSeconds = defaults.ALARM_ITERATOR_AGE_SECONDS
     """Alarm when the consumer lags the stream by more than this."""
-    write_throttled_records: Bounded(1, 10_000_000, "throttled records") = defaults.ALARM_WRITE_THROTTLED_RECORDS  # type: ignore[valid-type]
+    write_throttled_records: ThrottledRecords = defaults.ALARM_WRITE_THROTTLED_RECORDS
     """Alarm when this many writes are throttled in a minute (3 of 5 minutes)."""
-    read_throttled_records: Bounded(1, 10_000_000, "throttled records") = defaults.ALARM_READ_THROTTLED_RECORDS  # type: ignore[valid-type]
+    read_throttled_records: ThrottledRecords = defaults.ALARM_READ_THROTTLED_RECORDS
     """Alarm when this many reads are throttled in a minute."""
-    consumer_errors: Bounded(1, 1_000_000, "Lambda errors") = defaults.ALARM_CONSUMER_ERRORS  # type: ignore[valid-type]
+    consumer_errors: LambdaErrorCount = defaults.ALARM_CONSUMER_ERRORS
     """Alarm on this many consumer errors in a minute."""
-    consumer_throttles: Bounded(1, 1_000_000, "Lambda throttles") = defaults.ALARM_CONSUMER_THROTTLES  # type: ignore[valid-type]
+    consumer_throttles: LambdaThrottleCount = defaults.ALARM_CONSUMER_THROTTLES
     """Alarm on this many consumer throttles in a minute."""
-    failure_queue_depth: Bounded(1, 1_000_000, "queue depth") = defaults.ALARM_FAILURE_QUEUE_DEPTH  # type: ignore[valid-type]
+    failure_queue_depth: QueueDepth = defaults.ALARM_FAILURE_QUEUE_DEPTH
     """Alarm when this many failed batches wait in the on-failure queue."""
-    delivery_freshness_seconds: Bounded(60, 86_400, "Firehose data freshness") | None = None  # type: ignore[valid-type]
+    delivery_freshness_seconds: FreshnessSeconds | None = None
     """Alarm when the oldest undelivered record is older; default 2x buffer + 120 s."""
 
 
@@ -264,10 +282,10 @@ class StreamSettings(StrictModel):
 
     mode: Literal["provisioned", "on_demand"] = "provisioned"
     """Provisioned shards (cheaper at steady volume, autoscaled) or on-demand."""
-    shards: Bounded(1, 10_000, "Kinesis shard count") | None = None  # type: ignore[valid-type]
+    shards: ShardCount | None = None
     """Initial shard count of a provisioned stream (then the autoscaler owns it)."""
     autoscaling: AutoscalingSettings = Field(default_factory=lambda: AutoscalingSettings())
-    retention_hours: Bounded(24, 8760, "Kinesis") = defaults.STREAM_RETENTION_HOURS  # type: ignore[valid-type]
+    retention_hours: RetentionHours = defaults.STREAM_RETENTION_HOURS
     """How long the stream keeps records (replay window); beyond 24 h costs extra."""
     consumer: ConsumerSettings = Field(default_factory=lambda: ConsumerSettings())
     lake: StreamLakeSettings = Field(default_factory=StreamLakeSettings)
@@ -377,7 +395,7 @@ class PlatformConfig(StrictModel):
     protect_stateful: bool = Field(
         default=False, description="Protect streams, tables, buckets and keys from deletion (set in prod)."
     )
-    powertools_layer_version: Bounded(1, 1000, "Powertools layer version") = defaults.POWERTOOLS_LAYER_VERSION  # type: ignore[valid-type]
+    powertools_layer_version: LayerVersion = defaults.POWERTOOLS_LAYER_VERSION
     """Version of the public AWSLambdaPowertoolsPythonV3 layer."""
     architecture: Literal["arm64", "x86_64"] = defaults.ARCHITECTURE
     """Lambda architecture (arm64 is cheaper per GB-s)."""
