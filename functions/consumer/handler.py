@@ -47,7 +47,6 @@ def consumer() -> KinesisConsumer:
         # Local mode may import this module before setting the environment; Powertools read it at import.
         metrics.namespace = metrics.namespace or os.environ.get("POWERTOOLS_METRICS_NAMESPACE")
         metrics.service = metrics.service or os.environ.get("POWERTOOLS_SERVICE_NAME")
-        metrics.set_default_dimensions(tenant=config.tenant, stream=config.stream_name)
         _consumer = KinesisConsumer(
             config,
             firehose_client=aws_client("firehose"),
@@ -65,7 +64,11 @@ def reset() -> None:
     CLIENTS.clear()
 
 
-def publish_metrics(stats: BatchStats) -> None:
+def publish_metrics(config: ConsumerConfig, stats: BatchStats) -> None:
+    # Per invocation, not default dimensions: Powertools shares those across Metrics instances, and
+    # local mode hosts several consumers in one process.
+    metrics.add_dimension(name="tenant", value=config.tenant)
+    metrics.add_dimension(name="stream", value=config.stream_name)
     metrics.add_metric(name="RecordsIn", unit=MetricUnit.Count, value=stats.records_in)
     metrics.add_metric(name="RecordsDelivered", unit=MetricUnit.Count, value=stats.delivered)
     metrics.add_metric(name="RecordsQuarantined", unit=MetricUnit.Count, value=stats.quarantined)
@@ -87,7 +90,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, l
         first, last = sequence_range(first_records)
         logger.append_keys(shard_id=",".join(shards), sequence_range={"first": first, "last": last})
     result = batch_consumer.process(event, time_left_ms=context.get_remaining_time_in_millis)
-    publish_metrics(result.stats)
+    publish_metrics(batch_consumer.config, result.stats)
     logger.info("batch processed", extra={"stats": _as_dict(result.stats)})
     return result.response()
 
