@@ -11,6 +11,7 @@ from rich.tree import Tree
 
 from infra.config import ConfigError
 from infra.mock_runtime import ProgramRun, RegisteredResource, available_stacks, run_program
+from policy.evaluate import evaluate_graph
 
 # The settings worth seeing at a glance, per resource type (engine property names).
 KEY_SETTINGS: dict[str, tuple[str, ...]] = {
@@ -71,7 +72,7 @@ def plan_command(
     stack: Annotated[str, typer.Option("--stack", "-s", help="Stack name (Pulumi.<stack>.yaml).")] = "dev",
     output_json: Annotated[bool, typer.Option("--json", help="Print resources and outputs as JSON.")] = False,
 ) -> None:
-    """Run the program under mocks and print the resource tree with key settings, plus stack outputs."""
+    """Run the program under mocks: the resource tree with key settings, stack outputs and the policy pack's verdict."""
     if stack not in available_stacks():
         raise typer.BadParameter(
             f"no Pulumi.{stack}.yaml; stacks: {', '.join(available_stacks())}", param_hint="--stack"
@@ -82,6 +83,7 @@ def plan_command(
     except ConfigError as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(2) from None
+    violations = evaluate_graph(run.resources)
     if output_json:
         document: dict[str, Any] = {
             "stack": stack,
@@ -96,9 +98,10 @@ def plan_command(
                 for r in run.resources
             ],
             "outputs": run.outputs,
+            "policy_violations": [{"policy": v.policy, "urn": v.urn, "message": v.message} for v in violations],
         }
         typer.echo(json.dumps(document, indent=2, sort_keys=True, default=str))
-        return
+        raise typer.Exit(3 if violations else 0)
     console.print(resource_tree(run))
     console.print("\n[bold]Resources by type[/]")
     for typ, count in run.counts_by_type().items():
@@ -106,3 +109,11 @@ def plan_command(
             console.print(f"  {count:4d}  {typ}")
     console.print("\n[bold]Outputs[/]")
     console.print_json(json.dumps(run.outputs, default=str))
+    if violations:
+        console.print(
+            f"\n[red bold]Policy violations ({len(violations)})[/] - `pulumi up --policy-pack policy` would stop:"
+        )
+        for violation in violations:
+            console.print(f"  [red]{violation.policy}[/] {violation.urn.rsplit('::', 1)[-1]}: {violation.message}")
+        raise typer.Exit(3)
+    console.print("\n[green]Policy pack: every mandatory policy passes.[/]")

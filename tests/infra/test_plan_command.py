@@ -47,3 +47,19 @@ def test_plan_reports_invalid_config_with_its_key_path(monkeypatch: pytest.Monke
     assert result.exit_code == 2
     assert "tenants.acme.streams.clicks.retention_hours: 12 is below the Kinesis minimum of 24" in result.output
     assert plan.KEY_SETTINGS
+
+
+def test_plan_fails_when_the_policy_pack_would_stop_the_deploy(monkeypatch: pytest.MonkeyPatch) -> None:
+    real_run_program = plan.run_program
+
+    def unencrypted_streams(stack: str) -> plan.ProgramRun:
+        run = real_run_program(stack)
+        for resource in run.of_type("aws:kinesis/stream:Stream"):
+            resource.inputs["encryptionType"] = "NONE"
+        return run
+
+    monkeypatch.setattr(plan, "run_program", unencrypted_streams)
+    result = runner.invoke(app, ["plan", "--stack", "dev"])
+    assert result.exit_code == 3
+    assert "Policy violations (3)" in result.output
+    assert "sp-dev-acme-clicks" in result.output or "acme-clicks-events-stream" in result.output
