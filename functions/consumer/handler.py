@@ -89,7 +89,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, l
         first_records = next(iter(shards.values()))
         first, last = sequence_range(first_records)
         logger.append_keys(shard_id=",".join(shards), sequence_range={"first": first, "last": last})
-    result = batch_consumer.process(event, time_left_ms=context.get_remaining_time_in_millis)
+    result = batch_consumer.process_shards(shards, time_left_ms=context.get_remaining_time_in_millis)
     publish_metrics(batch_consumer.config, result.stats)
     logger.info("batch processed", extra={"stats": _as_dict(result.stats)})
     return result.response()

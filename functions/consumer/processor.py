@@ -138,6 +138,13 @@ class KinesisConsumer:
         self._clock = clock
 
     def process(self, event: Mapping[str, Any], time_left_ms: Callable[[], int] | None = None) -> BatchResult:
+        """Handle one Lambda Kinesis event; the result's response() is the handler's return value."""
+        return self.process_shards(records_by_shard(event), time_left_ms)
+
+    def process_shards(
+        self, shards: Mapping[str, list[dict[str, Any]]], time_left_ms: Callable[[], int] | None = None
+    ) -> BatchResult:
+        """Like `process`, for records already grouped with `records_by_shard`."""
         now = self._clock()
         ingested_at = utc_timestamp(now)
         encoder = LakeLineEncoder(
@@ -146,7 +153,7 @@ class KinesisConsumer:
         stats = BatchStats()
         failures: list[str] = []
         invocation = _Invocation(encoder, stats, ingested_at, now.timestamp(), time_left_ms)
-        for shard_id, records in records_by_shard(event).items():
+        for shard_id, records in shards.items():
             failures.extend(self._process_shard(shard_id, records, invocation))
         return BatchResult(failures, stats)
 
@@ -167,13 +174,14 @@ class KinesisConsumer:
             stats.max_arrival_lag_ms = max(stats.max_arrival_lag_ms, lag)
         # Intermediate checkpoints must not pass a quarantine entry that is not yet written.
         first_quarantined = decoded.quarantine_items[0] if decoded.quarantine_items else item_count
-        checkpointed = [-1]
+        checkpointed = -1
 
         def checkpoint_before(item_end: int) -> None:
+            nonlocal checkpointed
             last = item_end - 1
-            if last > checkpointed[0]:
+            if last > checkpointed:
                 self._advance(shard_id, decoded, last, stats, now)
-                checkpointed[0] = last
+                checkpointed = last
 
         def on_call_delivered(delivered_lines: int) -> None:
             if delivered_lines < len(decoded.lines):
@@ -270,7 +278,7 @@ class KinesisConsumer:
                     continue
                 line_ends_append(len(line_data))
                 line_items_append(item)
-        except (KeyError, TypeError) as error:
+        except (KeyError, TypeError, ValueError) as error:
             raise InvalidKinesisEventError(
                 f"shard {shard_id} record {raw_index}: not a Kinesis record ({type(error).__name__}: {error})"
             ) from None

@@ -218,3 +218,37 @@ def test_base64_in_lake_is_never_needed_payload_is_plain_json(aws, make_consumer
 
     raw = base64.b64encode(orjson.dumps(build.envelope(0))).decode()
     assert raw not in orjson.dumps(aws.lake_lines()).decode()
+
+
+def _fail_second_call(data: bytes, call: int) -> str | None:
+    return "ServiceUnavailableException" if call >= 1 else None
+
+
+def test_checkpoint_advances_after_each_delivered_call_and_failures_start_at_the_next(
+    aws, make_consumer, build
+) -> None:
+    event = build.event_of_envelopes(502)  # one line per record: calls of 500 and 2
+    flaky = build.flaky_firehose(aws.firehose, _fail_second_call)
+
+    result = make_consumer(firehose=flaky, firehose_record_bytes=1, delivery_attempts=1).process(event)
+
+    sequences = [record["kinesis"]["sequenceNumber"] for record in event["Records"]]
+    assert aws.checkpoint()["sequence_number"]["S"] == sequences[499]
+    assert result.failed_sequence_numbers == sequences[500:]
+
+
+def test_intermediate_checkpoint_never_passes_an_unwritten_quarantine_entry(aws, make_consumer, build) -> None:
+    payloads = [orjson.dumps(build.envelope(index)) for index in range(502)]
+    payloads[10] = b"poison"
+    event = build.kinesis_event(payloads)
+    flaky = build.flaky_firehose(aws.firehose, _fail_second_call)
+
+    class BrokenS3:
+        def put_object(self, **_: Any) -> None:
+            raise ClientError({"Error": {"Code": "SlowDown", "Message": "later"}}, "PutObject")
+
+    result = make_consumer(firehose=flaky, s3=BrokenS3(), firehose_record_bytes=1, delivery_attempts=1).process(event)
+
+    sequences = [record["kinesis"]["sequenceNumber"] for record in event["Records"]]
+    assert aws.checkpoint()["sequence_number"]["S"] == sequences[9]
+    assert result.failed_sequence_numbers == sequences[10:]
