@@ -95,8 +95,7 @@ class KinesisProducerUser(User):
         for _ in range(self.batch_size):
             event_id, data = self.factory.next_event()
             records.append(UserRecord(self.keys.next_key(), data, event_id))
-        self.producer.send(records)
-        self.producer.flush()
+        self.producer.send(records, flush=True)
 
     def _report_call(self, result: PutCallResult) -> None:
         exception: Exception | None = result.error

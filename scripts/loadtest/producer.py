@@ -108,14 +108,18 @@ class KinesisProducer:
         self._timer = timer
         self._rng = rng or random.Random()
 
-    def send(self, records: Iterable[UserRecord]) -> list[KinesisEntry]:
-        """Send `records` (aggregates that are not yet full stay buffered until `flush`)."""
+    def send(self, records: Iterable[UserRecord], *, flush: bool = False) -> list[KinesisEntry]:
+        """Send `records`; an aggregate that is not yet full stays buffered unless `flush` is set.
+
+        With `flush`, the partial aggregate goes out in the same PutRecords calls as the full ones.
+        """
         if self.aggregator is None:
             return self.put_entries([single_entry(record) for record in records])
         ready: list[KinesisEntry] = []
         for record in records:
             ready.extend(self.aggregator.add(record))
-        return self.put_entries(ready)
+        pending = self.aggregator.drain() if flush else None
+        return self.put_entries([*ready, pending] if pending is not None else ready)
 
     def flush(self) -> list[KinesisEntry]:
         """Send the partially filled aggregate, if any."""

@@ -95,9 +95,9 @@ def run_writer(
         for _ in range(batch_size):
             event_id, data = factory.next_event()
             records.append(UserRecord(keys.next_key(), data, event_id))
-        failed = producer.send(records)
-        if aggregator is not None and clock() - last_flush >= spec.linger_s:
-            failed += producer.flush()
+        flush_due = aggregator is not None and clock() - last_flush >= spec.linger_s
+        failed = producer.send(records, flush=flush_due)
+        if flush_due:
             last_flush = clock()
         for entry in failed:
             outcome.failed_event_ids.extend(entry.record_ids)
