@@ -31,5 +31,11 @@ def records_by_shard(event: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]
 
 
 def sequence_range(records: list[dict[str, Any]]) -> tuple[str, str]:
-    """First and last sequence numbers of a shard's records, for log context."""
-    return records[0]["kinesis"]["sequenceNumber"], records[-1]["kinesis"]["sequenceNumber"]
+    """First and last sequence numbers of a shard's records, for log context ("?" where missing:
+    the processor reports a malformed record with its position)."""
+
+    def sequence_of(record: dict[str, Any]) -> str:
+        kinesis = record.get("kinesis")
+        return str(kinesis.get("sequenceNumber", "?")) if isinstance(kinesis, dict) else "?"
+
+    return sequence_of(records[0]), sequence_of(records[-1])

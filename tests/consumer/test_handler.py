@@ -100,3 +100,11 @@ def test_every_log_line_names_shard_and_sequence_range(lambda_env, build) -> Non
 def test_handler_rejects_a_non_kinesis_event_with_a_clear_error(lambda_env) -> None:
     with pytest.raises(ValueError, match="no 'Records' list"):
         handler.lambda_handler({"detail-type": "Scheduled Event"}, FakeLambdaContext())
+
+
+def test_handler_names_the_malformed_record(lambda_env, build) -> None:
+    event = build.event_of_envelopes(2)
+    del event["Records"][1]["kinesis"]["data"]
+
+    with pytest.raises(ValueError, match="record 1: not a Kinesis record"):
+        handler.lambda_handler(event, FakeLambdaContext())
