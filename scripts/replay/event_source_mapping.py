@@ -10,7 +10,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from infra.mock_runtime import ProgramRun
 
 # Settings carried over from the old mapping to its replacement (UpdateEventSourceMapping's names).
 CARRIED_SETTINGS = (
@@ -113,11 +116,11 @@ def recreate_at_timestamp(
     return response
 
 
-def mapping_urn(stack: str, function_name: str) -> str | None:
+def mapping_urn(stack: str, function_name: str, run: ProgramRun | None = None) -> str | None:
     """The Pulumi URN of the consumer's mapping, from a mocked run of the program (no Pulumi CLI needed)."""
     from infra.mock_runtime import run_program
 
-    for resource in run_program(stack).of_type("aws:lambda/eventSourceMapping:EventSourceMapping"):
+    for resource in (run or run_program(stack)).of_type("aws:lambda/eventSourceMapping:EventSourceMapping"):
         if str(resource.inputs.get("functionName", "")).endswith(f":function:{function_name}"):
             return resource.urn
     return None

@@ -15,6 +15,7 @@ from moto import mock_aws
 
 from functions.consumer.config import ConsumerConfig
 from functions.consumer.processor import KinesisConsumer
+from infra.mock_runtime import ProgramRun, run_program
 from scripts.replay.shard_reader import ShardRecord, read_from, shard_ids
 from scripts.replay.target import ReplayClients, ReplayTarget
 
@@ -204,6 +205,22 @@ class Builders:
 
     envelope = staticmethod(envelope)
     lambda_event = staticmethod(lambda_event)
+
+
+@pytest.fixture(scope="session")
+def program_runs() -> dict[str, ProgramRun]:
+    """Runs of the platform program per stack, shared by the tests of one worker (each takes seconds)."""
+    return {}
+
+
+@pytest.fixture
+def program_run(program_runs: dict[str, ProgramRun]) -> Any:
+    def run(stack: str) -> ProgramRun:
+        if stack not in program_runs:
+            program_runs[stack] = run_program(stack)
+        return program_runs[stack]
+
+    return run
 
 
 @pytest.fixture

@@ -146,8 +146,10 @@ def test_rewind_command_names_the_missing_option() -> None:
     assert "--to-timestamp or --to-sequence" in result.output
 
 
-def test_pulumi_urn_of_the_consumer_mapping_comes_from_the_program() -> None:
-    urn = mapping_urn("dev", "sp-dev-acme-clicks-consumer")
+def test_pulumi_urn_of_the_consumer_mapping_comes_from_the_program(program_run: Any) -> None:
+    run = program_run("dev")
+    urn = mapping_urn("dev", "sp-dev-acme-clicks-consumer", run)
     assert urn is not None and urn.startswith("urn:pulumi:dev::streaming-platform::")
     assert urn.split("::")[2].endswith("aws:lambda/eventSourceMapping:EventSourceMapping")
-    assert mapping_urn("dev", "no-such-consumer") is None
+    assert urn != mapping_urn("dev", "sp-dev-acme-orders-consumer", run)
+    assert mapping_urn("dev", "no-such-consumer", run) is None

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from functools import cache
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from infra.mock_runtime import ProgramRun, available_stacks, run_program
+from infra.mock_runtime import ProgramRun, available_stacks
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 RUNBOOKS = REPO_ROOT / "docs" / "runbooks"
@@ -16,11 +16,6 @@ RUNBOOK_LINK = re.compile(r"Runbook: (docs/runbooks/[a-z0-9-]+\.md)$")
 REQUIRED_SECTIONS = ("## What it means", "## How to confirm", "## What to do", "## How to verify recovery")
 METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 NOT_ALARM_PAGES = {"README.md", "replay.md"}
-
-
-@cache
-def program_run(stack: str) -> ProgramRun:
-    return run_program(stack)
 
 
 def runbook_links(run: ProgramRun) -> dict[str, str]:
@@ -33,7 +28,7 @@ def runbook_links(run: ProgramRun) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("stack", available_stacks())
-def test_every_alarm_links_an_existing_runbook(stack: str) -> None:
+def test_every_alarm_links_an_existing_runbook(stack: str, program_run: Callable[[str], ProgramRun]) -> None:
     links = runbook_links(program_run(stack))
     assert links, f"stack {stack} creates no MetricAlarm: the program or the resource type changed"
     unlinked = sorted(name for name, path in links.items() if not path)
@@ -49,7 +44,7 @@ def test_runbook_page_says_meaning_confirmation_action_and_recovery(page: str) -
     assert not absent, f"docs/runbooks/{page} lacks the sections {absent}"
 
 
-def test_runbook_index_lists_every_alarm_kind_the_program_creates() -> None:
+def test_runbook_index_lists_every_alarm_kind_the_program_creates(program_run: Callable[[str], ProgramRun]) -> None:
     kinds = {Path(path).stem for stack in available_stacks() for path in runbook_links(program_run(stack)).values()}
     index = (RUNBOOKS / "README.md").read_text()
     unlisted = sorted(kind for kind in kinds if f"({kind}.md)" not in index)
