@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from functions.consumer.positions import Position
-from scripts.replay.checkpoint_reset import CheckpointRewinder, position_before
+from scripts.replay.checkpoint_reset import LAST_SUB_SEQUENCE, CheckpointRewinder, position_before
 from scripts.replay.event_source_mapping import disable_mapping, find_mapping, recreate_at_timestamp
 from scripts.replay.shard_reader import ShardRecord, first_record, shard_ids
 from scripts.replay.target import ReplayClients, ReplayTarget
@@ -98,15 +98,18 @@ def _position(position: Position | None) -> str:
 def _after_checkpoint(
     clients: ReplayClients, target: ReplayTarget, shard_id: str, current: Position | None
 ) -> ShardRecord | None:
-    """The first record the consumer has not processed yet in this shard."""
+    """The first record the consumer may still need in this shard (early is harmless: it skips duplicates)."""
     if current is None:
         return first_record(clients.kinesis, target.stream_name, shard_id, ShardIteratorType="TRIM_HORIZON")
+    # A checkpoint written by a rewind sits just before a real record; one written by the consumer is a
+    # real record that may be an aggregate with sub-records left. Either way: read at a real number.
+    sequence = current.sequence + 1 if current.sub_sequence == LAST_SUB_SEQUENCE else current.sequence
     return first_record(
         clients.kinesis,
         target.stream_name,
         shard_id,
-        ShardIteratorType="AFTER_SEQUENCE_NUMBER",
-        StartingSequenceNumber=str(current.sequence),
+        ShardIteratorType="AT_SEQUENCE_NUMBER",
+        StartingSequenceNumber=str(sequence),
     )
 
 

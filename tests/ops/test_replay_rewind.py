@@ -153,3 +153,22 @@ def test_pulumi_urn_of_the_consumer_mapping_comes_from_the_program(program_run: 
     assert urn.split("::")[2].endswith("aws:lambda/eventSourceMapping:EventSourceMapping")
     assert urn != mapping_urn("dev", "sp-dev-acme-orders-consumer", run)
     assert mapping_urn("dev", "no-such-consumer", run) is None
+
+
+def test_rewind_past_what_the_consumer_processed_restarts_the_mapping_at_its_checkpoints(
+    deployed: Any, build: Any
+) -> None:
+    deployed.put([build.envelope(i) for i in range(6)], key_prefix="a")
+    deployed.deliver()
+    time.sleep(0.05)
+    deployed.put([build.envelope(10 + i) for i in range(6)], key_prefix="b")  # not processed yet
+    wave_two = [r for rs in deployed.shard_records().values() for r in rs if r.partition_key.startswith("b")]
+    target = max(r.arrival for r in wave_two)
+
+    plan = plan_rewind(deployed.clients, deployed.target, strategy=MappingStrategy.BOTO3, to_timestamp=target)
+    apply_rewind(deployed.clients, plan, **NO_SLEEP)
+
+    assert not any(shard.changes for shard in plan.shards)
+    assert plan.starting_at is not None and plan.starting_at <= min(r.arrival for r in wave_two)
+    deployed.deliver(ShardIteratorType="AT_TIMESTAMP", Timestamp=plan.starting_at)
+    assert Counter(deployed.lake_event_ids()) == Counter(f"evt-{i}" for i in [*range(6), *range(10, 16)])
