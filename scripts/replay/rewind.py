@@ -70,10 +70,13 @@ class RewindPlan:
             shown = _position(shard.new if shard.changes else shard.current)
             lines.append(f"2. {verb} checkpoint of {shard.shard_id} at {shown} ({shard.note})")
         if self.strategy is MappingStrategy.BOTO3:
-            start = self.starting_at.isoformat() if self.starting_at else "(no records to re-read: TRIM_HORIZON)"
+            if self.starting_at is None:
+                lines.append(f"3. no record left to read: enable mapping {self.mapping['UUID']} again as it was")
+                lines.extend(f"warning: {warning}" for warning in self.warnings)
+                return lines
             lines.append(
                 f"3. delete mapping {self.mapping['UUID']} and create it again with the same settings, "
-                f"AT_TIMESTAMP {start}"
+                f"AT_TIMESTAMP {self.starting_at.isoformat()}"
             )
             lines.append(
                 "   then reconcile Pulumi: `pulumi refresh` drops the deleted mapping from the state; the next "
