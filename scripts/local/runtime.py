@@ -430,6 +430,7 @@ class LocalRuntime:
         schedule_speedup: float = 1.0,
         invoke_hook: Callable[[MappingConfig, list[StreamRecord]], None] | None = None,
         clock: Callable[[], float] = time.time,
+        functions: set[str] | None = None,
     ) -> None:
         self.host = host
         self.region = region
@@ -452,6 +453,7 @@ class LocalRuntime:
         self._speedup = schedule_speedup
         self._invoke_hook = invoke_hook
         self.clock = clock
+        self._functions = functions
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
@@ -461,6 +463,8 @@ class LocalRuntime:
             .build_full_result()["EventSourceMappings"]
         ):
             config = MappingConfig.from_api(mapping)
+            if self._functions is not None and config.function_arn.rsplit(":", 1)[-1] not in self._functions:
+                continue
             if not config.stream_arn.startswith("arn:aws:kinesis:"):
                 self.notes.append(f"mapping {config.uuid}: only Kinesis sources are polled locally")
                 continue
@@ -519,6 +523,8 @@ class LocalRuntime:
                 self.notes.append(f"rule {rule['Name']}: {expression} is not run locally (only rate() schedules are)")
                 continue
             for target in self._events.list_targets_by_rule(Rule=rule["Name"]).get("Targets", []):
+                if self._functions is not None and target["Arn"].rsplit(":", 1)[-1] not in self._functions:
+                    continue
                 if ":lambda:" in target["Arn"]:
                     schedules.append(Schedule(rule["Name"], rule["Arn"], target["Arn"], interval / self._speedup))
         return schedules

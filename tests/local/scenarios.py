@@ -10,7 +10,7 @@ from types import ModuleType
 from typing import Any
 
 from scripts.aws_clients import aws_client
-from scripts.local.deployer import deploy, destroy
+from scripts.local.deployer import deploy
 from scripts.local.emulator import Emulator
 from scripts.local.function_host import FunctionConfig, FunctionHost
 from scripts.local.report import RunAudit, audit_run
@@ -63,7 +63,8 @@ def run_scenario(
     _, program = deploy(stack, emulator.endpoint_url, config=one_stream_config(), state_dir=state_dir)
     outputs = StackOutputs.model_validate(program.outputs)
     host = FunctionHost(emulator.endpoint_url, state_dir / "logs", on_load=on_load)
-    runtime = LocalRuntime(host)
+    # Earlier scenarios' stacks stay in the module's emulator: poll only this stack's consumer.
+    runtime = LocalRuntime(host, functions={outputs.stream("acme", "clicks").consumer_function})
     runtime.start()
     try:
         hook = None
@@ -94,7 +95,6 @@ def run_scenario(
         aws_client("s3", endpoint_url=emulator.endpoint_url),
         aws_client("dynamodb", endpoint_url=emulator.endpoint_url),
     )
-    destroy(stack, state_dir=state_dir)
     return ScenarioResult(audit, stats, outputs)
 
 
