@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from scripts.cost.cli import cost_command
 from scripts.loadtest.cli import app as loadtest_app
 from scripts.local.cli import app as local_app
 from scripts.plan import plan_command
@@ -19,6 +20,7 @@ app.command("plan")(plan_command)
 app.add_typer(local_app, name="local")
 app.add_typer(loadtest_app, name="loadtest")
 app.add_typer(replay_app, name="replay")
+app.command("cost")(cost_command)
 
 
 if __name__ == "__main__":  # pragma: no cover
