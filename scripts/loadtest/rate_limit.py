@@ -18,6 +18,7 @@ class TokenBucket:
         rate: float,
         capacity: float | None = None,
         *,
+        initial_tokens: float | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -29,7 +30,7 @@ class TokenBucket:
             raise ValueError(f"capacity must be positive, got {self.capacity}")
         self._clock = clock
         self._sleep = sleep
-        self._tokens = self.capacity
+        self._tokens = self.capacity if initial_tokens is None else min(initial_tokens, self.capacity)
         self._updated = clock()
 
     def _refill(self) -> None:
@@ -44,6 +45,14 @@ class TokenBucket:
             self._tokens -= tokens
             return True
         return False
+
+    def acquire_batch(self, minimum: int, maximum: int) -> int:
+        """Wait for at least `minimum` tokens, then take as many whole tokens as the bucket holds up to
+        `maximum`: a sender that fell behind catches up with bigger batches instead of losing rate."""
+        self.acquire(minimum)
+        extra = max(0, min(maximum - minimum, int(self._tokens)))
+        self._tokens -= extra
+        return minimum + extra
 
     def acquire(self, tokens: float = 1.0) -> float:
         """Take `tokens`, sleeping until the bucket has refilled enough; returns the seconds waited."""

@@ -49,6 +49,7 @@ class LoadSpec:
             raise ValueError(f"--duration must be positive, got {self.duration_s}")
         if self.writers < 1:
             raise ValueError(f"--writers must be at least 1, got {self.writers}")
+        EventFactory(self.run_id, self.tenant, writer=self.writers - 1, record_bytes=self.record_bytes)
 
     @property
     def batch_size(self) -> int:
@@ -86,13 +87,16 @@ def run_writer(
     )
     producer.stats = outcome.stats
     batch_size = spec.batch_size
-    bucket = TokenBucket(spec.rate / spec.writers, capacity=batch_size, clock=clock, sleep=sleep)
+    writer_rate = spec.rate / spec.writers
+    # Up to half a second of catch-up after a slow call; the bucket starts empty so a run opens without a burst.
+    bucket = TokenBucket(
+        writer_rate, capacity=max(batch_size, writer_rate / 2), initial_tokens=0, clock=clock, sleep=sleep
+    )
     deadline = clock() + spec.duration_s
     last_flush = clock()
     while not stop.is_set() and clock() < deadline:
-        bucket.acquire(batch_size)
         records = []
-        for _ in range(batch_size):
+        for _ in range(bucket.acquire_batch(batch_size, MAX_RECORDS_PER_CALL)):
             event_id, data = factory.next_event()
             records.append(UserRecord(keys.next_key(), data, event_id))
         flush_due = aggregator is not None and clock() - last_flush >= spec.linger_s

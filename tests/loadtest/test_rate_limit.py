@@ -58,3 +58,19 @@ def test_a_request_larger_than_capacity_is_paid_on_credit_not_refused() -> None:
 def test_non_positive_rate_is_refused() -> None:
     with pytest.raises(ValueError, match="rate must be positive"):
         TokenBucket(rate=0)
+
+
+def test_a_sender_that_fell_behind_catches_up_with_a_bigger_batch() -> None:
+    clock = FakeClock()
+    bucket = TokenBucket(rate=1_000, capacity=500, initial_tokens=0, clock=clock, sleep=clock.sleep)
+    assert bucket.acquire_batch(50, 500) == 50
+    clock.now += 0.3  # a slow PutRecords call: 300 tokens accrue meanwhile
+    assert bucket.acquire_batch(50, 500) == 300
+    assert bucket.acquire_batch(50, 500) == 50
+
+
+def test_an_empty_bucket_opens_without_a_burst() -> None:
+    clock = FakeClock()
+    bucket = TokenBucket(rate=100, capacity=100, initial_tokens=0, clock=clock, sleep=clock.sleep)
+    bucket.acquire(10)
+    assert clock.now == pytest.approx(0.1)
