@@ -55,6 +55,8 @@ class MappingConfig:
     report_batch_item_failures: bool
     on_failure_arn: str | None
     enabled: bool
+    parallelization_factor: int = 1
+    tumbling_window_s: int = 0
 
     @property
     def stream_name(self) -> str:
@@ -78,6 +80,8 @@ class MappingConfig:
             report_batch_item_failures="ReportBatchItemFailures" in (mapping.get("FunctionResponseTypes") or []),
             on_failure_arn=str(destination) if destination else None,
             enabled=str(mapping.get("State", "Enabled")) not in ("Disabled", "Disabling"),
+            parallelization_factor=int(mapping.get("ParallelizationFactor") or 1),
+            tumbling_window_s=int(mapping.get("TumblingWindowInSeconds") or 0),
         )
 
 
@@ -471,6 +475,12 @@ class LocalRuntime:
             if not config.enabled:
                 self.notes.append(f"mapping {config.uuid} is disabled")
                 continue
+            if config.parallelization_factor > 1:
+                self.notes.append(
+                    f"mapping {config.uuid}: ParallelizationFactor {config.parallelization_factor} runs as 1 locally"
+                )
+            if config.tumbling_window_s:
+                self.notes.append(f"mapping {config.uuid}: tumbling windows are not emulated (no state is passed)")
             poller = self.pollers[config.uuid] = MappingPoller(self, config)
             poller.start()
         self.schedules = self._load_schedules()

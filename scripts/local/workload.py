@@ -7,9 +7,10 @@ when several writers put to one shard at once.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import orjson
@@ -117,33 +118,31 @@ class StreamWriter(threading.Thread):
         except BaseException as error:  # reported by the caller, which decides the exit code
             self.error = error
 
-    def _records(self) -> list[UserRecord]:
+    def _records(self) -> Iterator[UserRecord]:
+        """Events built as they are sent (their `produced_at` is the send time), poison spread evenly."""
         total = self.load.events + self.load.poison
         poison_every = total // self.load.poison if self.load.poison else 0
-        records: list[UserRecord] = []
         poison_index = 0
         for position in range(total):
-            if poison_every and position % poison_every == poison_every - 1 and poison_index < self.load.poison:
+            remaining = total - position
+            due = poison_every and position % poison_every == poison_every - 1
+            if poison_index < self.load.poison and (due or remaining <= self.load.poison - poison_index):
                 data = poison_record(self.run_id, self.load.tenant, poison_index)
                 self.stream_run.poison.add(data)
-                records.append(UserRecord(f"poison-{poison_index}", data, f"poison-{poison_index}"))
+                yield UserRecord(f"poison-{poison_index}", data, f"poison-{poison_index}")
                 poison_index += 1
                 continue
             event_id, data = self.factory.next_event()
             self.stream_run.event_ids.add(event_id)
-            records.append(UserRecord(event_id, data, event_id))
-        while poison_index < self.load.poison:  # when rounding left some out
-            data = poison_record(self.run_id, self.load.tenant, poison_index)
-            self.stream_run.poison.add(data)
-            records.append(UserRecord(f"poison-{poison_index}", data, f"poison-{poison_index}"))
-            poison_index += 1
-        return records
+            yield UserRecord(event_id, data, event_id)
 
     def _send_all(self) -> None:
         records = self._records()
         started = time.monotonic()
-        for chunk_index, start in enumerate(range(0, len(records), SEND_CHUNK)):
-            chunk = records[start : start + SEND_CHUNK]
+        for chunk_index in itertools.count():
+            chunk = list(itertools.islice(records, SEND_CHUNK))
+            if not chunk:
+                return
             for entry in self.producer.send(chunk):
                 self.failed.extend(entry.record_ids)
             self.sent += len(chunk)
