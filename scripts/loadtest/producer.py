@@ -94,6 +94,7 @@ class KinesisProducer:
         aggregator: KplAggregator | None = None,
         retry: RetryPolicy | None = None,
         on_call: Callable[[PutCallResult], None] | None = None,
+        stats: ProducerStats | None = None,
         sleep: Callable[[float], None] = time.sleep,
         timer: Callable[[], float] = time.perf_counter,
         rng: random.Random | None = None,
@@ -102,7 +103,7 @@ class KinesisProducer:
         self.stream_name = stream_name
         self.aggregator = aggregator
         self.retry = retry or RetryPolicy()
-        self.stats = ProducerStats()
+        self.stats = stats if stats is not None else ProducerStats()
         self._on_call = on_call
         self._sleep = sleep
         self._timer = timer

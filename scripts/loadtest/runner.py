@@ -83,9 +83,14 @@ def run_writer(
     keys = partition_keys(spec.key_strategy, entities=spec.entities, zipf_exponent=spec.zipf_exponent, seed=seed)
     aggregator = KplAggregator(spec.aggregate_bytes) if spec.aggregate else None
     producer = KinesisProducer(
-        client, spec.stream_name, aggregator=aggregator, retry=spec.retry, on_call=on_call, sleep=sleep
+        client,
+        spec.stream_name,
+        aggregator=aggregator,
+        retry=spec.retry,
+        on_call=on_call,
+        stats=outcome.stats,  # shared with the progress display, which reads it from another thread
+        sleep=sleep,
     )
-    producer.stats = outcome.stats
     batch_size = spec.batch_size
     writer_rate = spec.rate / spec.writers
     # Up to half a second of catch-up after a slow call; the bucket starts empty so a run opens without a burst.

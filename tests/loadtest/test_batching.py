@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scripts.loadtest.batching import KinesisEntry, RecordTooLargeError, UserRecord, chunk_entries, single_entry
 from scripts.loadtest.limits import MAX_BYTES_PER_CALL, MAX_BYTES_PER_RECORD, MAX_RECORDS_PER_CALL
@@ -43,3 +45,14 @@ def test_order_of_entries_is_kept_across_batches() -> None:
     entries = [KinesisEntry(str(index), b"x", (str(index),), 1) for index in range(MAX_RECORDS_PER_CALL + 10)]
     flattened = [e.partition_key for batch in chunk_entries(entries) for e in batch]
     assert flattened == [str(index) for index in range(MAX_RECORDS_PER_CALL + 10)]
+
+
+@given(st.lists(st.integers(min_value=1, max_value=MAX_BYTES_PER_RECORD - 1), max_size=1_200))
+@settings(max_examples=40, deadline=None)
+def test_any_sequence_of_records_is_cut_into_valid_calls_without_loss_or_reordering(sizes: list[int]) -> None:
+    sized = [KinesisEntry("k", b"x" * size, (str(index),), size) for index, size in enumerate(sizes)]
+    batches = list(chunk_entries(sized))
+    assert [e.record_ids for batch in batches for e in batch] == [e.record_ids for e in sized]
+    for batch in batches:
+        assert 1 <= len(batch) <= MAX_RECORDS_PER_CALL
+        assert sum(e.size_bytes for e in batch) <= MAX_BYTES_PER_CALL
