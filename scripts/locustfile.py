@@ -65,26 +65,20 @@ class KinesisProducerUser(User):
 
     def on_start(self) -> None:
         options = self.environment.parsed_options
+        if not options.tenant:
+            raise ValueError("--tenant is required: the consumer quarantines events of any other tenant")
         if options.stream_name:
-            stream_name, tenant, client = (
-                options.stream_name,
-                options.tenant or "loadtest",
-                aws_client("kinesis"),
-            )
+            stream_name, client = options.stream_name, aws_client("kinesis")
         else:
             target = resolve_target(options.stack, options.tenant, options.stream)
-            stream_name, tenant, client = (
-                target.stream_outputs.stream_name,
-                options.tenant,
-                target.client("kinesis"),
-            )
+            stream_name, client = target.stream_outputs.stream_name, target.client("kinesis")
         if not 1 <= options.batch_size <= 500:
             raise ValueError(f"--batch-size must be between 1 and 500, got {options.batch_size}")
         self._pacing = constant_throughput(options.batches_per_second)
         self.batch_size = options.batch_size
         # Random writer ids keep event ids unique across users and worker machines without coordination.
         writer = random.getrandbits(31)
-        self.factory = EventFactory(options.run_id, tenant, writer=writer, record_bytes=options.record_bytes)
+        self.factory = EventFactory(options.run_id, options.tenant, writer=writer, record_bytes=options.record_bytes)
         self.keys = partition_keys(PartitionKeyStrategyName(options.keys), entities=options.entities)
         aggregator = KplAggregator() if options.aggregate else None
         self.producer = KinesisProducer(client, stream_name, aggregator=aggregator, on_call=self._report_call)
