@@ -265,3 +265,21 @@ def test_kinesis_metrics_count_each_record_once_for_the_shard_autoscaler(
     assert _metric_sum(pipeline.stream_name, "IncomingRecords") == 3
     assert _metric_sum(pipeline.stream_name, "OutgoingRecords") == 3
     assert _metric_sum(pipeline.stream_name, "GetRecords.IteratorAgeMilliseconds", "Maximum") >= 0
+
+
+def test_rate_schedules_invoke_their_lambda_target_with_a_scheduled_event(
+    make_pipeline: MakePipeline, run_runtime: RunRuntime
+) -> None:
+    pipeline = make_pipeline()
+    events = aws_client("events")
+    rule_arn = events.put_rule(Name=pipeline.stream_name, ScheduleExpression="rate(1 minute)")["RuleArn"]
+    function_arn = aws_client("lambda").get_function(FunctionName=pipeline.stream_name)["Configuration"]["FunctionArn"]
+    events.put_targets(Rule=pipeline.stream_name, Targets=[{"Id": "target", "Arn": function_arn}])
+    runtime = run_runtime(pipeline, schedule_speedup=120.0, functions={pipeline.stream_name})
+    deadline = time.monotonic() + TIMEOUT_S
+    while not runtime.schedule_stats.get(function_arn) or runtime.schedule_stats[function_arn].invocations < 2:
+        assert time.monotonic() < deadline, runtime.schedule_stats
+        time.sleep(0.05)
+    event = pipeline.module[pipeline.stream_name].EVENTS[0]
+    assert event["detail-type"] == "Scheduled Event" and event["source"] == "aws.events"
+    assert event["resources"] == [rule_arn] and event["detail"] == {}
