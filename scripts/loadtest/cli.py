@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import subprocess
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,6 +42,8 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
 def _target(stack: str, tenant: str, stream: str) -> LoadTarget:
     try:
         return resolve_target(stack, tenant, stream)
+    except subprocess.CalledProcessError as error:
+        raise _fail(f"`pulumi stack output` failed for stack {stack!r}: {(error.stderr or '').strip()}") from error
     except (FileNotFoundError, RuntimeError, KeyError, ValueError) as error:
         raise _fail(str(error.args[0] if isinstance(error, KeyError) else error)) from error
 
