@@ -143,3 +143,32 @@ def test_local_mode_refuses_several_writers(
     result = invoke(*run_args(tmp_path, "--writers", "2"))
     assert result.exit_code == 2
     assert "one writer per stream" in result.output
+
+
+class AlwaysThrottled:
+    """Kinesis with every shard over its limit: each entry of each call is rejected."""
+
+    def put_records(self, *, StreamName: str, Records: list[dict[str, Any]]) -> dict[str, Any]:
+        rejected = {"ErrorCode": "ProvisionedThroughputExceededException", "ErrorMessage": "Rate exceeded"}
+        return {"FailedRecordCount": len(Records), "Records": [rejected for _ in Records]}
+
+
+class ThrottledTarget(LoadTarget):
+    def client(self, service: str, **config: Any) -> Any:
+        return AlwaysThrottled() if service == "kinesis" else super().client(service, **config)
+
+
+def test_events_rejected_after_all_retries_fail_the_run_and_are_not_expected_by_verify(
+    target: LoadTarget, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    throttled = ThrottledTarget("staging", "acme", "orders", target.outputs, endpoint_url=None)
+    monkeypatch.setattr(cli, "resolve_target", lambda _stack, _tenant, _stream: throttled)
+    ran = invoke(*run_args(tmp_path, "--max-attempts", "2", "--duration", "0.2"))
+    assert ran.exit_code == 1
+    summary = orjson.loads((tmp_path / "run.json").read_bytes())
+    assert summary["sent"] == 0 and summary["failed"] > 0 and summary["throttled"] == 2 * summary["failed"]
+    manifest = orjson.loads((tmp_path / "run-cli.json").read_bytes())
+    assert len(manifest["writers"][0]["failed_event_ids"]) == summary["failed"]
+    verified = invoke(*verify_args(tmp_path))
+    assert verified.exit_code == 0
+    assert orjson.loads((tmp_path / "verify.json").read_bytes())["expected"] == 0
