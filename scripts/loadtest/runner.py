@@ -49,7 +49,11 @@ class LoadSpec:
             raise ValueError(f"--duration must be positive, got {self.duration_s}")
         if self.writers < 1:
             raise ValueError(f"--writers must be at least 1, got {self.writers}")
+        # Build each writer's parts once so bad options fail here, with their message, not in a writer thread.
         EventFactory(self.run_id, self.tenant, writer=self.writers - 1, record_bytes=self.record_bytes)
+        partition_keys(self.key_strategy, entities=self.entities, zipf_exponent=self.zipf_exponent)
+        if self.aggregate:
+            KplAggregator(self.aggregate_bytes)
 
     @property
     def batch_size(self) -> int:

@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 
+from scripts.loadtest.partition_keys import PartitionKeyStrategyName
 from scripts.loadtest.producer import ProducerStats
 from scripts.loadtest.runner import LoadSpec, WriterOutcome, run_writer
 
@@ -45,3 +46,18 @@ def test_a_writer_sends_rate_times_duration_events(aggregate: bool) -> None:
 def test_a_record_size_below_the_envelope_is_refused_before_any_writer_starts() -> None:
     with pytest.raises(ValueError, match="--record-bytes 100"):
         LoadSpec(run_id="r", tenant="acme", stream_name="s", rate=10, duration_s=1, record_bytes=100)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"entities": 0, "key_strategy": "zipf"}, "--entities"),
+        ({"aggregate": True, "aggregate_bytes": 10}, "aggregate size"),
+        ({"writers": 0}, "--writers"),
+    ],
+)
+def test_bad_options_are_refused_before_any_writer_starts(options: dict[str, Any], message: str) -> None:
+    if "key_strategy" in options:
+        options["key_strategy"] = PartitionKeyStrategyName(options["key_strategy"])
+    with pytest.raises(ValueError, match=message):
+        LoadSpec(run_id="r", tenant="acme", stream_name="s", rate=10, duration_s=1, **options)
