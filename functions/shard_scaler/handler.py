@@ -23,7 +23,8 @@ from functions.shard_scaler.state import ScalingStateStore, StateConflict
 logger = Logger()
 metrics = Metrics()
 
-LOOKBACK_MINUTES = 90
+LOOKBACK_MINUTES = 200
+"""At least the policy's demand window plus its reaction time."""
 
 
 class ConfigError(ValueError):

@@ -102,27 +102,50 @@ class PolicyConfig:
 
     reaction_minutes: int = 6
     """Metric delay plus schedule tick plus resharding: how long a surge runs before new capacity."""
-    demand_window_minutes: int = 20
-    """Demand level is the mean of this window; growth is measured against the same level."""
-    throttle_budget: float = 0.0005
-    """Share of records the headroom may expect to lose to growth it cannot follow (half the 0.1% target)."""
+    demand_window_minutes: int = 180
+    """Demand level is a high quantile of this window; growth is measured against the same level."""
+    level_quantile: float = 1.0
+    throttle_budget: float = 0.003
+    """Expected share of records lost to growth the headroom does not cover, as the histogram counts it.
+
+    The histogram assumes capacity sits exactly at level x headroom; real capacity sits above that
+    (steps, scale-in slack), so realised throttling comes out well below this figure."""
+    throttle_target: float = 0.0005
+    """Realised throttled share (records) the feedback steers to: half the 0.1% service level."""
+    service_level: float = 0.001
+    """Throttled share (records) that counts as a missed service level."""
+    slo_half_life_minutes: float = 7 * DAY_MINUTES
+    headroom_scale_step: float = 1.03
+    """Hourly change of the headroom scale while realised throttling is above / below target."""
+    headroom_scale_min: float = 0.25
+    headroom_scale_max: float = 4.0
     sustained_minutes: int = 10
     """Demand held this long is real load, whatever it costs; shorter bursts are headroom's job."""
-    growth_half_life_minutes: float = 3 * DAY_MINUTES
+    growth_half_life_minutes: float = 10 * DAY_MINUTES
     min_headroom: float = 1.1
     """Per-minute averages hide sub-minute bursts, so never plan to run a shard above ~90%."""
     floor_units: float = 1.0
     """Growth is measured against at least one shard of traffic: spikes below one shard cost nothing."""
-    scale_up_overshoot: float = 1.15
-    scale_out_min_step: float = 1.5
-    """Calls are the scarce resource (10 a day): a scale-out adds at least half the current shards."""
+    scale_up_overshoot: float = 1.05
+    profile_slot_minutes: int = 15
+    """Resolution of the learned daily profile (time of day, UTC) used to look ahead."""
+    profile_weight: float = 0.5
+    """Weight of the newest day in the daily profile (the rest is older days, decaying)."""
+    profile_floor_share: float = 0.25
+    """The profile never counts a time of day as quieter than this share of one shard."""
+    pre_scale_minutes: int = 30
+    """Scale out ahead of a rise the daily profile expects within this time."""
+    scale_out_lookahead_minutes: int = 90
+    scale_in_lookahead_minutes: int = 120
+    scale_out_min_step: float = 1.25
+    """Calls are the scarce resource (10 a day): a scale-out adds at least a quarter of the shards."""
     learning_minutes: int = DAY_MINUTES
     """No scale-in until the policy has watched the stream this long (its headroom is still untrained)."""
-    scale_in_slack: float = 1.5
+    scale_in_slack: float = 1.2
     scale_in_cooldown_minutes: int = 30
     reserved_calls: int = 2
     """UpdateShardCount calls per rolling 24 h kept for scale-outs while throttled."""
-    calls_kept_for_scale_out: int = 2
+    calls_kept_for_scale_out: int = 0
     """Scale-in stops this many routine calls early, so a later rise can still be followed."""
     affordable_share: float = 0.8
     """Headroom may cost at most this share of what on-demand mode would cost for the same traffic."""
@@ -144,6 +167,15 @@ class PolicyMemory:
     last_decay_minute: int = -1
     mean_units: float = 0.0
     mean_record_bytes: float = 0.0
+    offered_units: float = 0.0
+    throttled_units: float = 0.0
+    headroom_scale: float = 1.0
+    """Multiplies the learned headroom's excess over 1; steered by realised throttling."""
+    profile: tuple[float, ...] = ()
+    """Mean demand per time-of-day slot, learned day over day."""
+    slot: int = -1
+    slot_sum: float = 0.0
+    slot_count: int = 0
 
     def to_json_dict(self) -> dict[str, object]:
         return {
@@ -153,6 +185,13 @@ class PolicyMemory:
             "last_decay_minute": self.last_decay_minute,
             "mean_units": self.mean_units,
             "mean_record_bytes": self.mean_record_bytes,
+            "offered_units": self.offered_units,
+            "throttled_units": self.throttled_units,
+            "headroom_scale": self.headroom_scale,
+            "profile": [round(v, 5) for v in self.profile],
+            "slot": self.slot,
+            "slot_sum": self.slot_sum,
+            "slot_count": self.slot_count,
         }
 
     @classmethod
@@ -167,6 +206,13 @@ class PolicyMemory:
             last_decay_minute=int(data.get("last_decay_minute", -1)),  # type: ignore[call-overload]
             mean_units=float(data.get("mean_units", 0.0)),  # type: ignore[arg-type]
             mean_record_bytes=float(data.get("mean_record_bytes", 0.0)),  # type: ignore[arg-type]
+            offered_units=float(data.get("offered_units", 0.0)),  # type: ignore[arg-type]
+            throttled_units=float(data.get("throttled_units", 0.0)),  # type: ignore[arg-type]
+            headroom_scale=float(data.get("headroom_scale", 1.0)),  # type: ignore[arg-type]
+            profile=tuple(float(v) for v in data.get("profile", ())),  # type: ignore[attr-defined]
+            slot=int(data.get("slot", -1)),  # type: ignore[call-overload]
+            slot_sum=float(data.get("slot_sum", 0.0)),  # type: ignore[arg-type]
+            slot_count=int(data.get("slot_count", 0)),  # type: ignore[call-overload]
         )
 
 
@@ -219,11 +265,13 @@ def headroom_for_budget(weights: Sequence[float], throttle_budget: float) -> flo
     return 1.0
 
 
-def _learn(memory: PolicyMemory, units: dict[int, float], config: PolicyConfig) -> PolicyMemory:
+def _learn(memory: PolicyMemory, units: dict[int, float], throttled: dict[int, float],
+           config: PolicyConfig) -> PolicyMemory:
     """Fold minutes not seen before into the growth histogram (weighted by volume) and the volume average.
 
-    A minute's growth is its demand over the mean demand of the window that ended one reaction time
-    earlier: exactly the surprise a policy holding that level times the headroom would face.
+    A minute's growth is its demand over the level (relative to the daily profile) of the window that
+    ended one reaction time earlier: the surprise a policy holding that level times the headroom faces.
+    The realised throttled share steers `headroom_scale` towards the throttle target (SLO feedback).
     """
     new_minutes = sorted(m for m in units if m > memory.last_minute)
     if not new_minutes:
@@ -234,14 +282,35 @@ def _learn(memory: PolicyMemory, units: dict[int, float], config: PolicyConfig) 
     volume_decay = 0.5 ** (1.0 / config.volume_half_life_minutes)
     lag = config.reaction_minutes
     window = config.demand_window_minutes
+    slots_per_day = DAY_MINUTES // config.profile_slot_minutes
+    profile = list(memory.profile) if len(memory.profile) == slots_per_day else [0.0] * slots_per_day
+    slot, slot_sum, slot_count = memory.slot, memory.slot_sum, memory.slot_count
+    offered, lost, scale = memory.offered_units, memory.throttled_units, memory.headroom_scale
+    slo_decay = 0.5 ** (1.0 / config.slo_half_life_minutes)
     for minute in new_minutes:
         value = units[minute]
-        earlier = [units[m] for m in range(minute - lag - window + 1, minute - lag + 1) if m in units]
+        earlier = [units[m] / seasonal(memory, m, config) for m in range(minute - lag - window + 1, minute - lag + 1)
+                   if m in units]
         if 2 * len(earlier) >= window:
-            baseline = sum(earlier) / len(earlier)
-            weights[_growth_bin(value / max(baseline, config.floor_units))] += max(value, config.floor_units)
+            expected = demand_level(earlier, config.level_quantile) * seasonal(memory, minute, config)
+            weights[_growth_bin(value / max(expected, config.floor_units))] += max(value, config.floor_units)
+        offered = offered * slo_decay + value
+        lost = lost * slo_decay + throttled.get(minute, 0.0)
+        if minute % 60 == 0 and offered > 0.0:
+            factor = config.headroom_scale_step if lost / offered > config.throttle_target else 1.0 / config.headroom_scale_step
+            scale = min(config.headroom_scale_max, max(config.headroom_scale_min, scale * factor))
         first = memory.last_minute < 0 and mean == 0.0
         mean = value if first else mean * volume_decay + value * (1 - volume_decay)
+        current = minute // config.profile_slot_minutes
+        if current != slot:
+            if slot_count:
+                index = slot % slots_per_day
+                old = profile[index]
+                fresh = slot_sum / slot_count
+                profile[index] = fresh if old == 0.0 else old + config.profile_weight * (fresh - old)
+            slot, slot_sum, slot_count = current, 0.0, 0
+        slot_sum += value
+        slot_count += 1
     elapsed = new_minutes[-1] - last_decay
     if elapsed >= 60:
         factor = 0.5 ** (elapsed / config.growth_half_life_minutes)
@@ -254,7 +323,35 @@ def _learn(memory: PolicyMemory, units: dict[int, float], config: PolicyConfig) 
         growth_weights=tuple(weights),
         last_decay_minute=last_decay,
         mean_units=mean,
+        offered_units=offered,
+        throttled_units=lost,
+        headroom_scale=scale,
+        profile=tuple(profile),
+        slot=slot,
+        slot_sum=slot_sum,
+        slot_count=slot_count,
     )
+
+
+def demand_level(values: Sequence[float], quantile: float) -> float:
+    """The window's demand at `quantile` (nearest rank): the level capacity and growth are measured from."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(quantile * len(ordered)))]
+
+
+def seasonal(memory: PolicyMemory, minute: int, config: PolicyConfig) -> float:
+    """The daily profile's demand at `minute` (1.0 until a full day is learned): what "normal" is then."""
+    profile = memory.profile
+    if not profile or memory.first_minute < 0 or memory.last_minute - memory.first_minute < DAY_MINUTES + 60:
+        return 1.0
+    value = profile[(minute // config.profile_slot_minutes) % len(profile)]
+    return max(value, config.floor_units * config.profile_floor_share)
+
+
+def seasonal_peak(memory: PolicyMemory, minute: int, horizon_minutes: int, config: PolicyConfig) -> float:
+    """Highest profile value from `minute` to `horizon_minutes` later."""
+    step = config.profile_slot_minutes
+    return max(seasonal(memory, minute + k * step, config) for k in range(horizon_minutes // step + 1))
 
 
 def affordable_shards(mean_units: float, record_bytes: float, share: float) -> int:
@@ -284,7 +381,12 @@ def decide(
     """
     config = config or PolicyConfig()
     units = {m.minute: demand_units(m) for m in metrics}
-    memory = _learn(memory, units, config)
+    throttled = {
+        m.minute: units[m.minute] * m.throttled_records / (m.incoming_records + m.throttled_records)
+        for m in metrics
+        if m.throttled_records > 0
+    }
+    memory = _learn(memory, units, throttled, config)
 
     def keep(reason: str, headroom: float = 1.0, demand: float = 0.0) -> Decision:
         return Decision(None, None, reason, memory, headroom, demand)
@@ -296,13 +398,17 @@ def decide(
 
     latest = max(units)
     window = config.demand_window_minutes
-    in_window = [v for m, v in units.items() if latest - m < window]
-    demand = sum(in_window) / len(in_window)
+    # Demand relative to the daily profile: a diurnal stream's ratio is flat, a noisy stream's ratio
+    # carries its noise, and ratio x the profile ahead is what capacity must cover next.
+    ratio = demand_level([v / seasonal(memory, m, config) for m, v in units.items() if latest - m < window],
+                         config.level_quantile)
+    demand = ratio * seasonal(memory, latest, config)
     recent_demand = max(v for m, v in units.items() if latest - m < config.reaction_minutes)
     sustained = min(v for m, v in units.items() if latest - m < config.sustained_minutes)
     throttled = any(m.throttled_records > 0 and latest - m.minute < config.reaction_minutes for m in metrics)
-    headroom = max(config.min_headroom, headroom_for_budget(memory.growth_weights, config.throttle_budget))
-    wanted = max(demand, config.floor_units) * headroom
+    learned = headroom_for_budget(memory.growth_weights, config.throttle_budget)
+    headroom = max(config.min_headroom, 1.0 + (learned - 1.0) * memory.headroom_scale)
+    wanted = max(ratio * seasonal_peak(memory, latest, config.pre_scale_minutes, config), config.floor_units) * headroom
     record_bytes = _mean_record_bytes(metrics) or config.record_bytes_hint
     affordable = max(
         affordable_shards(memory.mean_units, record_bytes, config.affordable_share),
@@ -310,7 +416,7 @@ def decide(
     )
 
     if allow_mode_switch:
-        switch = _mode_switch(now, stream, history, wanted, affordable, config)
+        switch = _mode_switch(now, stream, history, wanted, affordable, memory, config)
         if switch is not None:
             reason = f"switch to {switch.value}: wants {wanted:.1f} shards, affordable {affordable}"
             return Decision(None, switch, reason, memory, headroom, demand)
@@ -325,7 +431,8 @@ def decide(
         budget = RESHARD_CALLS_PER_24H - (0 if emergency else config.reserved_calls)
         if used >= budget:
             return keep(f"scale-out wanted but {used} calls in 24 h", headroom, demand)
-        goal = max(wanted * config.scale_up_overshoot, shards * config.scale_out_min_step)
+        ahead = ratio * seasonal_peak(memory, latest, config.scale_out_lookahead_minutes, config) * headroom
+        goal = max(max(wanted, ahead) * config.scale_up_overshoot, shards * config.scale_out_min_step)
         target = _clamp(min(math.ceil(goal), max(affordable, target_capacity)), shards, stream)
         if target > shards:
             reason = f"scale out: demand {demand:.2f} x headroom {headroom:.2f}"
@@ -335,7 +442,9 @@ def decide(
     if shards > stream.max_shards:
         return Decision(_clamp(stream.max_shards, shards, stream), None, "above max_shards", memory,
                         headroom, demand)
-    if shards <= stream.min_shards or shards <= target_capacity * config.scale_in_slack:
+    later = ratio * seasonal_peak(memory, latest, config.scale_in_lookahead_minutes, config) * headroom
+    keep_capacity = max(stream.min_shards, min(math.ceil(max(wanted, later)), affordable))
+    if shards <= stream.min_shards or shards <= keep_capacity * config.scale_in_slack:
         return keep("capacity fits", headroom, demand)
     if max(m.iterator_age_ms for m in metrics) > config.max_iterator_age_ms_for_scale_in:
         return keep("consumers are behind: no scale-in", headroom, demand)
@@ -346,7 +455,7 @@ def decide(
         return keep("scale-in cooling down", headroom, demand)
     if latest - min(units) < window - 1 or latest - memory.first_minute < config.learning_minutes:
         return keep("too little history to scale in", headroom, demand)
-    goal = min(math.ceil(wanted * config.scale_up_overshoot), max(affordable, target_capacity))
+    goal = min(math.ceil(max(wanted, later) * config.scale_up_overshoot), max(affordable, keep_capacity))
     target = _clamp(goal, shards, stream)
     if target < shards:
         reason = f"scale in: demand {demand:.2f} x headroom {headroom:.2f}"
@@ -372,17 +481,28 @@ def _mode_switch(
     history: ScalingHistory,
     wanted: float,
     affordable: int,
+    memory: PolicyMemory,
     config: PolicyConfig,
 ) -> StreamMode | None:
+    """On-demand when the headroom the stream needs is unaffordable, or when provisioned mode has missed the
+    service level with the headroom feedback already at its limit; back when headroom is cheap again."""
     if history.mode_switches_within_24h(now) >= MODE_SWITCHES_PER_24H:
         return None
     last = history.last_change_minute()
     if last is not None and now - last < config.mode_switch_cooldown_minutes:
         return None
     # Wide hysteresis: each switch costs a resharding-sized pause and AWS allows only two per 24 h.
-    if stream.mode == StreamMode.PROVISIONED and wanted > affordable * (1.0 + config.mode_switch_hysteresis):
+    share = memory.throttled_units / memory.offered_units if memory.offered_units > 0 else 0.0
+    missed = share > config.service_level and memory.headroom_scale >= config.headroom_scale_max
+    if stream.mode == StreamMode.PROVISIONED and (
+        wanted > affordable * (1.0 + config.mode_switch_hysteresis) or missed
+    ):
         return StreamMode.ON_DEMAND
-    if stream.mode == StreamMode.ON_DEMAND and wanted * (1.0 + config.mode_switch_hysteresis) < affordable:
+    if (
+        stream.mode == StreamMode.ON_DEMAND
+        and share < config.throttle_target
+        and wanted * (1.0 + config.mode_switch_hysteresis) < affordable
+    ):
         return StreamMode.PROVISIONED
     return None
 

@@ -28,72 +28,72 @@ def run(units: list[float], shards: int, history: ScalingHistory | None = None, 
 
 
 def test_scale_out_is_at_most_double_even_under_a_huge_surge() -> None:
-    decision = run([100.0] * 90, shards=4)
+    decision = run([100.0] * 200, shards=4)
     assert decision.target_shards == 8
 
 
 def test_scale_out_covers_demand_with_headroom() -> None:
-    decision = run([10.0] * 90, shards=8)
+    decision = run([10.0] * 200, shards=8)
     assert decision.target_shards is not None
     assert decision.target_shards >= 11
 
 
 def test_scale_in_is_at_most_half() -> None:
-    decision = run([0.5] * 90, shards=40)
+    decision = run([0.5] * 200, shards=40)
     assert decision.target_shards == 20
 
 
 def test_scale_in_never_goes_below_min_shards() -> None:
-    decision = run([0.1] * 90, shards=9, view=stream(9, min_shards=5))
+    decision = run([0.1] * 200, shards=9, view=stream(9, min_shards=5))
     assert decision.target_shards == 5
 
 
 def test_scale_out_never_goes_above_max_shards() -> None:
-    decision = run([50.0] * 90, shards=6, view=stream(6, max_shards=9))
+    decision = run([50.0] * 200, shards=6, view=stream(6, max_shards=9))
     assert decision.target_shards == 9
 
 
 def test_nothing_happens_while_stream_is_updating() -> None:
-    decision = run([50.0] * 90, shards=6, view=stream(6, status=StreamStatus.UPDATING))
+    decision = run([50.0] * 200, shards=6, view=stream(6, status=StreamStatus.UPDATING))
     assert decision.target_shards is None and decision.target_mode is None
     assert "UPDATING" in decision.reason
 
 
 def test_no_scale_in_while_consumers_are_behind() -> None:
-    lagging = minutes_of([0.5] * 90, iterator_age_ms=5 * 60_000)
+    lagging = minutes_of([0.5] * 200, iterator_age_ms=5 * 60_000)
     assert run([], shards=40, metrics=lagging).target_shards is None
-    assert run([0.5] * 90, shards=40).target_shards == 20
+    assert run([0.5] * 200, shards=40).target_shards == 20
 
 
 def test_ten_calls_in_rolling_24h_block_even_an_emergency_scale_out() -> None:
     ten = ScalingHistory(tuple(NOW - DAY_MINUTES + 60 + i * 60 for i in range(10)))
-    throttled = minutes_of([8.0] * 90, throttled_units=4.0)
+    throttled = minutes_of([8.0] * 200, throttled_units=4.0)
     assert run([], shards=4, history=ten, metrics=throttled).target_shards is None
 
 
 def test_calls_older_than_24h_do_not_count() -> None:
     old = ScalingHistory(tuple(NOW - DAY_MINUTES - i for i in range(10)))
-    assert run([8.0] * 90, shards=4, history=old).target_shards == 8
+    assert run([8.0] * 200, shards=4, history=old).target_shards == 8
 
 
 def test_reserve_calls_are_kept_for_throttling_emergencies() -> None:
     eight = ScalingHistory(tuple(NOW - 600 + i * 60 for i in range(8)))
     # Headroom-only growth (no throttling, demand below capacity) may not spend the reserve...
-    assert run([3.8] * 90, shards=4, history=eight).target_shards is None
+    assert run([3.8] * 200, shards=4, history=eight).target_shards is None
     # ...while throttled writes may.
-    throttled = minutes_of([3.8] * 90, throttled_units=1.0)
+    throttled = minutes_of([3.8] * 200, throttled_units=1.0)
     target = run([], shards=4, history=eight, metrics=throttled).target_shards
     assert target is not None and target > 4
 
 
-def test_scale_in_stops_early_to_leave_calls_for_scale_out() -> None:
-    six = ScalingHistory(tuple(NOW - 600 + i * 60 for i in range(6)))
-    assert run([0.5] * 90, shards=40, history=six).target_shards is None
+def test_scale_in_never_spends_the_emergency_reserve() -> None:
+    eight = ScalingHistory(tuple(NOW - 600 + i * 60 for i in range(8)))
+    assert run([0.5] * 200, shards=40, history=eight).target_shards is None
 
 
 def test_no_scale_in_during_the_first_day_of_learning() -> None:
     fresh = PolicyMemory()
-    assert run([0.5] * 90, shards=40, memory=fresh).target_shards is None
+    assert run([0.5] * 200, shards=40, memory=fresh).target_shards is None
 
 
 def test_mode_switch_never_proposed_when_not_allowed() -> None:
@@ -121,7 +121,7 @@ def test_headroom_grows_with_spikes_seen() -> None:
 
 
 def test_memory_survives_a_json_round_trip() -> None:
-    decision = run([3.0] * 90, shards=4)
+    decision = run([3.0] * 200, shards=4)
     restored = PolicyMemory.from_json_dict(decision.memory.to_json_dict())
     assert restored.last_minute == decision.memory.last_minute
     assert restored.growth_weights == pytest.approx(decision.memory.growth_weights, abs=1e-5)

@@ -1,0 +1,149 @@
+"""Simulator accounting on small hand-computed traces, the trace reader, and the CLI contract."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from functions import pricing
+from functions.shard_scaler.policy import MinuteMetrics, ScalingHistory, StreamMode, StreamView
+from scripts import simulate_scaling
+from scripts.autoscaling.compare import account, max_operations_in_window, on_demand_outcome
+from scripts.autoscaling.engine import SimulationConfig, simulate
+from scripts.autoscaling.trace import Demand, TraceError, load_trace, to_demand
+
+EXACT = SimulationConfig(metric_delay_min=1, metric_delay_max=1, reshard_minutes=3)
+
+
+@dataclass
+class Scripted:
+    """Asks for the shard counts in `plan` (minute index -> target) and nothing else."""
+
+    plan: dict[int, int] = field(default_factory=dict)
+    start: int = 0
+    name: str = "scripted"
+    window_minutes: int = 1
+    seen: list[int] = field(default_factory=list)
+
+    def decide(self, now: int, visible: Sequence[MinuteMetrics], stream: StreamView,
+               history: ScalingHistory) -> tuple[int | None, StreamMode | None]:
+        self.seen.append(len(visible))
+        return self.plan.get(now - self.start), None
+
+
+def demand_of(units: list[float]) -> Demand:
+    return Demand("hand", 0, np.asarray(units, dtype=np.float64), 1024)
+
+
+def test_fixed_capacity_bills_shard_hours_and_accepted_put_units() -> None:
+    demand = demand_of([2.5] * 120)
+    result = account(simulate(Scripted(), demand, EXACT, initial_shards=3), demand)
+    records = 2.5 * 60_000 * 120
+    assert result.shard_hours == 6.0
+    assert result.throttled_fraction == 0.0
+    assert result.cost_usd == round(6.0 * 0.015 + records / 1e6 * 0.014, 2)
+
+
+def test_demand_above_capacity_is_throttled() -> None:
+    demand = demand_of([2.0] * 60 + [4.0] * 60)
+    result = account(simulate(Scripted(), demand, EXACT, initial_shards=2), demand)
+    assert result.throttled_fraction == pytest.approx(120 / 360)
+
+
+def test_new_shards_serve_only_after_resharding_but_are_billed_at_once() -> None:
+    demand = demand_of([3.0] * 10)
+    outcome = simulate(Scripted({0: 4}), demand, EXACT, initial_shards=2)
+    result = account(outcome, demand)
+    assert outcome.capacity_units.tolist() == [2.0] * 3 + [4.0] * 7
+    assert float(outcome.billed_shards.sum()) == 40.0
+    assert result.throttled_fraction == pytest.approx(3 / 30)
+
+
+def test_update_shard_count_limits_are_enforced_by_the_simulator() -> None:
+    demand = demand_of([1.0] * 60)
+    plan = {t: 1 + (t // 2) % 2 for t in range(60)}  # flip 1 <-> 2 as often as the stream allows
+    fast = SimulationConfig(metric_delay_min=1, metric_delay_max=1, reshard_minutes=1)
+    outcome = simulate(Scripted(plan), demand, fast, initial_shards=1)
+    assert len(outcome.reshard_minutes) == 10
+    assert outcome.rejected_calls > 0
+    too_far = simulate(Scripted({0: 5}), demand, fast, initial_shards=2)
+    assert too_far.reshard_minutes == [] and too_far.rejected_calls == 1
+
+
+def test_metrics_reach_the_policy_only_after_the_delay() -> None:
+    controller = Scripted(window_minutes=100)
+    simulate(controller, demand_of([1.0] * 6), SimulationConfig(metric_delay_min=2, metric_delay_max=2))
+    assert controller.seen == [0, 0, 0, 1, 2, 3]
+
+
+def test_on_demand_throttles_growth_beyond_twice_the_peak_for_fifteen_minutes() -> None:
+    demand = demand_of([3.0] * 30 + [10.0] * 30)
+    outcome = on_demand_outcome(demand, SimulationConfig())
+    result = account(outcome, demand)
+    assert result.throttled_fraction == pytest.approx(60 / 390)
+    hours = 1.0
+    gib = (3 * 30 + 10 * 30 - 60) * 60_000 * 1024 / pricing.GIB
+    assert result.cost_usd == round(hours * 0.04 + gib * 0.08, 2)
+
+
+def test_rolling_window_counts_operations_in_any_24_hours() -> None:
+    assert max_operations_in_window([0, 10, 1439, 1440, 1450]) == 3
+    assert max_operations_in_window([]) == 0
+
+
+def write_trace(path: Path, values: list[float], step_minutes: int = 5) -> Path:
+    rows = ["timestamp,value"]
+    for i, value in enumerate(values):
+        minutes = i * step_minutes
+        rows.append(f"2024-01-01 {minutes // 60 % 24:02d}:{minutes % 60:02d}:00,{value}".replace(
+            "2024-01-01", f"2024-01-{1 + minutes // 1440:02d}"))
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def test_trace_is_interpolated_per_minute_and_scaled_to_the_peak(tmp_path: Path) -> None:
+    demand = to_demand(load_trace(write_trace(tmp_path / "t.csv", [0.0, 30.0], step_minutes=30)), 50, 1024)
+    assert demand.units.size == 31
+    assert demand.units[-1] == pytest.approx(50e6 / 1024 / 1000)
+    assert demand.units[15] == pytest.approx(demand.units[-1] / 2)
+
+
+def test_bad_header_is_reported_with_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text("time,count\n2024-01-01 00:00:00,1\n")
+    with pytest.raises(TraceError, match=r"bad.csv:1: expected header"):
+        load_trace(path)
+
+
+def test_irregular_step_is_reported_with_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "irregular.csv"
+    path.write_text("timestamp,value\n2024-01-01 00:00:00,1\n2024-01-01 00:05:00,1\n"
+                    "2024-01-01 00:10:00,1\n2024-01-01 00:13:00,1\n")
+    with pytest.raises(TraceError, match=r"irregular.csv:5: .*regular 5-minute step"):
+        load_trace(path)
+
+
+def test_cli_prints_every_policy_with_the_agreed_fields(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rng = np.random.default_rng(1)
+    values = (100 + 80 * np.sin(np.arange(576) / 288 * 2 * np.pi) + rng.uniform(0, 10, 576)).tolist()
+    trace = write_trace(tmp_path / "two_days.csv", values)
+    assert simulate_scaling.main(["--trace", str(trace), "--peak-mb-per-s", "5", "--record-bytes", "1024",
+                                  "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert set(report) == {"ours", "ksu", "aws_samples", "static_peak", "on_demand", "ideal", "oracle"}
+    for name, fields in report.items():
+        assert {"shard_hours", "cost_usd", "throttled_fraction", "max_ops_24h"} <= set(fields)
+        assert ("mode_switches" in fields) == (name == "ours")
+    assert report["oracle"]["shard_hours"] <= report["static_peak"]["shard_hours"]
+    assert report["oracle"]["throttled_fraction"] == 0.0
+
+
+def test_cli_rejects_an_unknown_policy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    trace = write_trace(tmp_path / "t.csv", [1.0, 2.0, 3.0])
+    assert simulate_scaling.main(["--trace", str(trace), "--policies", "ours,magic"]) == 2
+    assert "magic" in capsys.readouterr().err
