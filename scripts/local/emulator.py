@@ -58,6 +58,15 @@ def is_healthy(endpoint_url: str, timeout_s: float = 1.0) -> bool:
         return False
 
 
+def is_emulator_process(pid: int) -> bool:
+    """True only for a live process running our emulator module (a stale state file may name a reused pid)."""
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return _pid_alive(pid) and not Path("/proc").is_dir()  # no procfs (macOS): trust the pid
+    return b"scripts.local.emulator_process" in command
+
+
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -91,7 +100,7 @@ def start_emulator(
     if is_healthy(endpoint_url):
         raise EmulatorError(f"something already answers on {endpoint_url}; `streamctl local stop` or pick --port")
     log_dir.mkdir(parents=True, exist_ok=True)
-    log = (log_dir / f"emulator-{port}.log").open("ab")
+    log = (log_dir / f"emulator-{port}.log").open("wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "scripts.local.emulator_process", "--host", HOST, "--port", str(port)],
         cwd=REPO_ROOT,
@@ -117,14 +126,14 @@ def start_emulator(
 
 def stop_emulator(emulator: Emulator, *, state_file: Path | None = EMULATOR_STATE_FILE) -> None:
     """Terminate the emulator process (its state is in memory and goes with it) and forget it."""
-    if _pid_alive(emulator.pid):
+    if is_emulator_process(emulator.pid):
         os.kill(emulator.pid, signal.SIGTERM)
         deadline = time.monotonic() + 10
         while _pid_alive(emulator.pid) and time.monotonic() < deadline:
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(emulator.pid, os.WNOHANG)
             time.sleep(0.05)
-        if _pid_alive(emulator.pid):
+        if is_emulator_process(emulator.pid):
             os.kill(emulator.pid, signal.SIGKILL)
     if state_file is not None and state_file.exists():
         state_file.unlink()

@@ -283,3 +283,24 @@ def test_rate_schedules_invoke_their_lambda_target_with_a_scheduled_event(
     event = pipeline.module[pipeline.stream_name].EVENTS[0]
     assert event["detail-type"] == "Scheduled Event" and event["source"] == "aws.events"
     assert event["resources"] == [rule_arn] and event["detail"] == {}
+
+
+def test_batching_window_gathers_records_that_arrive_after_the_first(
+    make_pipeline: MakePipeline, run_runtime: RunRuntime
+) -> None:
+    pipeline = make_pipeline(MaximumBatchingWindowInSeconds=3)
+    put(pipeline.stream_name, ["w0"])
+    runtime = run_runtime(pipeline)
+    put(pipeline.stream_name, ["w1", "w2"])  # well within the window that w0 opened
+    wait_completed(runtime, pipeline.stream_name, 3)
+    assert invoked_datas(pipeline) == [["w0", "w1", "w2"]]
+
+
+def test_a_full_batch_is_sent_without_waiting_for_the_window(
+    make_pipeline: MakePipeline, run_runtime: RunRuntime
+) -> None:
+    pipeline = make_pipeline(BatchSize=2, MaximumBatchingWindowInSeconds=300)
+    put(pipeline.stream_name, ["f0", "f1", "f2", "f3"])
+    runtime = run_runtime(pipeline)
+    wait_completed(runtime, pipeline.stream_name, 4)
+    assert invoked_datas(pipeline) == [["f0", "f1"], ["f2", "f3"]]
