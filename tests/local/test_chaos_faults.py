@@ -8,15 +8,11 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import pytest
 from botocore.exceptions import ClientError
 
 from scripts.local.emulator import Emulator
 from scripts.local.function_host import FunctionConfig
 from tests.local.scenarios import assert_nothing_lost, run_scenario
-
-# A crashed invocation adds no metrics before it raises; Powertools warns about the empty flush.
-pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning")
 
 
 class FaultyClient:
