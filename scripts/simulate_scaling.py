@@ -13,10 +13,10 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from scripts.autoscaling.compare import POLICIES, compare  # noqa: E402
-from scripts.autoscaling.engine import SimulationConfig  # noqa: E402
-from scripts.autoscaling.report import plot, to_json, to_table  # noqa: E402
-from scripts.autoscaling.trace import TraceError, load_trace, to_demand  # noqa: E402
+from scripts.autoscaling.compare import POLICIES, compare
+from scripts.autoscaling.engine import SimulationConfig
+from scripts.autoscaling.report import plot, to_json, to_table
+from scripts.autoscaling.trace import TraceError, load_trace, to_demand
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -47,9 +47,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         config = SimulationConfig(
-            metric_delay_min=args.metric_delay_min, metric_delay_max=args.metric_delay_max,
-            reshard_minutes=args.reshard_minutes, burst_factor=args.burst_factor,
-            burst_seconds=args.burst_seconds, max_shards=args.max_shards, seed=args.seed,
+            metric_delay_min=args.metric_delay_min,
+            metric_delay_max=args.metric_delay_max,
+            reshard_minutes=args.reshard_minutes,
+            burst_factor=args.burst_factor,
+            burst_seconds=args.burst_seconds,
+            max_shards=args.max_shards,
+            seed=args.seed,
         )
         demand = to_demand(load_trace(args.trace), args.peak_mb_per_s, args.record_bytes)
     except (TraceError, ValueError) as error:

@@ -17,7 +17,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from functions.shard_scaler.clients import aws_client
 from functions.shard_scaler.metrics_reader import read_minutes
-from functions.shard_scaler.policy import ScalingHistory, StreamMode, StreamStatus, StreamView, decide
+from functions.shard_scaler.policy import StreamMode, StreamStatus, StreamView, decide
 from functions.shard_scaler.state import ScalingStateStore, StateConflict
 
 logger = Logger()
@@ -84,8 +84,13 @@ def invocation_trigger(event: Any) -> str | None:
     if event.get("source") == "aws.events" or event.get("detail-type") == "Scheduled Event":
         return "schedule"
     records = event.get("Records")
-    if isinstance(records, list) and records and all(
-        isinstance(r, dict) and r.get("EventSource") == "aws:sns" and isinstance(r.get("Sns"), dict) for r in records
+    if (
+        isinstance(records, list)
+        and records
+        and all(
+            isinstance(r, dict) and r.get("EventSource") == "aws:sns" and isinstance(r.get("Sns"), dict)
+            for r in records
+        )
     ):
         return "alarm"
     return None
@@ -113,30 +118,42 @@ def scale_stream(settings: ScalerSettings, now: datetime, trigger: str) -> dict[
     window = read_minutes(
         aws_client("cloudwatch"), settings.stream_name, settings.consumer_function, now, LOOKBACK_MINUTES
     )
-    decision = decide(minute, window, stream, state.history, state.memory,
-                      allow_mode_switch=settings.allow_mode_switch)
+    decision = decide(minute, window, stream, state.history, state.memory, allow_mode_switch=settings.allow_mode_switch)
     history = state.history.recorded(minute, decision) if _acts(decision) else state.history
     try:
-        store.save(history, decision.memory, expected_version=state.version, decision=decision,
-                   shards=stream.shards, minute=minute)
+        store.save(
+            history,
+            decision.memory,
+            expected_version=state.version,
+            decision=decision,
+            shards=stream.shards,
+            minute=minute,
+        )
     except StateConflict:
         logger.warning("another invocation scaled this stream concurrently; skipping", extra={"trigger": trigger})
         return {"action": "none", "reason": "concurrent invocation"}
-    result: dict[str, Any] = {"action": "none", "reason": decision.reason, "shards": stream.shards,
-                              "headroom": round(decision.headroom, 3), "trigger": trigger}
+    result: dict[str, Any] = {
+        "action": "none",
+        "reason": decision.reason,
+        "shards": stream.shards,
+        "headroom": round(decision.headroom, 3),
+        "trigger": trigger,
+    }
     kinesis = aws_client("kinesis")
     if decision.target_shards is not None:
         try:
-            kinesis.update_shard_count(StreamARN=settings.stream_arn, TargetShardCount=decision.target_shards,
-                                       ScalingType="UNIFORM_SCALING")
+            kinesis.update_shard_count(
+                StreamARN=settings.stream_arn, TargetShardCount=decision.target_shards, ScalingType="UNIFORM_SCALING"
+            )
             result.update(action="update_shard_count", target_shards=decision.target_shards)
         except (kinesis.exceptions.LimitExceededException, kinesis.exceptions.ResourceInUseException) as error:
             logger.warning("UpdateShardCount refused", extra={"error": str(error)})
             result.update(action="refused", error=str(error))
     elif decision.target_mode is not None:
         try:
-            kinesis.update_stream_mode(StreamARN=settings.stream_arn,
-                                       StreamModeDetails={"StreamMode": decision.target_mode.value})
+            kinesis.update_stream_mode(
+                StreamARN=settings.stream_arn, StreamModeDetails={"StreamMode": decision.target_mode.value}
+            )
             result.update(action="update_stream_mode", target_mode=decision.target_mode.value)
         except (kinesis.exceptions.LimitExceededException, kinesis.exceptions.ResourceInUseException) as error:
             logger.warning("UpdateStreamMode refused", extra={"error": str(error)})
@@ -159,8 +176,10 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
     trigger = invocation_trigger(event)
     if trigger is None:
         # Returning (not raising) keeps an unexpected event source from retrying into a crash loop.
-        logger.error("rejected event: neither an EventBridge schedule nor an SNS alarm notification",
-                     extra={"event_keys": sorted(event) if isinstance(event, dict) else type(event).__name__})
+        logger.error(
+            "rejected event: neither an EventBridge schedule nor an SNS alarm notification",
+            extra={"event_keys": sorted(event) if isinstance(event, dict) else type(event).__name__},
+        )
         return {"action": "rejected", "reason": "unsupported event"}
     settings = ScalerSettings.from_env()
     logger.append_keys(stream=settings.stream_name, tenant=settings.tenant)

@@ -25,13 +25,15 @@ def metric_queries(stream_name: str, consumer_function: str | None) -> list[dict
         else:
             dimensions = [{"Name": "StreamName", "Value": stream_name}]
         metric = {"Namespace": namespace, "MetricName": name, "Dimensions": dimensions}
-        queries.append({"Id": query_id, "MetricStat": {"Metric": metric, "Period": 60, "Stat": stat},
-                        "ReturnData": True})
+        queries.append(
+            {"Id": query_id, "MetricStat": {"Metric": metric, "Period": 60, "Stat": stat}, "ReturnData": True}
+        )
     return queries
 
 
-def read_minutes(cloudwatch: Any, stream_name: str, consumer_function: str | None, now: datetime,
-                 lookback_minutes: int) -> list[MinuteMetrics]:
+def read_minutes(
+    cloudwatch: Any, stream_name: str, consumer_function: str | None, now: datetime, lookback_minutes: int
+) -> list[MinuteMetrics]:
     """Per-minute metrics, oldest first; minutes without IncomingRecords data are left out."""
     end = now.replace(second=0, microsecond=0)
     start = end - timedelta(minutes=lookback_minutes)

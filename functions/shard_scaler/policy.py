@@ -115,8 +115,10 @@ class PolicyConfig:
     service_level: float = 0.001
     """Throttled share (records) that counts as a missed service level."""
     slo_half_life_minutes: float = 7 * DAY_MINUTES
-    headroom_scale_step: float = 1.03
-    """Hourly change of the headroom scale while realised throttling is above / below target."""
+    headroom_scale_step_up: float = 1.03
+    """Hourly growth of the headroom scale while realised throttling is above target."""
+    headroom_scale_step_down: float = 1.03
+    """Hourly shrink while below target."""
     headroom_scale_min: float = 0.25
     headroom_scale_max: float = 4.0
     sustained_minutes: int = 10
@@ -151,7 +153,7 @@ class PolicyConfig:
     """Headroom may cost at most this share of what on-demand mode would cost for the same traffic."""
     max_iterator_age_ms_for_scale_in: float = 60_000.0
     volume_half_life_minutes: float = 360.0
-    mode_switch_hysteresis: float = 1.0
+    mode_switch_hysteresis: float = 0.5
     mode_switch_cooldown_minutes: int = DAY_MINUTES
     record_bytes_hint: int = 1024
     """Record size assumed for cost comparisons until traffic tells otherwise."""
@@ -265,8 +267,9 @@ def headroom_for_budget(weights: Sequence[float], throttle_budget: float) -> flo
     return 1.0
 
 
-def _learn(memory: PolicyMemory, units: dict[int, float], throttled: dict[int, float],
-           config: PolicyConfig) -> PolicyMemory:
+def _learn(
+    memory: PolicyMemory, units: dict[int, float], throttled: dict[int, float], config: PolicyConfig
+) -> PolicyMemory:
     """Fold minutes not seen before into the growth histogram (weighted by volume) and the volume average.
 
     A minute's growth is its demand over the level (relative to the daily profile) of the window that
@@ -287,17 +290,23 @@ def _learn(memory: PolicyMemory, units: dict[int, float], throttled: dict[int, f
     slot, slot_sum, slot_count = memory.slot, memory.slot_sum, memory.slot_count
     offered, lost, scale = memory.offered_units, memory.throttled_units, memory.headroom_scale
     slo_decay = 0.5 ** (1.0 / config.slo_half_life_minutes)
+    table, step = seasonal_values(memory, config), config.profile_slot_minutes
+    size = len(table)
     for minute in new_minutes:
         value = units[minute]
-        earlier = [units[m] / seasonal(memory, m, config) for m in range(minute - lag - window + 1, minute - lag + 1)
-                   if m in units]
+        earlier = [
+            units[m] / table[(m // step) % size]
+            for m in range(minute - lag - window + 1, minute - lag + 1)
+            if m in units
+        ]
         if 2 * len(earlier) >= window:
-            expected = demand_level(earlier, config.level_quantile) * seasonal(memory, minute, config)
+            expected = demand_level(earlier, config.level_quantile) * table[(minute // step) % size]
             weights[_growth_bin(value / max(expected, config.floor_units))] += max(value, config.floor_units)
         offered = offered * slo_decay + value
         lost = lost * slo_decay + throttled.get(minute, 0.0)
         if minute % 60 == 0 and offered > 0.0:
-            factor = config.headroom_scale_step if lost / offered > config.throttle_target else 1.0 / config.headroom_scale_step
+            above = lost / offered > config.throttle_target
+            factor = config.headroom_scale_step_up if above else 1.0 / config.headroom_scale_step_down
             scale = min(config.headroom_scale_max, max(config.headroom_scale_min, scale * factor))
         first = memory.last_minute < 0 and mean == 0.0
         mean = value if first else mean * volume_decay + value * (1 - volume_decay)
@@ -339,19 +348,26 @@ def demand_level(values: Sequence[float], quantile: float) -> float:
     return ordered[min(len(ordered) - 1, int(quantile * len(ordered)))]
 
 
-def seasonal(memory: PolicyMemory, minute: int, config: PolicyConfig) -> float:
-    """The daily profile's demand at `minute` (1.0 until a full day is learned): what "normal" is then."""
+def seasonal_values(memory: PolicyMemory, config: PolicyConfig) -> list[float]:
+    """Per-minute "normal" demand from the daily profile, as a function table; all 1.0 until a day is learned."""
     profile = memory.profile
     if not profile or memory.first_minute < 0 or memory.last_minute - memory.first_minute < DAY_MINUTES + 60:
-        return 1.0
-    value = profile[(minute // config.profile_slot_minutes) % len(profile)]
-    return max(value, config.floor_units * config.profile_floor_share)
+        return [1.0]
+    floor = config.floor_units * config.profile_floor_share
+    return [max(value, floor) for value in profile]
+
+
+def seasonal(memory: PolicyMemory, minute: int, config: PolicyConfig) -> float:
+    """The daily profile's demand at `minute` (1.0 until a full day is learned): what "normal" is then."""
+    table = seasonal_values(memory, config)
+    return table[(minute // config.profile_slot_minutes) % len(table)]
 
 
 def seasonal_peak(memory: PolicyMemory, minute: int, horizon_minutes: int, config: PolicyConfig) -> float:
     """Highest profile value from `minute` to `horizon_minutes` later."""
     step = config.profile_slot_minutes
-    return max(seasonal(memory, minute + k * step, config) for k in range(horizon_minutes // step + 1))
+    table = seasonal_values(memory, config)
+    return max(table[(minute // step + k) % len(table)] for k in range(horizon_minutes // step + 1))
 
 
 def affordable_shards(mean_units: float, record_bytes: float, share: float) -> int:
@@ -381,12 +397,12 @@ def decide(
     """
     config = config or PolicyConfig()
     units = {m.minute: demand_units(m) for m in metrics}
-    throttled = {
+    throttled_by_minute = {
         m.minute: units[m.minute] * m.throttled_records / (m.incoming_records + m.throttled_records)
         for m in metrics
         if m.throttled_records > 0
     }
-    memory = _learn(memory, units, throttled, config)
+    memory = _learn(memory, units, throttled_by_minute, config)
 
     def keep(reason: str, headroom: float = 1.0, demand: float = 0.0) -> Decision:
         return Decision(None, None, reason, memory, headroom, demand)
@@ -400,9 +416,12 @@ def decide(
     window = config.demand_window_minutes
     # Demand relative to the daily profile: a diurnal stream's ratio is flat, a noisy stream's ratio
     # carries its noise, and ratio x the profile ahead is what capacity must cover next.
-    ratio = demand_level([v / seasonal(memory, m, config) for m, v in units.items() if latest - m < window],
-                         config.level_quantile)
-    demand = ratio * seasonal(memory, latest, config)
+    table, step = seasonal_values(memory, config), config.profile_slot_minutes
+    ratio = demand_level(
+        [v / table[(m // step) % len(table)] for m, v in units.items() if latest - m < window],
+        config.level_quantile,
+    )
+    demand = ratio * table[(latest // step) % len(table)]
     recent_demand = max(v for m, v in units.items() if latest - m < config.reaction_minutes)
     sustained = min(v for m, v in units.items() if latest - m < config.sustained_minutes)
     throttled = any(m.throttled_records > 0 and latest - m.minute < config.reaction_minutes for m in metrics)
@@ -440,8 +459,7 @@ def decide(
         return keep("at max_shards", headroom, demand)
 
     if shards > stream.max_shards:
-        return Decision(_clamp(stream.max_shards, shards, stream), None, "above max_shards", memory,
-                        headroom, demand)
+        return Decision(_clamp(stream.max_shards, shards, stream), None, "above max_shards", memory, headroom, demand)
     later = ratio * seasonal_peak(memory, latest, config.scale_in_lookahead_minutes, config) * headroom
     keep_capacity = max(stream.min_shards, min(math.ceil(max(wanted, later)), affordable))
     if shards <= stream.min_shards or shards <= keep_capacity * config.scale_in_slack:
@@ -488,7 +506,7 @@ def _mode_switch(
     service level with the headroom feedback already at its limit; back when headroom is cheap again."""
     if history.mode_switches_within_24h(now) >= MODE_SWITCHES_PER_24H:
         return None
-    last = history.last_change_minute()
+    last = max(history.mode_switch_minutes, default=None)
     if last is not None and now - last < config.mode_switch_cooldown_minutes:
         return None
     # Wide hysteresis: each switch costs a resharding-sized pause and AWS allows only two per 24 h.

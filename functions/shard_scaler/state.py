@@ -51,8 +51,16 @@ class ScalingStateStore:
         memory = PolicyMemory.from_json_dict(json.loads(item["memory"]["S"])) if "memory" in item else PolicyMemory()
         return ScalingState(ScalingHistory(reshards, switches), memory, int(item["version"]["N"]))
 
-    def save(self, history: ScalingHistory, memory: PolicyMemory, *, expected_version: int,
-             decision: Decision, shards: int, minute: int) -> None:
+    def save(
+        self,
+        history: ScalingHistory,
+        memory: PolicyMemory,
+        *,
+        expected_version: int,
+        decision: Decision,
+        shards: int,
+        minute: int,
+    ) -> None:
         """Write the new state if nobody else did since `expected_version`; log an action item if it acted."""
         item = {
             "pk": {"S": self._pk},

@@ -101,9 +101,7 @@ def on_demand_outcome(demand: Demand, config: SimulationConfig) -> Outcome:
         capacity[t] = tracker.capacity(t)
         accepted[t] = float(accepted_units(offered, capacity[t], config))
         tracker.observe(t, float(accepted[t]))
-    return Outcome(
-        "on_demand", capacity, np.zeros_like(capacity), np.ones(capacity.size, dtype=bool), accepted
-    )
+    return Outcome("on_demand", capacity, np.zeros_like(capacity), np.ones(capacity.size, dtype=bool), accepted)
 
 
 def run_policy(name: str, demand: Demand, config: SimulationConfig) -> Outcome:
@@ -126,9 +124,7 @@ def run_policy(name: str, demand: Demand, config: SimulationConfig) -> Outcome:
         schedule = solve_oracle(
             need, start_offset_minutes=demand.start_minute % DAY_MINUTES, min_shards=config.min_shards
         )
-        outcome = _offline(
-            name, demand, schedule.shards.astype(np.float64), False, config, schedule.operation_minutes
-        )
+        outcome = _offline(name, demand, schedule.shards.astype(np.float64), False, config, schedule.operation_minutes)
     else:
         raise ValueError(f"unknown policy {name!r}; choose from {', '.join(POLICIES)}")
     outcome.seconds = time.perf_counter() - started

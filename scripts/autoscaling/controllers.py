@@ -27,7 +27,7 @@ class OursController:
     allow_mode_switch: bool = True
     config: PolicyConfig = field(default_factory=PolicyConfig)
     name: str = "ours"
-    window_minutes: int = 90
+    window_minutes: int = 200
     memory: PolicyMemory = field(default_factory=PolicyMemory)
 
     def decide(
@@ -90,9 +90,7 @@ class KsuController:
             target = min(2 * shards, stream.max_shards, math.ceil(shards * self.up_factor))
             return (target if target > shards else None), None
         down = fresh[-self.down_minutes :]
-        if len(down) == self.down_minutes and all(
-            _utilisation([m], shards) < self.down_threshold for m in down
-        ):
+        if len(down) == self.down_minutes and all(_utilisation([m], shards) < self.down_threshold for m in down):
             self._streak_from = visible[-1].minute
             target = max(stream.min_shards, math.ceil(shards * self.down_factor))
             return (target if target < shards else None), None
@@ -135,12 +133,7 @@ class AwsSamplesController:
         if len(points) >= self.up_points and all(p >= self.up_threshold for p in points[: self.up_points]):
             self._reset_at = last
             return (min(2 * shards, stream.max_shards) if shards < stream.max_shards else None), None
-        if (
-            len(points) >= self.down_points
-            and sum(p < self.down_threshold for p in points) >= self.down_required
-        ):
+        if len(points) >= self.down_points and sum(p < self.down_threshold for p in points) >= self.down_required:
             self._reset_at = last
-            return (
-                max(stream.min_shards, math.ceil(shards / 2)) if shards > stream.min_shards else None
-            ), None
+            return (max(stream.min_shards, math.ceil(shards / 2)) if shards > stream.min_shards else None), None
         return None, None

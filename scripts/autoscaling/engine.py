@@ -197,10 +197,7 @@ def simulate(
             else:
                 rejected += 1
         elif new_mode is not None and new_mode != mode:
-            if (
-                status == StreamStatus.ACTIVE
-                and history.mode_switches_within_24h(now) < MODE_SWITCHES_PER_24H
-            ):
+            if status == StreamStatus.ACTIVE and history.mode_switches_within_24h(now) < MODE_SWITCHES_PER_24H:
                 pending_mode, status, update_ends = (
                     new_mode,
                     StreamStatus.UPDATING,
@@ -229,6 +226,4 @@ def simulate(
         )
         records = accepted * per_unit
         metrics.append(MinuteMetrics(now, records * record_bytes, records, (offered - accepted) * per_unit))
-    return Outcome(
-        controller.name, capacity_out, billed_out, od_out, accepted_out, reshards, switches, rejected
-    )
+    return Outcome(controller.name, capacity_out, billed_out, od_out, accepted_out, reshards, switches, rejected)

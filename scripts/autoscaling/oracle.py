@@ -12,6 +12,7 @@ back-pointers (memory stays O(day x ops x shards)).
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,9 +49,7 @@ def _day_pass(
     counts = np.arange(1, max_shards + 1)
     state = np.full((ops_per_day + 1, max_shards), np.inf)
     state[0] = cost
-    pointers = (
-        np.zeros((required.size, ops_per_day + 1, max_shards), dtype=np.int16) if keep_pointers else None
-    )
+    pointers = np.zeros((required.size, ops_per_day + 1, max_shards), dtype=np.int16) if keep_pointers else None
     for minute, need in enumerate(required):
         # Arrive at count `to` with one more op: the cheapest allowed `from` among states with k-1 ops.
         via = state[:-1, None, :] + penalty[None, :, :]
@@ -80,7 +79,7 @@ def solve_oracle(
     penalty = _transition_penalty(max_shards)
     first_day = DAY_MINUTES - start_offset_minutes % DAY_MINUTES
     bounds = [0, *range(first_day, need.size, DAY_MINUTES), need.size]
-    days = list(zip(bounds[:-1], bounds[1:], strict=True))
+    days = list(itertools.pairwise(bounds))
     start = np.zeros(max_shards)  # any starting count is free: the stream exists before the trace
     day_starts = []
     for lo, hi in days:

@@ -19,8 +19,14 @@ STREAM = "orders"
 TENANT = "acme"
 TABLE = "scaling-history"
 SCHEDULED_EVENT = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
-ALARM_EVENT = {"Records": [{"EventSource": "aws:sns", "Sns": {"Message": json.dumps(
-    {"AlarmName": "orders-write-throttled", "NewStateValue": "ALARM"})}}]}
+ALARM_EVENT = {
+    "Records": [
+        {
+            "EventSource": "aws:sns",
+            "Sns": {"Message": json.dumps({"AlarmName": "orders-write-throttled", "NewStateValue": "ALARM"})},
+        }
+    ]
+}
 
 
 @dataclass
@@ -42,15 +48,24 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
         dynamodb.create_table(
             TableName=TABLE,
             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                  {"AttributeName": "sk", "AttributeType": "S"}],
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
             BillingMode="PAY_PER_REQUEST",
         )
         for name, value in {
-            "STREAM_NAME": STREAM, "STREAM_ARN": arn, "SCALING_TABLE": TABLE, "TENANT": TENANT,
-            "MIN_SHARDS": "1", "MAX_SHARDS": "16", "CONSUMER_FUNCTION": "orders-consumer",
-            "ALLOW_MODE_SWITCH": "false", "POWERTOOLS_SERVICE_NAME": "shard-scaler",
-            "POWERTOOLS_METRICS_NAMESPACE": "StreamingPlatform", "LOG_LEVEL": "INFO",
+            "STREAM_NAME": STREAM,
+            "STREAM_ARN": arn,
+            "SCALING_TABLE": TABLE,
+            "TENANT": TENANT,
+            "MIN_SHARDS": "1",
+            "MAX_SHARDS": "16",
+            "CONSUMER_FUNCTION": "orders-consumer",
+            "ALLOW_MODE_SWITCH": "false",
+            "POWERTOOLS_SERVICE_NAME": "shard-scaler",
+            "POWERTOOLS_METRICS_NAMESPACE": "StreamingPlatform",
+            "LOG_LEVEL": "INFO",
         }.items():
             monkeypatch.setenv(name, value)
         yield {"kinesis": kinesis, "dynamodb": dynamodb, "cloudwatch": boto3.client("cloudwatch", "us-east-1")}
@@ -64,12 +79,25 @@ def publish_traffic(cloudwatch: Any, shards_worth: float, minutes: int = 60) -> 
     dimensions = [{"Name": "StreamName", "Value": STREAM}]
     for offset in range(1, minutes + 1):
         stamp = now - timedelta(minutes=offset)
-        cloudwatch.put_metric_data(Namespace="AWS/Kinesis", MetricData=[
-            {"MetricName": "IncomingRecords", "Dimensions": dimensions, "Timestamp": stamp, "Value": records,
-             "Unit": "Count"},
-            {"MetricName": "IncomingBytes", "Dimensions": dimensions, "Timestamp": stamp, "Value": records * 1024,
-             "Unit": "Bytes"},
-        ])
+        cloudwatch.put_metric_data(
+            Namespace="AWS/Kinesis",
+            MetricData=[
+                {
+                    "MetricName": "IncomingRecords",
+                    "Dimensions": dimensions,
+                    "Timestamp": stamp,
+                    "Value": records,
+                    "Unit": "Count",
+                },
+                {
+                    "MetricName": "IncomingBytes",
+                    "Dimensions": dimensions,
+                    "Timestamp": stamp,
+                    "Value": records * 1024,
+                    "Unit": "Bytes",
+                },
+            ],
+        )
 
 
 def open_shards(kinesis: Any) -> int:
@@ -87,8 +115,10 @@ def test_decision_and_history_are_kept_under_the_tenant_partition(aws: dict[str,
     publish_traffic(aws["cloudwatch"], shards_worth=3.0)
     handler.lambda_handler(SCHEDULED_EVENT, FakeContext())
     items = aws["dynamodb"].query(
-        TableName=TABLE, KeyConditionExpression="pk = :pk",
-        ExpressionAttributeValues={":pk": {"S": f"{TENANT}#{STREAM}"}})["Items"]
+        TableName=TABLE,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"{TENANT}#{STREAM}"}},
+    )["Items"]
     keys = sorted(item["sk"]["S"] for item in items)
     assert keys[-1] == "state" and keys[0].startswith("action#")
     state = next(item for item in items if item["sk"]["S"] == "state")
@@ -112,8 +142,9 @@ def test_second_round_sees_the_first_rounds_history(aws: dict[str, Any]) -> None
     publish_traffic(aws["cloudwatch"], shards_worth=3.0)
     handler.lambda_handler(SCHEDULED_EVENT, FakeContext())
     handler.lambda_handler(SCHEDULED_EVENT, FakeContext())
-    state = aws["dynamodb"].get_item(TableName=TABLE, Key={"pk": {"S": f"{TENANT}#{STREAM}"},
-                                                           "sk": {"S": "state"}})["Item"]
+    state = aws["dynamodb"].get_item(TableName=TABLE, Key={"pk": {"S": f"{TENANT}#{STREAM}"}, "sk": {"S": "state"}})[
+        "Item"
+    ]
     assert state["version"]["N"] == "2"
 
 

@@ -47,8 +47,7 @@ def brute_force(required: list[int], ops_per_day: int, day_break: int) -> int:
     ],
 )
 def test_oracle_matches_brute_force(required: list[int], ops_per_day: int, day_break: int) -> None:
-    schedule = solve_oracle(np.array(required), start_offset_minutes=DAY_MINUTES - day_break,
-                            ops_per_day=ops_per_day)
+    schedule = solve_oracle(np.array(required), start_offset_minutes=DAY_MINUTES - day_break, ops_per_day=ops_per_day)
     assert schedule.shard_minutes == brute_force(required, ops_per_day, day_break)
 
 

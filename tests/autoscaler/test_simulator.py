@@ -30,8 +30,9 @@ class Scripted:
     window_minutes: int = 1
     seen: list[int] = field(default_factory=list)
 
-    def decide(self, now: int, visible: Sequence[MinuteMetrics], stream: StreamView,
-               history: ScalingHistory) -> tuple[int | None, StreamMode | None]:
+    def decide(
+        self, now: int, visible: Sequence[MinuteMetrics], stream: StreamView, history: ScalingHistory
+    ) -> tuple[int | None, StreamMode | None]:
         self.seen.append(len(visible))
         return self.plan.get(now - self.start), None
 
@@ -100,8 +101,11 @@ def write_trace(path: Path, values: list[float], step_minutes: int = 5) -> Path:
     rows = ["timestamp,value"]
     for i, value in enumerate(values):
         minutes = i * step_minutes
-        rows.append(f"2024-01-01 {minutes // 60 % 24:02d}:{minutes % 60:02d}:00,{value}".replace(
-            "2024-01-01", f"2024-01-{1 + minutes // 1440:02d}"))
+        rows.append(
+            f"2024-01-01 {minutes // 60 % 24:02d}:{minutes % 60:02d}:00,{value}".replace(
+                "2024-01-01", f"2024-01-{1 + minutes // 1440:02d}"
+            )
+        )
     path.write_text("\n".join(rows) + "\n")
     return path
 
@@ -122,8 +126,9 @@ def test_bad_header_is_reported_with_file_and_line(tmp_path: Path) -> None:
 
 def test_irregular_step_is_reported_with_its_line(tmp_path: Path) -> None:
     path = tmp_path / "irregular.csv"
-    path.write_text("timestamp,value\n2024-01-01 00:00:00,1\n2024-01-01 00:05:00,1\n"
-                    "2024-01-01 00:10:00,1\n2024-01-01 00:13:00,1\n")
+    path.write_text(
+        "timestamp,value\n2024-01-01 00:00:00,1\n2024-01-01 00:05:00,1\n2024-01-01 00:10:00,1\n2024-01-01 00:13:00,1\n"
+    )
     with pytest.raises(TraceError, match=r"irregular.csv:5: .*regular 5-minute step"):
         load_trace(path)
 
@@ -132,8 +137,9 @@ def test_cli_prints_every_policy_with_the_agreed_fields(tmp_path: Path, capsys: 
     rng = np.random.default_rng(1)
     values = (100 + 80 * np.sin(np.arange(576) / 288 * 2 * np.pi) + rng.uniform(0, 10, 576)).tolist()
     trace = write_trace(tmp_path / "two_days.csv", values)
-    assert simulate_scaling.main(["--trace", str(trace), "--peak-mb-per-s", "5", "--record-bytes", "1024",
-                                  "--json"]) == 0
+    assert (
+        simulate_scaling.main(["--trace", str(trace), "--peak-mb-per-s", "5", "--record-bytes", "1024", "--json"]) == 0
+    )
     report = json.loads(capsys.readouterr().out)
     assert set(report) == {"ours", "ksu", "aws_samples", "static_peak", "on_demand", "ideal", "oracle"}
     for name, fields in report.items():
