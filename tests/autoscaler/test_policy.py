@@ -158,3 +158,24 @@ def test_memory_survives_a_json_round_trip() -> None:
 def test_update_outside_half_to_double_is_rejected(current: int, target: int) -> None:
     with pytest.raises(ValueError, match="outside"):
         validate_shard_update(NOW, current, target, stream(current), ScalingHistory())
+
+
+def test_throttling_above_target_raises_headroom_and_quiet_lowers_it() -> None:
+    throttled = minutes_of([3.0] * 200, throttled_units=1.0)
+    raised = decide(NOW, throttled, stream(4), ScalingHistory(), PolicyMemory(), config=None)
+    quiet = decide(NOW, minutes_of([3.0] * 200), stream(4), ScalingHistory(), PolicyMemory(), config=None)
+    assert raised.memory.headroom_scale > 1.0 > quiet.memory.headroom_scale
+
+
+def test_mode_switches_wait_a_day_and_stay_within_two_per_24h() -> None:
+    spiky = ([0.05] * 25 + [40.0] * 5) * 7
+    two = ScalingHistory(mode_switch_minutes=(NOW - 2000, NOW - 1300, NOW - 1200))
+    one = ScalingHistory(mode_switch_minutes=(NOW - 2000,))
+    memory = TRAINED
+    for _ in range(3):
+        decision = decide(NOW, minutes_of(spiky), stream(1), two, memory, allow_mode_switch=True)
+        memory = decision.memory
+    assert decision.target_mode is None
+    assert decide(NOW, minutes_of(spiky), stream(1), one, memory, allow_mode_switch=True).target_mode == (
+        StreamMode.ON_DEMAND
+    )
