@@ -62,6 +62,7 @@ TENANT_NAME = re.compile(r"^[a-z][a-z0-9]{1,19}$")
 STREAM_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
 NAME_PREFIX = re.compile(r"^[a-z][a-z0-9]{0,7}$")
 PII_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+AWS_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -177,6 +178,21 @@ class LakeSettings(StrictModel):
     """Days before incomplete multipart uploads are aborted (they are billed)."""
     access_log_expiry_days: LifecycleDays = defaults.ACCESS_LOG_EXPIRY_DAYS
     """Days S3 server access logs are kept."""
+    replica_region: str | None = None
+    """Replicate the lake (objects, deletes, versions) to a bucket in this region for disaster recovery."""
+
+    @field_validator("replica_region")
+    @classmethod
+    def _replica_region(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return value
+        if not AWS_REGION.match(value):
+            raise PydanticCustomError("region", "'{value}' is not an AWS region name", {"value": value})
+        if value == (info.context or {}).get("region"):
+            raise PydanticCustomError(
+                "same_region", "'{value}' is the stack's own region; a replica must be in another", {"value": value}
+            )
+        return value
 
 
 class StreamLakeSettings(StrictModel):
@@ -494,10 +510,10 @@ def format_errors(error: ValidationError) -> list[str]:
     return problems
 
 
-def parse_config(raw: Mapping[str, Any], *, stack: str) -> PlatformConfig:
+def parse_config(raw: Mapping[str, Any], *, stack: str, region: str | None = None) -> PlatformConfig:
     """Validate a stack's config (keys without the project namespace) or raise ConfigError."""
     try:
-        return PlatformConfig.model_validate(dict(raw), context={"stack": stack})
+        return PlatformConfig.model_validate(dict(raw), context={"stack": stack, "region": region})
     except ValidationError as error:
         raise ConfigError(stack, format_errors(error)) from None
 
@@ -513,4 +529,5 @@ def config_from_pulumi_values(values: Mapping[str, Any], *, stack: str) -> Platf
             with contextlib.suppress(json.JSONDecodeError):
                 value = json.loads(value)
         raw[name] = value
-    return parse_config(raw, stack=stack)
+    region = values.get("aws:region")
+    return parse_config(raw, stack=stack, region=str(region) if region else None)

@@ -91,6 +91,7 @@ def fabricated_call(token: str, region: str, account: str) -> dict[str, Any]:
 def fabricated_state(typ: str, logical: str, inputs: Mapping[str, Any], region: str, account: str) -> dict[str, Any]:
     """Outputs AWS would compute for a resource of type `typ` (its id, physical name and ARN)."""
     name = str(inputs.get("name") or f"{logical}-{_short_hash(typ, logical)}")
+    region = str(inputs.get("region") or region)  # pulumi-aws 7 resources may name their own region
     prefix = f"arn:aws:{{service}}:{region}:{account}"
 
     def arn(service: str, resource: str) -> str:
@@ -256,6 +257,16 @@ class ProgramRun:
         if len(matches) != 1:
             raise KeyError(f"{len(matches)} resources are named {name!r}")
         return matches[0]
+
+    def ancestor_types(self, resource: RegisteredResource) -> list[str]:
+        """Types of the components above `resource`, nearest first."""
+        by_urn = {r.urn: r for r in self.resources}
+        types = []
+        parent = by_urn.get(resource.parent)
+        while parent is not None:
+            types.append(parent.type)
+            parent = by_urn.get(parent.parent)
+        return types
 
     def children_of(self, parent: RegisteredResource) -> list[RegisteredResource]:
         return [r for r in self.resources if r.parent == parent.urn]

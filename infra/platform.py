@@ -11,6 +11,7 @@ from infra import defaults
 from infra.components.alarm_topic import AlarmTopic, AlarmTopicArgs
 from infra.components.data_lake import DataLake, DataLakeArgs
 from infra.components.encryption_key import EncryptionKey, EncryptionKeyArgs
+from infra.components.lake_replica import LakeReplica, LakeReplicaArgs
 from infra.components.state_table import StateTable, StateTableArgs
 from infra.components.tenant_pipeline import TenantPipeline, TenantPipelineArgs
 from infra.config import PlatformConfig
@@ -66,6 +67,24 @@ class StreamingPlatform(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        self.replica: LakeReplica | None = None
+        if config.lake.replica_region:
+            self.replica = LakeReplica(
+                "lake-replica",
+                LakeReplicaArgs(
+                    replica_region=config.lake.replica_region,
+                    source_region=region,
+                    source_bucket=self.lake.bucket.id,
+                    source_bucket_arn=self.lake.bucket.arn,
+                    source_key_arn=self.platform_key.arn,
+                    source_versioning=self.lake.versioning,
+                    bucket_prefix=f"{names.base}-lake-replica-",
+                    key_alias=f"alias/{names.base}-lake-replica",
+                    account_id=account_id,
+                    protect=protect,
+                ),
+                opts=child,
+            )
         self.checkpoints = StateTable(
             "checkpoints",
             StateTableArgs(table_name=names.checkpoint_table, key_arn=self.platform_key.arn, protect=protect),
@@ -129,6 +148,7 @@ class StreamingPlatform(pulumi.ComponentResource):
             "region": region,
             "lake_bucket": self.lake.bucket.bucket,
             "lake_events_prefix": defaults.LAKE_EVENTS_PREFIX,
+            "lake_replica_bucket": self.replica.bucket.bucket if self.replica else None,
             "quarantine_prefix": defaults.LAKE_QUARANTINE_PREFIX,
             "glue_database": self.lake.database.name,
             "athena_workgroup": self.lake.workgroup.name,

@@ -49,6 +49,7 @@ class StackOutputs(BaseModel):
     region: str
     lake_bucket: str
     lake_events_prefix: str
+    lake_replica_bucket: str | None = None
     quarantine_prefix: str
     glue_database: str
     athena_workgroup: str

@@ -18,6 +18,7 @@ class EncryptionKeyArgs:
     account_id: pulumi.Input[str]
     # Services that encrypt with the key on their own behalf (CloudWatch publishing to an encrypted topic).
     service_principals: list[str] = field(default_factory=list)
+    region: str | None = None  # another region than the provider's (pulumi-aws 7 per-resource region)
     protect: bool = False
     tags: dict[str, str] = field(default_factory=dict)
 
@@ -51,6 +52,7 @@ class EncryptionKey(pulumi.ComponentResource):
         self.key = aws.kms.Key(
             f"{name}-key",
             description=args.description,
+            region=args.region,
             enable_key_rotation=True,
             deletion_window_in_days=defaults.KMS_DELETION_WINDOW_DAYS,
             policy=document(statements),
@@ -60,6 +62,7 @@ class EncryptionKey(pulumi.ComponentResource):
         self.alias = aws.kms.Alias(
             f"{name}-alias",
             name=args.alias,
+            region=args.region,
             target_key_id=self.key.key_id,
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -110,6 +110,8 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
      {"tenants": {"acmecorporation12345": {"streams": {"clickstream-events-from-web-app": {}}}}},
      "tenants.acmecorporation12345.streams.clickstream-events-from-web-app",
      "limit of 64; shorten the tenant or stream name"),
+    ("replica-region-invalid", top(lake={"replica_region": "mars-1"}), "lake.replica_region",
+     "not an AWS region name"),
     ("powertools-version-zero", top(powertools_layer_version=0), "powertools_layer_version", "minimum of 1"),
 ]  # fmt: skip
 
@@ -155,6 +157,13 @@ def test_invalid_config_registers_no_resource(case: tuple[str, dict[str, Any], s
     with pytest.raises(ConfigError, match=path.split(".")[0]):
         run_program("dev", config=pulumi_config, mocks=mocks)
     assert mocks.created == []
+
+
+def test_replica_region_must_differ_from_the_stack_region() -> None:
+    config = {f"{NS}:{key}": value for key, value in top(lake={"replica_region": "eu-west-1"}).items()}
+    config["aws:region"] = "eu-west-1"
+    with pytest.raises(ConfigError, match=r"lake\.replica_region: 'eu-west-1' is the stack's own region"):
+        run_program("dev", config=config)
 
 
 def test_values_set_with_pulumi_config_set_path_are_accepted_as_strings() -> None:

@@ -259,14 +259,14 @@ def test_no_tenant_policy_names_another_tenants_resources(run: ProgramRun) -> No
     tenants = {tenant for tenant, _, _ in stream_settings(run.stack)}
     assert len(tenants) >= 2
     for resource, policy in policies(run):
-        tenant = role_of(run, resource).inputs["tags"]["tenant"]
+        tenant = role_of(run, resource).inputs["tags"].get("tenant")  # None: a platform role
         text = json.dumps(policy)
         for other in tenants - {tenant}:
             assert f"-{other}-" not in text and f"tenant={other}/" not in text and f"{other}#" not in text
         for statement in policy["Statement"]:
             if any(action.startswith("dynamodb:") for action in statement["Action"]):
                 keys = statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
-                assert keys == [f"{tenant}#*"]
+                assert tenant is not None and keys == [f"{tenant}#*"]
 
 
 def test_tenant_resources_carry_the_tenant_tag_and_the_provider_default_tags(run: ProgramRun) -> None:
@@ -277,6 +277,9 @@ def test_tenant_resources_carry_the_tenant_tag_and_the_provider_default_tags(run
     for typ in ("aws:kinesis/stream:Stream", "aws:lambda/function:Function", "aws:sqs/queue:Queue",
                 "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream", "aws:iam/role:Role"):  # fmt: skip
         for resource in run.of_type(typ):
+            if "streaming:platform:TenantPipeline" not in run.ancestor_types(resource):
+                assert "tenant" not in resource.inputs["tags"], resource.name  # a platform resource
+                continue
             tenant = resource.inputs["tags"]["tenant"]
             assert f"-{tenant}-" in resource.inputs["name"]
     for resource in run.resources:
@@ -316,3 +319,30 @@ def test_tenants_and_streams_with_tricky_names_do_not_clash() -> None:
     assert len(run.of_type("aws:kinesis/stream:Stream")) == 6
     test_physical_names_and_urns_never_clash(run)
     assert all(":eu-west-1:" in r.outputs["arn"] for r in run.of_type("aws:kinesis/stream:Stream"))
+
+
+def test_prod_replicates_the_lake_to_another_region_and_dev_does_not() -> None:
+    dev = run_program("dev")
+    assert not dev.of_type("aws:s3/bucketReplicationConfig:BucketReplicationConfig")
+    assert dev.outputs["lake_replica_bucket"] is None
+    prod = run_program("prod")
+    replication = prod.of_type("aws:s3/bucketReplicationConfig:BucketReplicationConfig")
+    assert len(replication) == 1
+    lake, replica = prod.named("lake-bucket"), prod.named("lake-replica-bucket")
+    assert replica.inputs["region"] == "us-west-2" and replica.protect
+    assert prod.outputs["lake_replica_bucket"] == replica.outputs["bucket"]
+    rule = replication[0].inputs["rules"][0]
+    assert replication[0].inputs["bucket"] == lake.outputs["id"]
+    assert rule["status"] == "Enabled" and rule["deleteMarkerReplication"] == {"status": "Enabled"}
+    assert rule["sourceSelectionCriteria"] == {"sseKmsEncryptedObjects": {"status": "Enabled"}}
+    assert rule["destination"]["bucket"] == replica.outputs["arn"]
+    replica_key = prod.named("lake-replica-key-key")
+    assert replica_key.inputs["region"] == "us-west-2"
+    assert rule["destination"]["encryptionConfiguration"] == {"replicaKmsKeyId": replica_key.outputs["arn"]}
+    for typ in ("aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+                "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+                "aws:s3/bucketPolicy:BucketPolicy"):  # fmt: skip
+        assert [r for r in prod.of_type(typ) if r.inputs["bucket"] == replica.outputs["id"]], typ
+    role_policy = json.loads(prod.named("lake-replica-role-policy").inputs["policy"])
+    writes = next(s for s in role_policy["Statement"] if s["Sid"] == "WriteReplica")
+    assert writes["Resource"] == [replica.outputs["arn"] + "/*"]

@@ -1,0 +1,172 @@
+"""Optional cross-region replica of the lake: every object version and delete marker, re-encrypted there.
+
+pulumi-aws 7 places a resource in another region with its `region` argument, so no second provider
+is needed. The replica bucket gets the same guards as the lake (BLOCK_ALL, TLS-only, SSE-KMS, versioning).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+from infra.components.encryption_key import EncryptionKey, EncryptionKeyArgs
+from infra.policy_documents import allow, assume_role, deny_insecure_transport, document
+
+
+@dataclass(frozen=True)
+class LakeReplicaArgs:
+    replica_region: str
+    source_region: str
+    source_bucket: pulumi.Input[str]
+    source_bucket_arn: pulumi.Input[str]
+    source_key_arn: pulumi.Input[str]
+    # Replication needs versioning on the source first.
+    source_versioning: pulumi.Resource
+    bucket_prefix: str
+    key_alias: str
+    account_id: pulumi.Input[str]
+    protect: bool = False
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+class LakeReplica(pulumi.ComponentResource):
+    def __init__(self, name: str, args: LakeReplicaArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("streaming:platform:LakeReplica", name, None, opts)
+        region = args.replica_region
+        child = pulumi.ResourceOptions(parent=self)
+        self.key = EncryptionKey(
+            f"{name}-key",
+            EncryptionKeyArgs(
+                description=f"Lake replica in {region}",
+                alias=args.key_alias,
+                account_id=args.account_id,
+                region=region,
+                protect=args.protect,
+                tags=args.tags,
+            ),
+            opts=child,
+        )
+        self.bucket = aws.s3.Bucket(
+            f"{name}-bucket",
+            region=region,
+            bucket_prefix=args.bucket_prefix,
+            tags=args.tags,
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+        )
+        bucket_objects = pulumi.Output.concat(self.bucket.arn, "/*")
+        public_access = aws.s3.BucketPublicAccessBlock(
+            f"{name}-public-access",
+            region=region,
+            bucket=self.bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=child,
+        )
+        aws.s3.BucketOwnershipControls(
+            f"{name}-ownership",
+            region=region,
+            bucket=self.bucket.id,
+            rule={"object_ownership": "BucketOwnerEnforced"},
+            opts=child,
+        )
+        self.versioning = aws.s3.BucketVersioning(
+            f"{name}-versioning",
+            region=region,
+            bucket=self.bucket.id,
+            versioning_configuration={"status": "Enabled"},
+            opts=child,
+        )
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-encryption",
+            region=region,
+            bucket=self.bucket.id,
+            rules=[
+                {
+                    "apply_server_side_encryption_by_default": {
+                        "sse_algorithm": "aws:kms",
+                        "kms_master_key_id": self.key.arn,
+                    },
+                    "bucket_key_enabled": True,
+                }
+            ],
+            opts=child,
+        )
+        aws.s3.BucketPolicy(
+            f"{name}-policy",
+            region=region,
+            bucket=self.bucket.id,
+            policy=document([deny_insecure_transport([self.bucket.arn, bucket_objects])]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access]),
+        )
+
+        self.role = aws.iam.Role(
+            f"{name}-role",
+            description=f"S3 replication of the lake to {region}",
+            assume_role_policy=assume_role("s3.amazonaws.com", args.account_id),
+            tags=args.tags,
+            opts=child,
+        )
+        source_objects = pulumi.Output.concat(args.source_bucket_arn, "/*")
+        policy = aws.iam.RolePolicy(
+            f"{name}-role-policy",
+            name="replicate-lake",
+            role=self.role.id,
+            policy=document(
+                [
+                    allow(
+                        "ReadReplicationConfiguration",
+                        ["s3:GetReplicationConfiguration", "s3:ListBucket"],
+                        [args.source_bucket_arn],
+                    ),
+                    allow(
+                        "ReadSourceVersions",
+                        ["s3:GetObjectVersionAcl", "s3:GetObjectVersionForReplication", "s3:GetObjectVersionTagging"],
+                        [source_objects],
+                    ),
+                    allow(
+                        "WriteReplica",
+                        ["s3:ReplicateDelete", "s3:ReplicateObject", "s3:ReplicateTags"],
+                        [bucket_objects],
+                    ),
+                    allow(
+                        "DecryptSource",
+                        ["kms:Decrypt"],
+                        [args.source_key_arn],
+                        {"StringEquals": {"kms:ViaService": f"s3.{args.source_region}.amazonaws.com"}},
+                    ),
+                    allow(
+                        "EncryptReplica",
+                        ["kms:Encrypt", "kms:GenerateDataKey"],
+                        [self.key.arn],
+                        {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}},
+                    ),
+                ]
+            ),
+            opts=child,
+        )
+        self.replication = aws.s3.BucketReplicationConfig(
+            f"{name}-replication",
+            bucket=args.source_bucket,
+            role=self.role.arn,
+            rules=[
+                {
+                    "id": "replicate-everything",
+                    "status": "Enabled",
+                    "priority": 1,
+                    "filter": {"prefix": ""},
+                    "delete_marker_replication": {"status": "Enabled"},
+                    "source_selection_criteria": {"sse_kms_encrypted_objects": {"status": "Enabled"}},
+                    "destination": {
+                        "bucket": self.bucket.arn,
+                        "storage_class": "STANDARD_IA",
+                        "encryption_configuration": {"replica_kms_key_id": self.key.arn},
+                    },
+                }
+            ],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[args.source_versioning, self.versioning, policy]),
+        )
+        self.register_outputs({"bucket": self.bucket.bucket})
