@@ -1,13 +1,17 @@
 """Shard autoscaling policy: a pure decision from recent metrics, the stream's limits and its history.
 
 No AWS calls and no numpy: the Lambda and the simulator run exactly this code. The policy
-- keeps headroom that adapts to how spiky the stream has been: a decaying histogram of how much demand
-  grew within one reaction time (metric delay plus resharding), read at a high quantile;
-- scales out at once (up to 2x per call) when capacity is below demand times that headroom, and in
-  (down to 1/2 per call) only when capacity is well above it, traffic has been quiet for a while,
-  consumers are not behind and the call budget leaves a reserve for emergencies;
+- reads demand relative to a learned daily profile, so diurnal traffic is followed ahead of time and a
+  noisy stream's level carries its noise;
+- keeps headroom that adapts to how spiky the stream has been: a decaying, volume-weighted histogram of
+  how much demand outgrew its level within one reaction time (metric delay plus resharding), read at an
+  expected-loss budget and steered by the throttling actually seen (SLO feedback);
+- scales out at once (up to 2x per call) when capacity is below that need, and in (down to 1/2 per call)
+  only when capacity is well above what the next two hours need, consumers are not behind and the call
+  budget leaves a reserve for emergencies;
 - never buys headroom that costs more than on-demand mode would for the same traffic, and, when allowed,
-  switches the stream to on-demand when the headroom it needs is unaffordable (and back when it is not).
+  switches the stream to on-demand when the headroom it needs is unaffordable or the service level was
+  missed anyway (and back when headroom is cheap again).
 """
 
 from __future__ import annotations

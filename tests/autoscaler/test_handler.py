@@ -164,3 +164,36 @@ def test_malformed_shard_limits_are_rejected() -> None:
     env = {"STREAM_NAME": "s", "STREAM_ARN": "a", "SCALING_TABLE": "t", "TENANT": "x", "MAX_SHARDS": "ten"}
     with pytest.raises(handler.ConfigError, match="MAX_SHARDS"):
         handler.ScalerSettings.from_env(env)
+
+
+def test_handler_scales_a_stream_on_a_moto_server_like_local_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Local mode's setup: a ThreadedMotoServer on loopback, clients pointed at it by AWS_ENDPOINT_URL."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://{host}:{port}")
+        forget_clients()
+        kinesis = boto3.client("kinesis", region_name="us-east-1")
+        kinesis.create_stream(StreamName=STREAM, ShardCount=1, StreamModeDetails={"StreamMode": "PROVISIONED"})
+        arn = kinesis.describe_stream_summary(StreamName=STREAM)["StreamDescriptionSummary"]["StreamARN"]
+        boto3.client("dynamodb", region_name="us-east-1").create_table(
+            TableName=TABLE,
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        for name, value in {"STREAM_NAME": STREAM, "STREAM_ARN": arn, "SCALING_TABLE": TABLE, "TENANT": TENANT}.items():
+            monkeypatch.setenv(name, value)
+        publish_traffic(boto3.client("cloudwatch", region_name="us-east-1"), shards_worth=1.5)
+        result = handler.lambda_handler(SCHEDULED_EVENT, FakeContext())
+        assert result["action"] == "update_shard_count"
+        assert open_shards(kinesis) == 2
+    finally:
+        forget_clients()
+        server.stop()
