@@ -63,6 +63,7 @@ class StreamingPlatform(pulumi.ComponentResource):
                 tenants=sorted(config.tenants),
                 streams=sorted({stream for _, stream, _ in config.streams()}),
                 bucket_prefix=names.base,
+                account_id=account_id,
                 protect=protect,
             ),
             opts=child,

@@ -29,6 +29,7 @@ EVENT_COLUMNS = [
     ("sequence_number", "string"),
     ("sub_sequence_number", "bigint"),
 ]
+ACCESS_LOG_PREFIX = "lake/"
 PARTITION_COLUMNS = [("tenant", "string"), ("stream", "string"), ("dt", "string"), ("hour", "string")]
 
 
@@ -41,6 +42,7 @@ class DataLakeArgs:
     tenants: list[str]
     streams: list[str]
     bucket_prefix: str
+    account_id: pulumi.Input[str]
     protect: bool = False
     tags: dict[str, str] = field(default_factory=dict)
 
@@ -106,26 +108,6 @@ class DataLake(pulumi.ComponentResource):
             ],
             opts=child,
         )
-        aws.s3.BucketPolicy(
-            f"{name}-access-logs-policy",
-            bucket=self.access_log_bucket.id,
-            policy=document(
-                [
-                    deny_insecure_transport(
-                        [self.access_log_bucket.arn, pulumi.Output.concat(self.access_log_bucket.arn, "/*")]
-                    ),
-                    {
-                        "Sid": "S3ServerAccessLogsDelivery",
-                        "Effect": "Allow",
-                        "Principal": {"Service": "logging.s3.amazonaws.com"},
-                        "Action": "s3:PutObject",
-                        "Resource": pulumi.Output.concat(self.access_log_bucket.arn, "/lake/*"),
-                    },
-                ]
-            ),
-            opts=child,
-        )
-
         self.bucket = aws.s3.Bucket(
             f"{name}-bucket", bucket_prefix=f"{args.bucket_prefix}-lake-", tags=args.tags, opts=stateful
         )
@@ -185,12 +167,38 @@ class DataLake(pulumi.ComponentResource):
             ],
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.versioning]),
         )
+        access_logs_policy = aws.s3.BucketPolicy(
+            f"{name}-access-logs-policy",
+            bucket=self.access_log_bucket.id,
+            policy=document(
+                [
+                    # Allow first: moto's logging check stops at a statement whose Principal is "*".
+                    {
+                        "Sid": "S3ServerAccessLogsDelivery",
+                        "Effect": "Allow",
+                        "Principal": {"Service": "logging.s3.amazonaws.com"},
+                        "Action": "s3:PutObject",
+                        "Resource": pulumi.Output.concat(self.access_log_bucket.arn, "/", ACCESS_LOG_PREFIX, "*"),
+                        # Only the lake's own logs, as AWS recommends against confused deputies.
+                        "Condition": {
+                            "ArnLike": {"aws:SourceArn": self.bucket.arn},
+                            "StringEquals": {"aws:SourceAccount": args.account_id},
+                        },
+                    },
+                    deny_insecure_transport(
+                        [self.access_log_bucket.arn, pulumi.Output.concat(self.access_log_bucket.arn, "/*")]
+                    ),
+                ]
+            ),
+            opts=child,
+        )
         self.logging = aws.s3.BucketLogging(
             f"{name}-logging",
             bucket=self.bucket.id,
             target_bucket=self.access_log_bucket.id,
-            target_prefix="lake/",
-            opts=child,
+            target_prefix=ACCESS_LOG_PREFIX,
+            # S3 checks the target's policy when logging is turned on.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[access_logs_policy]),
         )
         self.policy = aws.s3.BucketPolicy(
             f"{name}-policy",

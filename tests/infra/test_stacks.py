@@ -346,3 +346,14 @@ def test_prod_replicates_the_lake_to_another_region_and_dev_does_not() -> None:
     role_policy = json.loads(prod.named("lake-replica-role-policy").inputs["policy"])
     writes = next(s for s in role_policy["Statement"] if s["Sid"] == "WriteReplica")
     assert writes["Resource"] == [replica.outputs["arn"] + "/*"]
+
+
+def test_access_logging_waits_for_the_log_bucket_policy_that_lets_s3_deliver(run: ProgramRun) -> None:
+    # S3 checks the target bucket's policy when logging is turned on: the policy must exist first.
+    logging = run.named("lake-logging")
+    policy = run.named("lake-access-logs-policy")
+    assert policy.urn in logging.dependencies
+    statement = next(s for s in json.loads(policy.inputs["policy"])["Statement"] if s["Effect"] == "Allow")
+    assert statement["Principal"] == {"Service": "logging.s3.amazonaws.com"}
+    assert statement["Resource"].endswith(f"/{logging.inputs['targetPrefix']}*")
+    assert statement["Condition"]["ArnLike"]["aws:SourceArn"] == run.named("lake-bucket").outputs["arn"]
