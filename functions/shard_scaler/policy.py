@@ -159,6 +159,8 @@ class PolicyConfig:
     volume_half_life_minutes: float = 360.0
     mode_switch_hysteresis: float = 0.5
     mode_switch_cooldown_minutes: int = DAY_MINUTES
+    on_demand_min_minutes: int = 14 * DAY_MINUTES
+    """Once on-demand, stay two weeks: it remembers a 30-day peak, and spikes come back."""
     record_bytes_hint: int = 1024
     """Record size assumed for cost comparisons until traffic tells otherwise."""
 
@@ -515,13 +517,15 @@ def _mode_switch(
         return None
     # Wide hysteresis: each switch costs a resharding-sized pause and AWS allows only two per 24 h.
     share = memory.throttled_units / memory.offered_units if memory.offered_units > 0 else 0.0
-    missed = share > config.service_level and memory.headroom_scale >= config.headroom_scale_max
-    if stream.mode == StreamMode.PROVISIONED and (
-        wanted > affordable * (1.0 + config.mode_switch_hysteresis) or missed
-    ):
+    # Until the headroom has been learned for a while, neither its size nor the losses say much.
+    trained = memory.first_minute >= 0 and now - memory.first_minute >= config.slo_half_life_minutes
+    missed = trained and share > config.service_level and memory.headroom_scale >= config.headroom_scale_max
+    unaffordable = trained and wanted > affordable * (1.0 + config.mode_switch_hysteresis)
+    if stream.mode == StreamMode.PROVISIONED and (unaffordable or missed):
         return StreamMode.ON_DEMAND
     if (
         stream.mode == StreamMode.ON_DEMAND
+        and (last is None or now - last >= config.on_demand_min_minutes)
         and share < config.throttle_target
         and wanted * (1.0 + config.mode_switch_hysteresis) < affordable
     ):

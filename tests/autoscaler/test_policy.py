@@ -44,7 +44,7 @@ def stream(
     return StreamView(shards, status, mode, min_shards, max_shards)
 
 
-TRAINED = PolicyMemory(first_minute=NOW - 2 * DAY_MINUTES)
+TRAINED = PolicyMemory(first_minute=NOW - 8 * DAY_MINUTES)
 
 
 def run(units: list[float], shards: int, history: ScalingHistory | None = None, **kwargs: object) -> Decision:
@@ -179,3 +179,12 @@ def test_mode_switches_wait_a_day_and_stay_within_two_per_24h() -> None:
     assert decide(NOW, minutes_of(spiky), stream(1), one, memory, allow_mode_switch=True).target_mode == (
         StreamMode.ON_DEMAND
     )
+
+
+def test_no_mode_switch_while_headroom_is_still_being_learned() -> None:
+    spiky = ([0.05] * 25 + [40.0] * 5) * 7
+    memory = PolicyMemory(first_minute=NOW - 2 * DAY_MINUTES)
+    for _ in range(3):
+        decision = decide(NOW, minutes_of(spiky), stream(1), ScalingHistory(), memory, allow_mode_switch=True)
+        memory = decision.memory
+    assert decision.target_mode is None
