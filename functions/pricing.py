@@ -1,6 +1,7 @@
 """The one dated price list for every cost model (autoscaler simulator, platform cost model).
 
-Prices are us-east-1 list prices copied from ../shared/ANCHORS.md on `PRICES_CHECKED`; they were not
+Prices are us-east-1 list prices copied from ../shared/ANCHORS.md on `PRICES_CHECKED` (S3 and x86_64 Lambda
+from AWS's published list prices, which ANCHORS.md does not hold); they were not
 re-read from the AWS price list (no network here), so check them before quoting a figure in public.
 Plain typed constants and small functions only: Lambda imports this without numpy.
 """
@@ -36,8 +37,13 @@ FIREHOSE_INGEST_PER_GIB_USD: Final = 0.029
 FIREHOSE_RECORD_ROUNDING_BYTES: Final = 5 * 1024
 LAMBDA_REQUESTS_PER_MILLION_USD: Final = 0.20
 LAMBDA_ARM64_GB_SECOND_USD: Final = 0.0000133334
+LAMBDA_X86_64_GB_SECOND_USD: Final = 0.0000166667
 DYNAMODB_WRITES_PER_MILLION_USD: Final = 0.625
 DYNAMODB_READS_PER_MILLION_USD: Final = 0.125
+
+# S3 Standard (not in ANCHORS.md: AWS's published us-east-1 list prices, first 50 TB tier).
+S3_STANDARD_GB_MONTH_USD: Final = 0.023
+S3_PUT_PER_THOUSAND_USD: Final = 0.005
 
 
 def put_payload_units(record_bytes: int) -> int:

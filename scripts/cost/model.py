@@ -85,13 +85,13 @@ class StreamCost:
     lambda_usd: float
     dynamodb_usd: float
     lake_gb_per_month: float
-    s3_usd: float | None  # None: functions.pricing has no S3 prices yet
+    s3_usd: float
     invocations: float
     notes: list[str] = field(default_factory=list)
 
     @property
     def total_usd(self) -> float:
-        return self.kinesis.total_usd + self.firehose_usd + self.lambda_usd + self.dynamodb_usd + (self.s3_usd or 0.0)
+        return self.kinesis.total_usd + self.firehose_usd + self.lambda_usd + self.dynamodb_usd + self.s3_usd
 
     @property
     def cheaper_mode(self) -> str:
@@ -174,10 +174,9 @@ def stream_cost(
     unpacked = records * math.ceil(line_bytes / rounding) * rounding
     firehose_unpacked_usd = unpacked / pricing.GIB * pricing.FIREHOSE_INGEST_PER_GIB_USD
 
-    gb_second_usd = pricing.LAMBDA_ARM64_GB_SECOND_USD
-    if config.architecture != "arm64":
-        gb_second_usd = getattr(pricing, "LAMBDA_X86_64_GB_SECOND_USD", gb_second_usd)
-        notes.append("x86_64 Lambda priced at the arm64 rate unless functions/pricing.py has an x86_64 price")
+    gb_second_usd = (
+        pricing.LAMBDA_ARM64_GB_SECOND_USD if config.architecture == "arm64" else pricing.LAMBDA_X86_64_GB_SECOND_USD
+    )
     duration_s = invocations * traffic.consumer_ms_per_batch / 1000 + records * traffic.consumer_us_per_record / 1e6
     lambda_usd = (
         duration_s * settings.consumer.memory_mb / 1024 * gb_second_usd
@@ -216,14 +215,8 @@ def stream_cost(
     )
 
 
-def s3_monthly_usd(
-    lake_gb: float, settings: StreamSettings, config: PlatformConfig, traffic: StreamTraffic
-) -> float | None:
-    """Storage of one month of data for one month, plus Firehose's PUTs; None without S3 prices."""
-    storage_price = getattr(pricing, "S3_STANDARD_GB_MONTH_USD", None)
-    put_price = getattr(pricing, "S3_PUT_PER_THOUSAND_USD", None)
-    if storage_price is None or put_price is None:
-        return None
+def s3_monthly_usd(lake_gb: float, settings: StreamSettings, config: PlatformConfig, traffic: StreamTraffic) -> float:
+    """Storage of one month of data for one month, plus Firehose's PUTs."""
     buffer_mb = settings.lake.buffer_mb or config.lake.buffer_mb
     buffer_s = settings.lake.buffer_seconds if settings.lake.buffer_seconds is not None else config.lake.buffer_seconds
     if traffic.bytes_per_s == 0:
@@ -231,7 +224,7 @@ def s3_monthly_usd(
     else:
         seconds_per_object = min(max(buffer_s, 1), buffer_mb * 1e6 / traffic.bytes_per_s)
         objects = SECONDS_PER_MONTH / seconds_per_object
-    return float(lake_gb * storage_price + objects / 1000 * put_price)
+    return float(lake_gb * pricing.S3_STANDARD_GB_MONTH_USD + objects / 1000 * pricing.S3_PUT_PER_THOUSAND_USD)
 
 
 def stack_costs(config: PlatformConfig, traffic: dict[str, StreamTraffic]) -> list[StreamCost]:

@@ -86,13 +86,8 @@ def print_report(console: Console, stack: str, costs: list[StreamCost]) -> None:
     for c in costs:
         for note in c.notes:
             console.print(f"note: {c.tenant}/{c.stream}: {note}", highlight=False)
-    if any(c.s3_usd is None for c in costs):
-        lake = sum(c.lake_gb_per_month for c in costs)
-        console.print(
-            f"note: S3 is not priced (functions/pricing.py has no S3 prices); "
-            f"the lake grows by {lake:,.1f} GiB a month",
-            highlight=False,
-        )
+    lake = sum(c.lake_gb_per_month for c in costs)
+    console.print(f"the lake grows by {lake:,.1f} GiB a month (S3 Standard, compressed)", highlight=False)
     console.print(
         f"prices: {pricing.PRICES_SOURCE}, checked {pricing.PRICES_CHECKED}; assumptions: docs/cost.md", highlight=False
     )

@@ -131,3 +131,20 @@ def test_cost_command_prices_every_stream_of_the_stack_with_tenant_totals() -> N
 def test_cost_command_requires_exactly_one_traffic_source() -> None:
     result = CliRunner().invoke(_cost_app(), ["--stack", "prod"])
     assert result.exit_code != 0 and "--traffic FILE or --mb-per-s" in result.output
+
+
+def test_lake_storage_and_firehose_puts_are_priced_from_the_shared_price_list() -> None:
+    config = parse_config(
+        {"lake": {"buffer_seconds": 60, "buffer_mb": 64}, "tenants": {"acme": {"streams": {"clicks": {}}}}},
+        stack="dev",
+    )
+    cost = cost_of(config, mb_per_s=0.1, record_bytes=1000)
+    objects = SECONDS_PER_MONTH / 60  # 0.1 MB/s fills 64 MB in 640 s: the 60 s interval flushes first
+    expected = (
+        cost.lake_gb_per_month * pricing.S3_STANDARD_GB_MONTH_USD + objects / 1000 * pricing.S3_PUT_PER_THOUSAND_USD
+    )
+    assert cost.lake_gb_per_month > 0
+    assert cost.s3_usd == pytest.approx(expected)
+    assert cost.total_usd == pytest.approx(
+        cost.kinesis.total_usd + cost.firehose_usd + cost.lambda_usd + cost.dynamodb_usd + cost.s3_usd
+    )
