@@ -39,7 +39,7 @@ class ShardAutoscaler(pulumi.ComponentResource):
         ctx, names, scaling = args.context, args.names, args.settings.autoscaling
         tags = ctx.tenant_tags(args.tenant, args.stream)
         child = pulumi.ResourceOptions(parent=self)
-        stream_actions = ["kinesis:DescribeStreamSummary", "kinesis:ListShards", "kinesis:UpdateShardCount"]
+        stream_actions = ["kinesis:DescribeStreamSummary", "kinesis:UpdateShardCount"]
         if scaling.allow_mode_switch:
             stream_actions.append("kinesis:UpdateStreamMode")
         statements = [
@@ -48,7 +48,7 @@ class ShardAutoscaler(pulumi.ComponentResource):
             allow("ReadStreamMetrics", ["cloudwatch:GetMetricData"], ["*"]),
             allow(
                 "OwnScalingHistory",
-                ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"],
+                ["dynamodb:GetItem", "dynamodb:PutItem"],
                 [ctx.scaling_table_arn],
                 leading_keys(args.tenant),
             ),

@@ -357,3 +357,23 @@ def test_access_logging_waits_for_the_log_bucket_policy_that_lets_s3_deliver(run
     assert statement["Principal"] == {"Service": "logging.s3.amazonaws.com"}
     assert statement["Resource"].endswith(f"/{logging.inputs['targetPrefix']}*")
     assert statement["Condition"]["ArnLike"]["aws:SourceArn"] == run.named("lake-bucket").outputs["arn"]
+
+
+def test_autoscaler_may_only_resize_its_own_stream_and_keep_its_own_history(run: ProgramRun) -> None:
+    for tenant, stream, settings in stream_settings(run.stack):
+        if not settings.autoscaled:
+            continue
+        base = f"sp-{run.stack}-{tenant}-{stream}"
+        [(_, policy)] = [
+            (r, p) for r, p in policies(run) if role_of(run, r).inputs.get("name") == f"{base}-scaler-role"
+        ]
+        grants = {s["Sid"]: (sorted(s["Action"]), s["Resource"]) for s in policy["Statement"]}
+        expected_stream_actions = ["kinesis:DescribeStreamSummary", "kinesis:UpdateShardCount"]
+        if settings.autoscaling.allow_mode_switch:
+            expected_stream_actions.append("kinesis:UpdateStreamMode")
+        assert grants["ScaleOwnStream"] == (
+            expected_stream_actions,
+            [f"arn:aws:kinesis:us-east-1:123456789012:stream/{base}"],
+        )
+        assert grants["OwnScalingHistory"][0] == ["dynamodb:GetItem", "dynamodb:PutItem"]
+        assert grants["ReadStreamMetrics"] == (["cloudwatch:GetMetricData"], ["*"])
