@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 import time
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -63,19 +64,22 @@ class PackedRecord:
 
 def pack_lines(lines: LineBuffer, max_record_bytes: int = FIREHOSE_MAX_RECORD_BYTES) -> list[PackedRecord]:
     """Greedily pack consecutive lines into records of at most `max_record_bytes` (a longer line
-    gets a record of its own; callers keep lines within the Firehose record limit)."""
+    gets a record of its own; callers keep lines within the Firehose record limit).
+
+    Each record's end is found by bisecting the line offsets, not by visiting every line: a batch has
+    thousands of lines and only a handful of records.
+    """
     view = memoryview(lines.data)
     ends = lines.ends
     records: list[PackedRecord] = []
     first_line = 0
     record_start = 0
-    for index, end in enumerate(ends):
-        if index > first_line and end - record_start > max_record_bytes:
-            line_start = ends[index - 1]
-            records.append(PackedRecord(first_line, index, bytes(view[record_start:line_start])))
-            first_line, record_start = index, line_start
-    if first_line < len(ends):
-        records.append(PackedRecord(first_line, len(ends), bytes(view[record_start : ends[-1]])))
+    while first_line < len(ends):
+        # At least one line per record, then every further line that still fits.
+        end_line = max(first_line + 1, bisect_right(ends, record_start + max_record_bytes, first_line))
+        record_end = ends[end_line - 1]
+        records.append(PackedRecord(first_line, end_line, bytes(view[record_start:record_end])))
+        first_line, record_start = end_line, record_end
     view.release()
     return records
 

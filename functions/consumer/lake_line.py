@@ -15,6 +15,7 @@ from functions.consumer.limits import FIREHOSE_MAX_RECORD_BYTES
 from functions.consumer.pii import PiiMasker
 
 _DUMP_OPTIONS = orjson.OPT_APPEND_NEWLINE
+_CLOSING_BRACE = ord("}")
 
 
 class PoisonRecordError(ValueError):
@@ -76,9 +77,9 @@ class LakeLineEncoder:
         # isdigit: the sequence number goes into the JSON unescaped, and digits never need escaping.
         if (
             (self._mask is None or not self._mask(envelope))
-            and data.endswith(b"}")
-            and b"\n" not in data
-            and b"\r" not in data
+            and data[-1] == _CLOSING_BRACE  # data is not empty: it parsed
+            and data.find(b"\n") < 0  # find: measurably cheaper than `in` for bytes
+            and data.find(b"\r") < 0
             and sequence_number.isdigit()
         ):
             lines += data

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 from hypothesis import given, settings
@@ -39,6 +40,18 @@ def test_packed_calls_respect_firehose_limits_and_keep_order(sizes: list[int], t
     boundaries = [0] + [record.end_line for record in records]
     assert [record.first_line for record in records] == boundaries[:-1]
     assert boundaries[-1] == len(lines)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(min_value=1, max_value=40), max_size=200), st.integers(min_value=1, max_value=200))
+def test_packing_fills_each_record_before_starting_the_next(sizes: list[int], target: int) -> None:
+    """Fewest Firehose records (each billed rounded up to 5 KB): a record ends only when the next line
+    would not fit."""
+    lines = _lines(sizes)
+    records = pack_lines(LineBuffer.of(lines), target)
+
+    for record, following in pairwise(records):
+        assert len(record.data) + len(lines[following.first_line]) > target
 
 
 @given(st.lists(st.integers(min_value=1, max_value=3000), min_size=501, max_size=1200))
