@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import pulumi
 
-from infra.config import PlatformConfig
-from infra.naming import PlatformNames
+from infra.config import PlatformConfig, StreamSettings
+from infra.naming import PlatformNames, StreamNames
 
 
 @dataclass(frozen=True)
@@ -35,3 +35,25 @@ class PlatformContext:
         if stream:
             tags["stream"] = stream
         return tags
+
+
+@dataclass(frozen=True)
+class StreamScope:
+    """One tenant stream as every per-stream component sees it."""
+
+    tenant: str
+    stream: str
+    settings: StreamSettings
+    context: PlatformContext
+
+    @property
+    def names(self) -> StreamNames:
+        return self.context.names.stream(self.tenant, self.stream)
+
+    @property
+    def tags(self) -> dict[str, str]:
+        return self.context.tenant_tags(self.tenant, self.stream)
+
+    @property
+    def subject(self) -> str:
+        return f"{self.tenant}/{self.stream}"

@@ -8,9 +8,7 @@ import pulumi
 import pulumi_aws as aws
 
 from infra import defaults
-from infra.config import StreamSettings
-from infra.naming import StreamNames
-from infra.platform_context import PlatformContext
+from infra.platform_context import StreamScope
 from infra.policy_documents import allow, assume_role, document, log_group_writes
 
 
@@ -28,12 +26,8 @@ def quarantine_prefix(tenant: str, stream: str) -> str:
 
 @dataclass(frozen=True)
 class LakeDeliveryArgs:
-    tenant: str
-    stream: str
-    names: StreamNames
-    settings: StreamSettings
+    scope: StreamScope
     tenant_key_arn: pulumi.Input[str]
-    context: PlatformContext
 
 
 class LakeDelivery(pulumi.ComponentResource):
@@ -41,13 +35,14 @@ class LakeDelivery(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: LakeDeliveryArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("streaming:platform:LakeDelivery", name, None, opts)
-        ctx, names = args.context, args.names
+        scope = args.scope
+        ctx, names = scope.context, scope.names
         lake = ctx.config.lake
-        overrides = args.settings.lake
-        tags = ctx.tenant_tags(args.tenant, args.stream)
+        overrides = scope.settings.lake
+        tags = scope.tags
         child = pulumi.ResourceOptions(parent=self)
-        self.prefix = events_prefix(args.tenant, args.stream)
-        self.error_prefix = errors_prefix(args.tenant, args.stream)
+        self.prefix = events_prefix(scope.tenant, scope.stream)
+        self.error_prefix = errors_prefix(scope.tenant, scope.stream)
         self.buffer_seconds = overrides.buffer_seconds if overrides.buffer_seconds is not None else lake.buffer_seconds
 
         self.log_group = aws.cloudwatch.LogGroup(
@@ -63,7 +58,7 @@ class LakeDelivery(pulumi.ComponentResource):
         self.role = aws.iam.Role(
             f"{name}-role",
             name=names.delivery_role,
-            description=f"Firehose delivery of {args.tenant}/{args.stream} into the lake",
+            description=f"Firehose delivery of {scope.subject} into the lake",
             assume_role_policy=assume_role("firehose.amazonaws.com", ctx.account_id),
             tags=tags,
             opts=child,

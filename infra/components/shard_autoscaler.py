@@ -11,9 +11,7 @@ import pulumi_aws as aws
 from infra import defaults
 from infra.components.platform_function import PlatformFunction, PlatformFunctionArgs
 from infra.components.stream_alarms import AlarmSpec, metric_alarm
-from infra.config import StreamSettings
-from infra.naming import StreamNames
-from infra.platform_context import PlatformContext
+from infra.platform_context import StreamScope
 from infra.policy_documents import allow, leading_keys, via_service
 
 SCALER_HANDLER = "functions.shard_scaler.handler.lambda_handler"
@@ -21,14 +19,10 @@ SCALER_HANDLER = "functions.shard_scaler.handler.lambda_handler"
 
 @dataclass(frozen=True)
 class ShardAutoscalerArgs:
-    tenant: str
-    stream: str
-    names: StreamNames
-    settings: StreamSettings
+    scope: StreamScope
     stream_arn: pulumi.Input[str]
     consumer_function: pulumi.Input[str]
     throttle_alarm_name: str
-    context: PlatformContext
 
 
 class ShardAutoscaler(pulumi.ComponentResource):
@@ -36,8 +30,9 @@ class ShardAutoscaler(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ShardAutoscalerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("streaming:platform:ShardAutoscaler", name, None, opts)
-        ctx, names, scaling = args.context, args.names, args.settings.autoscaling
-        tags = ctx.tenant_tags(args.tenant, args.stream)
+        scope = args.scope
+        ctx, names, scaling = scope.context, scope.names, scope.settings.autoscaling
+        tags = scope.tags
         child = pulumi.ResourceOptions(parent=self)
         stream_actions = ["kinesis:DescribeStreamSummary", "kinesis:UpdateShardCount"]
         if scaling.allow_mode_switch:
@@ -50,7 +45,7 @@ class ShardAutoscaler(pulumi.ComponentResource):
                 "OwnScalingHistory",
                 ["dynamodb:GetItem", "dynamodb:PutItem"],
                 [ctx.scaling_table_arn],
-                leading_keys(args.tenant),
+                leading_keys(scope.tenant),
             ),
             allow(
                 "PlatformKeyViaDynamoDb",
@@ -65,11 +60,11 @@ class ShardAutoscaler(pulumi.ComponentResource):
                 function_name=names.scaler_function,
                 role_name=names.scaler_role,
                 handler=SCALER_HANDLER,
-                description=f"Shard autoscaler of {args.tenant}/{args.stream}",
+                description=f"Shard autoscaler of {scope.subject}",
                 code=ctx.code,
                 layers=ctx.layers,
                 environment={
-                    "TENANT": args.tenant,
+                    "TENANT": scope.tenant,
                     "STREAM_NAME": names.stream,
                     "STREAM_ARN": args.stream_arn,
                     "SCALING_TABLE": ctx.scaling_table,
@@ -94,7 +89,7 @@ class ShardAutoscaler(pulumi.ComponentResource):
         self.schedule = aws.cloudwatch.EventRule(
             f"{name}-schedule",
             name=names.scaler_schedule,
-            description=f"Evaluate the shard count of {args.tenant}/{args.stream}",
+            description=f"Evaluate the shard count of {scope.subject}",
             schedule_expression=defaults.SCALER_SCHEDULE,
             tags=tags,
             opts=child,
@@ -143,7 +138,7 @@ class ShardAutoscaler(pulumi.ComponentResource):
                 defaults.ALARM_SCALER_ERRORS,
             ),
             alarm_name=names.alarm("scaler-errors"),
-            subject=f"{args.tenant}/{args.stream}",
+            subject=scope.subject,
             dimension_value=function.name,
             topic_arn=ctx.alarm_topic_arn,
             tags=tags,

@@ -9,8 +9,7 @@ import pulumi_aws as aws
 
 from infra import defaults
 from infra.config import StreamSettings
-from infra.naming import StreamNames
-from infra.platform_context import PlatformContext
+from infra.platform_context import StreamScope
 
 RUNBOOKS = "docs/runbooks/"
 
@@ -31,16 +30,12 @@ class AlarmSpec:
 
 @dataclass(frozen=True)
 class StreamAlarmsArgs:
-    tenant: str
-    stream: str
-    names: StreamNames
-    settings: StreamSettings
+    scope: StreamScope
     stream_name: pulumi.Input[str]
     consumer_function: pulumi.Input[str]
     failure_queue_name: pulumi.Input[str]
     delivery_stream_name: pulumi.Input[str]
     delivery_buffer_seconds: int
-    context: PlatformContext
 
 
 def alarm_specs(settings: StreamSettings, delivery_buffer_seconds: int) -> list[AlarmSpec]:
@@ -121,7 +116,8 @@ class StreamAlarms(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: StreamAlarmsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("streaming:platform:StreamAlarms", name, None, opts)
-        ctx = args.context
+        scope = args.scope
+        ctx = scope.context
         dimension_values: dict[str, pulumi.Input[str]] = {
             "StreamName": args.stream_name,
             "FunctionName": args.consumer_function,
@@ -129,15 +125,15 @@ class StreamAlarms(pulumi.ComponentResource):
             "DeliveryStreamName": args.delivery_stream_name,
         }
         self.alarms: dict[str, aws.cloudwatch.MetricAlarm] = {}
-        for spec in alarm_specs(args.settings, args.delivery_buffer_seconds):
+        for spec in alarm_specs(scope.settings, args.delivery_buffer_seconds):
             self.alarms[spec.kind] = metric_alarm(
                 f"{name}-{spec.kind}",
                 spec,
-                alarm_name=args.names.alarm(spec.kind),
-                subject=f"{args.tenant}/{args.stream}",
+                alarm_name=scope.names.alarm(spec.kind),
+                subject=scope.subject,
                 dimension_value=dimension_values[spec.dimension],
                 topic_arn=ctx.alarm_topic_arn,
-                tags=ctx.tenant_tags(args.tenant, args.stream),
+                tags=scope.tags,
                 parent=self,
             )
         self.register_outputs({})

@@ -9,9 +9,7 @@ import pulumi_aws as aws
 
 from infra import defaults
 from infra.components.platform_function import PlatformFunction, PlatformFunctionArgs
-from infra.config import StreamSettings
-from infra.naming import StreamNames
-from infra.platform_context import PlatformContext
+from infra.platform_context import StreamScope
 from infra.policy_documents import allow, deny_insecure_transport, document, leading_keys, via_service
 
 CONSUMER_HANDLER = "functions.consumer.handler.lambda_handler"
@@ -19,16 +17,12 @@ CONSUMER_HANDLER = "functions.consumer.handler.lambda_handler"
 
 @dataclass(frozen=True)
 class StreamConsumerArgs:
-    tenant: str
-    stream: str
-    names: StreamNames
-    settings: StreamSettings
+    scope: StreamScope
     stream_arn: pulumi.Input[str]
     tenant_key_arn: pulumi.Input[str]
     delivery_stream_name: pulumi.Input[str]
     delivery_stream_arn: pulumi.Input[str]
     quarantine_prefix: str
-    context: PlatformContext
 
 
 class StreamConsumer(pulumi.ComponentResource):
@@ -36,8 +30,9 @@ class StreamConsumer(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: StreamConsumerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("streaming:platform:StreamConsumer", name, None, opts)
-        ctx, settings, names = args.context, args.settings.consumer, args.names
-        tags = ctx.tenant_tags(args.tenant, args.stream)
+        scope = args.scope
+        ctx, settings, names = scope.context, scope.settings.consumer, scope.names
+        tags = scope.tags
         child = pulumi.ResourceOptions(parent=self)
 
         self.failure_queue = aws.sqs.Queue(
@@ -81,7 +76,7 @@ class StreamConsumer(pulumi.ComponentResource):
                 "OwnCheckpoints",
                 ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
                 [ctx.checkpoint_table_arn],
-                leading_keys(args.tenant),
+                leading_keys(scope.tenant),
             ),
             allow("QuarantineUnderOwnPrefix", ["s3:PutObject"], [quarantine_objects]),
             allow(
@@ -98,14 +93,14 @@ class StreamConsumer(pulumi.ComponentResource):
             ),
         ]
         environment: dict[str, pulumi.Input[str]] = {
-            "TENANT": args.tenant,
+            "TENANT": scope.tenant,
             "STREAM_NAME": names.stream,
             "CONSUMER_NAME": names.consumer_function,
             "CHECKPOINT_TABLE": ctx.checkpoint_table,
             "DELIVERY_STREAM": args.delivery_stream_name,
             "QUARANTINE_BUCKET": ctx.lake_bucket,
             "QUARANTINE_PREFIX": args.quarantine_prefix,
-            "PII_FIELDS": ",".join(args.settings.pii_fields),
+            "PII_FIELDS": ",".join(scope.settings.pii_fields),
             "POWERTOOLS_SERVICE_NAME": "consumer",
             "POWERTOOLS_METRICS_NAMESPACE": "StreamingPlatform",
             "LOG_LEVEL": "INFO",
@@ -116,7 +111,7 @@ class StreamConsumer(pulumi.ComponentResource):
                 function_name=names.consumer_function,
                 role_name=names.consumer_role,
                 handler=CONSUMER_HANDLER,
-                description=f"Delivers {args.tenant}/{args.stream} events to the lake",
+                description=f"Delivers {scope.subject} events to the lake",
                 code=ctx.code,
                 layers=ctx.layers,
                 environment=environment,

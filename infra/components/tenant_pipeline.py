@@ -15,7 +15,7 @@ from infra.components.stream_alarms import StreamAlarms, StreamAlarmsArgs
 from infra.components.stream_consumer import StreamConsumer, StreamConsumerArgs
 from infra.components.tenant_dashboard import TenantDashboard, TenantDashboardArgs
 from infra.config import StreamSettings, TenantSettings
-from infra.platform_context import PlatformContext
+from infra.platform_context import PlatformContext, StreamScope
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,8 @@ class StreamPipeline(pulumi.ComponentResource):
     def __init__(self, name: str, args: StreamPipelineArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("streaming:platform:StreamPipeline", name, None, opts)
         ctx, settings = args.context, args.settings
-        names = ctx.names.stream(args.tenant, args.stream)
+        scope = StreamScope(args.tenant, args.stream, settings, ctx)
+        names = scope.names
         child = pulumi.ResourceOptions(parent=self)
         protect = ctx.config.protect_stateful
         self.quarantine_prefix = quarantine_prefix(args.tenant, args.stream)
@@ -45,44 +46,36 @@ class StreamPipeline(pulumi.ComponentResource):
                 settings=settings,
                 key_arn=args.tenant_key_arn,
                 protect=protect,
-                tags=ctx.tenant_tags(args.tenant, args.stream),
+                tags=scope.tags,
             ),
             opts=child,
         )
         self.delivery = LakeDelivery(
             f"{name}-delivery",
-            LakeDeliveryArgs(args.tenant, args.stream, names, settings, args.tenant_key_arn, ctx),
+            LakeDeliveryArgs(scope=scope, tenant_key_arn=args.tenant_key_arn),
             opts=child,
         )
         self.consumer = StreamConsumer(
             f"{name}-consumer",
             StreamConsumerArgs(
-                tenant=args.tenant,
-                stream=args.stream,
-                names=names,
-                settings=settings,
+                scope=scope,
                 stream_arn=self.stream.arn,
                 tenant_key_arn=args.tenant_key_arn,
                 delivery_stream_name=self.delivery.name,
                 delivery_stream_arn=self.delivery.arn,
                 quarantine_prefix=self.quarantine_prefix,
-                context=ctx,
             ),
             opts=child,
         )
         self.alarms = StreamAlarms(
             f"{name}-alarms",
             StreamAlarmsArgs(
-                tenant=args.tenant,
-                stream=args.stream,
-                names=names,
-                settings=settings,
+                scope=scope,
                 stream_name=self.stream.name,
                 consumer_function=self.consumer.function.name,
                 failure_queue_name=self.consumer.failure_queue.name,
                 delivery_stream_name=self.delivery.name,
                 delivery_buffer_seconds=self.delivery.buffer_seconds,
-                context=ctx,
             ),
             opts=child,
         )
@@ -91,14 +84,10 @@ class StreamPipeline(pulumi.ComponentResource):
             self.autoscaler = ShardAutoscaler(
                 f"{name}-autoscaler",
                 ShardAutoscalerArgs(
-                    tenant=args.tenant,
-                    stream=args.stream,
-                    names=names,
-                    settings=settings,
+                    scope=scope,
                     stream_arn=self.stream.arn,
                     consumer_function=self.consumer.function.name,
                     throttle_alarm_name=names.alarm("write-throttled"),
-                    context=ctx,
                 ),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[self.alarms]),
             )
