@@ -104,3 +104,16 @@ def test_any_valid_envelope_round_trips_through_its_lake_line(payload: dict[str,
 
     expected_payload = envelope["payload"] | ({"email": "***"} if mask else {})
     _assert_one_line(line, envelope | {"payload": expected_payload} | ENRICHMENT)
+
+
+@pytest.mark.parametrize(
+    "inside_payload",
+    [b'"big":1e999', b'"big":-1e999', b'"big":1' + b"0" * 309, b'"name":"\xff"', b'"surrogate":"\\ud800"'],
+    ids=["exponent beyond a double", "negative beyond a double", "310-digit integer", "not UTF-8", "lone surrogate"],
+)
+def test_payload_orjson_cannot_read_is_poison_even_when_the_envelope_is_valid(inside_payload: bytes) -> None:
+    """A fast path that skips over the payload instead of parsing it must not start delivering these."""
+    data = orjson.dumps(ENVELOPE)[:-2] + b"," + inside_payload + b"}}"
+
+    with pytest.raises(PoisonRecordError, match=r"^not JSON: "):
+        _encode(data)
