@@ -252,3 +252,31 @@ def test_intermediate_checkpoint_never_passes_an_unwritten_quarantine_entry(aws,
     sequences = [record["kinesis"]["sequenceNumber"] for record in event["Records"]]
     assert aws.checkpoint()["sequence_number"]["S"] == sequences[9]
     assert result.failed_sequence_numbers == sequences[10:]
+
+
+def test_plain_records_around_poison_and_an_aggregate_keep_their_positions(aws, make_consumer, build) -> None:
+    """The fast run over plain records hands over to the general loop at the first other record; every
+    position after that must still map to the right Kinesis record."""
+    aggregator = RecordAggregator()
+    for index in (3, 4):
+        aggregator.add_user_record("pk", orjson.dumps(build.envelope(index)))
+    _, _, aggregate = aggregator.clear_and_get().get_contents()
+    payloads = [orjson.dumps(build.envelope(i)) for i in (0, 1)] + [b"{broken", aggregate]
+    payloads += [orjson.dumps(build.envelope(i)) for i in (5, 6)]
+    event = build.kinesis_event(payloads)
+    sequence = [str(build.base_sequence + 1000 * i) for i in range(len(payloads))]
+    flaky = build.flaky_firehose(aws.firehose, lambda data, call: "InternalFailure" if b"evt-6" in data else None)
+
+    result = make_consumer(firehose=flaky, firehose_record_bytes=1).process(event)
+
+    assert result.failed_sequence_numbers == [sequence[5]]
+    assert [(line["event_id"], line["sequence_number"], line["sub_sequence_number"]) for line in aws.lake_lines()] == [
+        ("evt-0", sequence[0], 0),
+        ("evt-1", sequence[1], 0),
+        ("evt-3", sequence[3], 0),
+        ("evt-4", sequence[3], 1),
+        ("evt-5", sequence[4], 0),
+    ]
+    assert [entry["sequence_number"] for entry in aws.quarantine_entries()] == [sequence[2]]
+    assert aws.checkpoint()["sequence_number"]["S"] == sequence[4]
+    assert (result.stats.delivered, result.stats.quarantined, result.stats.left_for_retry) == (5, 1, 1)
