@@ -35,10 +35,6 @@ class CorruptAggregateError(ValueError):
     """The record starts with the KPL magic but is not a valid aggregate."""
 
 
-def is_aggregated(data: bytes) -> bool:
-    return data.startswith(KPL_MAGIC)
-
-
 def deaggregate(data: bytes) -> list[tuple[bytes, str]]:
     """(data, partition key) of each user record in an aggregate, in sub-sequence order."""
     body = data[len(KPL_MAGIC) : -_DIGEST_SIZE]

@@ -363,12 +363,6 @@ def seasonal_values(memory: PolicyMemory, config: PolicyConfig) -> list[float]:
     return [max(value, floor) for value in profile]
 
 
-def seasonal(memory: PolicyMemory, minute: int, config: PolicyConfig) -> float:
-    """The daily profile's demand at `minute` (1.0 until a full day is learned): what "normal" is then."""
-    table = seasonal_values(memory, config)
-    return table[(minute // config.profile_slot_minutes) % len(table)]
-
-
 def seasonal_peak(memory: PolicyMemory, minute: int, horizon_minutes: int, config: PolicyConfig) -> float:
     """Highest profile value from `minute` to `horizon_minutes` later."""
     step = config.profile_slot_minutes

@@ -172,7 +172,9 @@ class DataLake(pulumi.ComponentResource):
             bucket=self.access_log_bucket.id,
             policy=document(
                 [
-                    # Allow first: moto's logging check stops at a statement whose Principal is "*".
+                    deny_insecure_transport(
+                        [self.access_log_bucket.arn, pulumi.Output.concat(self.access_log_bucket.arn, "/*")]
+                    ),
                     {
                         "Sid": "S3ServerAccessLogsDelivery",
                         "Effect": "Allow",
@@ -185,9 +187,6 @@ class DataLake(pulumi.ComponentResource):
                             "StringEquals": {"aws:SourceAccount": args.account_id},
                         },
                     },
-                    deny_insecure_transport(
-                        [self.access_log_bucket.arn, pulumi.Output.concat(self.access_log_bucket.arn, "/*")]
-                    ),
                 ]
             ),
             opts=child,

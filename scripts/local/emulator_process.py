@@ -1,4 +1,4 @@
-"""The emulator process: moto's server on loopback, with two moto behaviours brought in line with AWS.
+"""The emulator process: moto's server on loopback, with four moto behaviours brought in line with AWS.
 
 1. moto delivers every Kinesis put to each event source mapping's function by running it in Docker
    (there is none here). The mappings stay stored in the emulator; only the local runtime invokes them.
@@ -9,6 +9,9 @@
 3. moto treats a bucket-policy statement whose Condition does not match as a Deny, so the platform's
    "deny unless aws:SecureTransport" statement denies every request. Here a statement applies only when
    its conditions hold, evaluated with aws:SecureTransport true (AWS endpoints are all TLS).
+4. moto's PutBucketLogging check reads every statement of the target bucket's policy as if its Principal
+   were a mapping, and fails with a server error on `"Principal": "*"` (the TLS-only deny). Here such
+   statements are skipped by that check, as they cannot grant the logging service anything.
 
 Run as `python -m scripts.local.emulator_process --port N`.
 """
@@ -19,6 +22,7 @@ import argparse
 import hashlib
 import threading
 from operator import attrgetter
+from types import SimpleNamespace
 from typing import Any
 
 
@@ -123,6 +127,30 @@ def evaluate_bucket_policy_conditions() -> None:
     FakeBucket.get_permission = get_permission  # type: ignore[method-assign]
 
 
+def tolerate_wildcard_principals_in_logging_check() -> None:
+    import json
+
+    from moto.s3.models import FakeBucket
+
+    original = FakeBucket._log_permissions_enabled_policy
+
+    def log_permissions_enabled_policy(target_bucket: FakeBucket, target_prefix: str | None) -> bool:
+        if target_bucket.policy is None:
+            return False
+        policy = json.loads(target_bucket.policy.decode())
+        statements = policy["Statement"] if isinstance(policy["Statement"], list) else [policy["Statement"]]
+        mapped = [s for s in statements if isinstance(s.get("Principal"), dict)]
+        # moto's check reads only the policy, name and partition of the target bucket.
+        view: Any = SimpleNamespace(
+            policy=json.dumps({**policy, "Statement": mapped}).encode(),
+            name=target_bucket.name,
+            partition=target_bucket.partition,
+        )
+        return bool(original(view, target_prefix))
+
+    FakeBucket._log_permissions_enabled_policy = staticmethod(log_permissions_enabled_policy)  # type: ignore[method-assign]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
@@ -131,6 +159,7 @@ def main() -> None:
     disable_moto_kinesis_delivery()
     keep_records_in_parent_shards()
     evaluate_bucket_policy_conditions()
+    tolerate_wildcard_principals_in_logging_check()
     from moto.server import ThreadedMotoServer
 
     server = ThreadedMotoServer(ip_address=args.host, port=args.port, verbose=False)

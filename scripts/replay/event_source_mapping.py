@@ -29,7 +29,6 @@ CARRIED_SETTINGS = (
     "FilterCriteria",
     "MetricsConfig",
 )
-SETTLED_STATES = {"Disabled", "Enabled"}
 
 
 class MappingNotFoundError(LookupError):

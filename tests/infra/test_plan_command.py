@@ -46,7 +46,6 @@ def test_plan_reports_invalid_config_with_its_key_path(monkeypatch: pytest.Monke
     result = runner.invoke(app, ["plan", "--stack", "dev"])
     assert result.exit_code == 2
     assert "tenants.acme.streams.clicks.retention_hours: 12 is below the Kinesis minimum of 24" in result.output
-    assert plan.KEY_SETTINGS
 
 
 def test_plan_fails_when_the_policy_pack_would_stop_the_deploy(monkeypatch: pytest.MonkeyPatch) -> None:
