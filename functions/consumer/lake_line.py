@@ -8,6 +8,8 @@ allows those only as whitespace, and they would split the NDJSON line); otherwis
 
 from __future__ import annotations
 
+import io
+
 import orjson
 
 from functions.consumer.envelope import envelope_violation
@@ -45,17 +47,18 @@ class LakeLineEncoder:
         fields = orjson.dumps({"ingested_at": self._ingested_at, "shard_id": shard_id}).decode()
         return "," + fields[1:-1] + ',"sequence_number":"'
 
-    def append_line(
+    def write_line(
         self,
-        lines: bytearray,
+        out: io.BytesIO,
         data: bytes,
         shard_id: str,
         splice_head: str,
         sequence_number: str,
         sub_sequence_number: int,
         arrival_timestamp: float,
-    ) -> None:
-        """Append this record's NDJSON line to `lines`, or raise PoisonRecordError saying why not.
+    ) -> int:
+        """Write this record's NDJSON line at `out`'s position and return its length, or raise
+        PoisonRecordError saying why not (with `out`'s position unchanged).
 
         `splice_head` is `self.splice_head(shard_id)`, passed in so the hot loop computes it once.
         """
@@ -73,7 +76,6 @@ class LakeLineEncoder:
                 f"tenant {envelope['tenant']!r:.140} does not match this consumer's tenant {self._tenant!r}"
             )
         arrival_lag_ms = int(self._ingested_epoch_ms - arrival_timestamp * 1000.0)
-        start = len(lines)
         # isdigit: the sequence number goes into the JSON unescaped, and digits never need escaping.
         if (
             (self._mask is None or not self._mask(envelope))
@@ -82,24 +84,28 @@ class LakeLineEncoder:
             and data.find(b"\r") < 0
             and sequence_number.isdigit()
         ):
-            lines += data
-            del lines[-1]
-            lines += (
+            tail = (
                 f'{splice_head}{sequence_number}","sub_sequence_number":{sub_sequence_number},'
                 f'"arrival_lag_ms":{arrival_lag_ms}}}\n'
             ).encode()
+            out.write(data)
+            out.seek(-1, io.SEEK_CUR)  # the tail replaces the closing brace
+            out.write(tail)
+            line_bytes = len(data) - 1 + len(tail)
             if not self._check_spliced_size:
-                return
+                return line_bytes
         else:
             envelope["ingested_at"] = self._ingested_at
             envelope["arrival_lag_ms"] = arrival_lag_ms
             envelope["shard_id"] = shard_id
             envelope["sequence_number"] = sequence_number
             envelope["sub_sequence_number"] = sub_sequence_number
-            lines += orjson.dumps(envelope, option=_DUMP_OPTIONS)
-        line_bytes = len(lines) - start
+            line = orjson.dumps(envelope, option=_DUMP_OPTIONS)
+            out.write(line)
+            line_bytes = len(line)
         if line_bytes > FIREHOSE_MAX_RECORD_BYTES:
-            del lines[start:]
+            out.seek(-line_bytes, io.SEEK_CUR)
             raise PoisonRecordError(
                 f"lake line is {line_bytes} bytes, above the Firehose record limit {FIREHOSE_MAX_RECORD_BYTES}"
             )
+        return line_bytes

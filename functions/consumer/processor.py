@@ -9,6 +9,7 @@ every later Kinesis record are reported as batch item failures so Lambda retries
 from __future__ import annotations
 
 import binascii
+import io
 import logging
 from bisect import bisect_left
 from collections.abc import Callable, Mapping
@@ -136,6 +137,10 @@ class KinesisConsumer:
         )
         self._logger = logger if logger is not None else logging.getLogger(__name__)
         self._clock = clock
+        # Every batch writes its lines into this one buffer (see LineBuffer): one invocation at a
+        # time, as in Lambda. It keeps the largest batch's size, a few MB (the invocation payload
+        # limit is 6 MB).
+        self._line_buffer = io.BytesIO()
 
     def process(self, event: Mapping[str, Any], time_left_ms: Callable[[], int] | None = None) -> BatchResult:
         """Handle one Lambda Kinesis event; the result's response() is the handler's return value."""
@@ -231,9 +236,10 @@ class KinesisConsumer:
         encoder: LakeLineEncoder,
     ) -> _DecodedShard:
         """Skip, deaggregate and encode every record; the loop is the hot path, so it stays flat."""
-        decoded = _DecodedShard(records)
+        self._line_buffer.seek(0)
+        decoded = _DecodedShard(records, lines=LineBuffer(self._line_buffer))
         plain = self._encode_plain_prefix(decoded, shard_id, checkpoint, encoder)
-        append_line = encoder.append_line
+        write_line = encoder.write_line
         splice_head = encoder.splice_head(shard_id)
         a2b_base64 = binascii.a2b_base64
         item_raw_index_append = decoded.item_raw_index.append
@@ -241,6 +247,8 @@ class KinesisConsumer:
         line_items_append = decoded.line_items.append
         line_data = decoded.lines.data
         line_ends_append = decoded.lines.ends.append
+        line_end = decoded.lines.size
+        line_data.seek(line_end)  # where the plain run left it, unless it ended in an unexpected error
         min_arrival = decoded.min_arrival
         raw_index = plain
         try:
@@ -265,6 +273,7 @@ class KinesisConsumer:
                     continue
                 if data.startswith(KPL_MAGIC):
                     self._decode_aggregate(decoded, data, shard_id, raw_index, skip_through, encoder)
+                    line_end = decoded.lines.size
                     continue
                 if skip_through >= 0:
                     decoded.duplicates += 1
@@ -273,12 +282,12 @@ class KinesisConsumer:
                 item_raw_index_append(raw_index)
                 item_sub_sequence_append(0)
                 try:
-                    append_line(line_data, data, shard_id, splice_head, sequence_number, 0, arrival)
+                    line_end += write_line(line_data, data, shard_id, splice_head, sequence_number, 0, arrival)
                 except PoisonRecordError as poison:
                     decoded.quarantine_items.append(item)
                     decoded.quarantine.append(_entry(data, shard_id, record, 0, str(poison)))
                     continue
-                line_ends_append(len(line_data))
+                line_ends_append(line_end)
                 line_items_append(item)
         except (KeyError, TypeError, ValueError) as error:
             raise InvalidKinesisEventError(
@@ -300,11 +309,12 @@ class KinesisConsumer:
         encoded twice, which only costs time).
         """
         records = decoded.records
-        append_line = encoder.append_line
+        write_line = encoder.write_line
         splice_head = encoder.splice_head(shard_id)
         a2b_base64 = binascii.a2b_base64
         line_data = decoded.lines.data
         line_ends_append = decoded.lines.ends.append
+        line_end = decoded.lines.size
         after = checkpoint.sequence if checkpoint is not None else -1
         min_arrival = decoded.min_arrival
         plain = 0
@@ -320,9 +330,8 @@ class KinesisConsumer:
                 data = a2b_base64(kinesis["data"], strict_mode=True)
                 if data.startswith(KPL_MAGIC):
                     break
-                # Leaves `line_data` as it was when it raises.
-                append_line(line_data, data, shard_id, splice_head, sequence_number, 0, arrival)
-                line_ends_append(len(line_data))
+                line_end += write_line(line_data, data, shard_id, splice_head, sequence_number, 0, arrival)
+                line_ends_append(line_end)
                 plain += 1
         except (KeyError, TypeError, ValueError):  # includes PoisonRecordError and binascii.Error
             pass
@@ -370,7 +379,7 @@ class KinesisConsumer:
                 decoded.duplicates += 1
                 continue
             try:
-                encoder.append_line(
+                line_bytes = encoder.write_line(
                     decoded.lines.data, user_data, shard_id, splice_head, sequence_number, sub_sequence, arrival
                 )
             except PoisonRecordError as poison:
@@ -382,7 +391,7 @@ class KinesisConsumer:
             decoded.line_items.append(len(decoded.item_raw_index))
             decoded.item_raw_index.append(raw_index)
             decoded.item_sub_sequence.append(sub_sequence)
-            decoded.lines.ends.append(len(decoded.lines.data))
+            decoded.lines.ends.append(decoded.lines.size + line_bytes)
 
     def _load_checkpoint(self, shard_id: str, stats: BatchStats) -> Position | None:
         try:

@@ -150,7 +150,8 @@ class FlakyFirehose:
 
     def put_record_batch(self, DeliveryStreamName: str, Records: list[dict[str, bytes]]) -> dict[str, Any]:
         call_number = len(self.calls)
-        self.calls.append([entry["Data"] for entry in Records])
+        # Copies: the data are only valid during the call (FirehoseDelivery refills its buffers).
+        self.calls.append([bytes(entry["Data"]) for entry in Records])
         verdicts = [self._fail(entry["Data"], call_number) for entry in Records]
         passing = [entry for entry, verdict in zip(Records, verdicts, strict=True) if verdict is None]
         if passing:

@@ -280,3 +280,35 @@ def test_plain_records_around_poison_and_an_aggregate_keep_their_positions(aws, 
     assert [entry["sequence_number"] for entry in aws.quarantine_entries()] == [sequence[2]]
     assert aws.checkpoint()["sequence_number"]["S"] == sequence[4]
     assert (result.stats.delivered, result.stats.quarantined, result.stats.left_for_retry) == (5, 1, 1)
+
+
+def test_a_later_batch_is_not_polluted_by_an_earlier_longer_one(aws, make_consumer, build) -> None:
+    """The consumer rewrites one line buffer and one set of Firehose record buffers per batch: nothing
+    of an earlier, longer batch may show through, whichever path encoded a line."""
+    recorder = build.flaky_firehose(aws.firehose, lambda data, call: None)
+    consumer = make_consumer(firehose=recorder, firehose_record_bytes=4_000)
+    blob = {"blob": "x" * 3_000}
+    consumer.process(build.kinesis_event([orjson.dumps(build.envelope(i, payload=blob)) for i in range(6)]))
+    aggregator = RecordAggregator()
+    aggregator.add_user_record("pk", orjson.dumps(build.envelope(12, payload={"n": 12})))
+    _, _, aggregate = aggregator.clear_and_get().get_contents()
+    # Spliced (no email to mask), re-encoded (masked), poison, an aggregate, spliced again.
+    later = [orjson.dumps(build.envelope(10, payload={"n": 10})), orjson.dumps(build.envelope(11)), b"{broken"]
+    later += [aggregate, orjson.dumps(build.envelope(13, payload={"n": 13}))]
+    first_later_call = len(recorder.calls)
+
+    result = consumer.process(build.kinesis_event(later, first_sequence=build.base_sequence + 10_000))
+
+    assert result.response() == {"batchItemFailures": []}
+    sent = b"".join(data for call in recorder.calls[first_later_call:] for data in call)
+    assert b"xxx" not in sent
+    lines = [orjson.loads(line) for line in sent.splitlines()]
+    assert [(line["event_id"], line["payload"]) for line in lines] == [
+        ("evt-10", {"n": 10}),
+        ("evt-11", build.envelope(11)["payload"] | {"email": "***"}),
+        ("evt-12", {"n": 12}),
+        ("evt-13", {"n": 13}),
+    ]
+    assert [line["sequence_number"] for line in lines] == [
+        str(build.base_sequence + 10_000 + 1000 * i) for i in (0, 1, 3, 4)
+    ]

@@ -63,6 +63,47 @@ def test_one_line_per_record_splits_at_500_records(sizes: list[int]) -> None:
     assert sum(len(call) for call in calls) == len(sizes)
 
 
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.integers(min_value=1, max_value=3000), max_size=30),
+    st.lists(st.integers(min_value=1, max_value=5000), max_size=8),
+    st.sampled_from([1, 2_000, 6_000]),
+)
+def test_reused_record_buffers_hold_exactly_each_records_lines(
+    sizes: list[int], earlier_sizes: list[int], target: int
+) -> None:
+    """Buffers left by an earlier batch, longer or shorter, never leak bytes into a record."""
+    lines = _lines(sizes)
+    pool = [bytearray(b"#" * size) for size in earlier_sizes]
+
+    reused = pack_lines(LineBuffer.of(lines), target, pool)
+
+    assert [(r.first_line, r.end_line, bytes(r.data)) for r in reused] == [
+        (r.first_line, r.end_line, r.data) for r in pack_lines(LineBuffer.of(lines), target)
+    ]
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.lists(st.integers(min_value=1, max_value=4000), max_size=25), min_size=2, max_size=4))
+def test_successive_deliveries_each_send_exactly_their_own_lines(batches: list[list[int]]) -> None:
+    firehose = ScriptedFirehose(set(), times=0)
+    delivery = FirehoseDelivery(firehose, "stream", max_record_bytes=5_000, sleep=lambda s: None)
+    buffer = LineBuffer()
+    for batch, sizes in enumerate(batches):
+        lines = [bytes([97 + batch]) * (size - 1) + b"\n" for size in sizes]
+        sent_before = len(firehose.sent)
+        # One BytesIO for every batch, as the consumer does, rewritten from the start.
+        buffer.data.seek(0)
+        buffer.ends.clear()
+        for line in lines:
+            buffer.append(line)
+
+        outcome = delivery.deliver(buffer)
+
+        assert outcome.delivered_lines == len(lines)
+        assert b"".join(data for call in firehose.sent[sent_before:] for data in call) == b"".join(lines)
+
+
 class ScriptedFirehose:
     """Fails the entries whose data is in `failing` on the first `times` calls that include them."""
 
@@ -72,11 +113,13 @@ class ScriptedFirehose:
         self.sent: list[list[bytes]] = []
 
     def put_record_batch(self, DeliveryStreamName: str, Records: list[dict[str, bytes]]) -> dict[str, Any]:
-        self.sent.append([entry["Data"] for entry in Records])
+        # Copies: the data are only valid during the call (FirehoseDelivery refills its buffers).
+        sent = [bytes(entry["Data"]) for entry in Records]
+        self.sent.append(sent)
         responses: list[dict[str, str]] = []
-        for entry in Records:
-            if self.remaining.get(entry["Data"], 0) > 0:
-                self.remaining[entry["Data"]] -= 1
+        for data in sent:
+            if self.remaining.get(data, 0) > 0:
+                self.remaining[data] -= 1
                 responses.append({"ErrorCode": "ServiceUnavailableException", "ErrorMessage": "slow down"})
             else:
                 responses.append({"RecordId": "id"})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from typing import Any
 
@@ -31,11 +32,17 @@ ENRICHMENT = {
 
 def _encode(data: bytes, pii: tuple[str, ...] = ()) -> bytes:
     encoder = LakeLineEncoder("acme", PiiMasker(pii), 1_000_000, ENRICHMENT["ingested_at"], 1795694400.0)
-    lines = bytearray(b"previous line\n")
+    # Scratch after the previous line, as in a reused buffer: longer than some lines, shorter than others.
+    out = io.BytesIO(b"previous line\n" + b"#" * 300)
+    start = out.seek(len(b"previous line\n"))
     shard = ENRICHMENT["shard_id"]
-    encoder.append_line(lines, data, shard, encoder.splice_head(shard), ENRICHMENT["sequence_number"], 2, 1795694398.5)
-    assert lines.startswith(b"previous line\n")
-    return bytes(lines[len(b"previous line\n") :])
+    length = encoder.write_line(
+        out, data, shard, encoder.splice_head(shard), ENRICHMENT["sequence_number"], 2, 1795694398.5
+    )
+    assert out.tell() == start + length
+    written = out.getvalue()
+    assert written.startswith(b"previous line\n")
+    return written[start : start + length]
 
 
 def _assert_one_line(line: bytes, expected: dict[str, Any]) -> None:
@@ -73,15 +80,16 @@ def test_records_with_line_breaks_or_trailing_whitespace_still_make_one_line(dat
     _assert_one_line(_encode(data), ENVELOPE | ENRICHMENT)
 
 
-def test_line_above_firehose_record_limit_is_poison_and_leaves_buffer_untouched() -> None:
+def test_line_above_firehose_record_limit_is_poison_and_leaves_earlier_lines_untouched() -> None:
     encoder = LakeLineEncoder("acme", PiiMasker(()), 2_000_000, "t", 0.0)
-    lines = bytearray(b"kept\n")
+    out = io.BytesIO(b"kept\n")
+    out.seek(5)
     big = orjson.dumps(ENVELOPE | {"payload": {"blob": "x" * 1_024_000}})
 
     with pytest.raises(PoisonRecordError, match="above the Firehose record limit"):
-        encoder.append_line(lines, big, "shardId-1", encoder.splice_head("shardId-1"), "1", 0, 0.0)
+        encoder.write_line(out, big, "shardId-1", encoder.splice_head("shardId-1"), "1", 0, 0.0)
 
-    assert lines == b"kept\n"
+    assert out.tell() == 5 and out.getvalue().startswith(b"kept\n")
 
 
 json_leaves = st.one_of(
