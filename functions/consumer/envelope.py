@@ -101,6 +101,7 @@ def envelope_violation(doc: object) -> str | None:
         tenant = doc.get("tenant")
         event_type = doc.get("type")
         occurred_at = doc.get("occurred_at")
+        schema_version = doc.get("schema_version", 0)  # optional: absent passes like 0
         if (
             type(event_id) is str
             and 0 < len(event_id) <= EVENT_ID_MAX_LENGTH
@@ -111,7 +112,7 @@ def envelope_violation(doc: object) -> str | None:
             and type(occurred_at) is str
             and _rfc3339_fullmatch(occurred_at) is not None
             and type(doc.get("payload")) is dict
-            and ("schema_version" not in doc or _schema_version_ok(doc["schema_version"]))
+            and ((type(schema_version) is int and schema_version >= 0) or _schema_version_ok(schema_version))
         ):
             return None
     return _describe_violation(doc)

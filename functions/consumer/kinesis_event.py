@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from itertools import repeat
 from typing import Any
 
 
@@ -15,6 +16,9 @@ def records_by_shard(event: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]
     records = event.get("Records") if isinstance(event, Mapping) else None
     if not isinstance(records, list):
         raise InvalidKinesisEventError("event has no 'Records' list: not a Kinesis event")
+    one_shard = _single_shard(records)
+    if one_shard is not None:
+        return {one_shard: list(records)}
     shards: dict[str, list[dict[str, Any]]] = {}
     for index, record in enumerate(records):
         try:
@@ -28,6 +32,20 @@ def records_by_shard(event: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]
             shards[shard_id] = batch = []
         batch.append(record)
     return shards
+
+
+def _single_shard(records: list[Any]) -> str | None:
+    """The shard id when every record's eventID is '<that shard>:...', else None (then the loop in
+    `records_by_shard` groups, or names the bad record). Half the cost of that loop: C-level passes."""
+    try:
+        event_ids = [record["eventID"] for record in records]
+        shard_id, colon, _ = event_ids[0].partition(":")
+        prefix = shard_id + colon
+        if shard_id and colon and all(map(str.startswith, event_ids, repeat(prefix))):
+            return str(shard_id)
+    except (KeyError, TypeError, AttributeError, IndexError):
+        pass
+    return None
 
 
 def sequence_range(records: list[dict[str, Any]]) -> tuple[str, str]:

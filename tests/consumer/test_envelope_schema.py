@@ -69,6 +69,8 @@ EXAMPLES = [
     VALID | {"schema_version": True},
     VALID | {"schema_version": -1},
     VALID | {"schema_version": ""},
+    VALID | {"schema_version": 0},
+    VALID | {"schema_version": None},  # not the same as absent
     VALID | {"occurred_at": "2026-11-26T11:59:58Z\n"},
     VALID | {"occurred_at": "2026-11-26 11:59:58Z"},
     VALID | {"occurred_at": "2026-11-26T11:59:58"},

@@ -30,15 +30,13 @@ ENRICHMENT = {
 }
 
 
-def _encode(data: bytes, pii: tuple[str, ...] = ()) -> bytes:
+def _encode(data: bytes, pii: tuple[str, ...] = (), sequence_number: str = ENRICHMENT["sequence_number"]) -> bytes:
     encoder = LakeLineEncoder("acme", PiiMasker(pii), 1_000_000, ENRICHMENT["ingested_at"], 1795694400.0)
     # Scratch after the previous line, as in a reused buffer: longer than some lines, shorter than others.
     out = io.BytesIO(b"previous line\n" + b"#" * 300)
     start = out.seek(len(b"previous line\n"))
     shard = ENRICHMENT["shard_id"]
-    length = encoder.write_line(
-        out, data, shard, encoder.splice_head(shard), ENRICHMENT["sequence_number"], 2, 1795694398.5
-    )
+    length = encoder.write_line(out, data, shard, encoder.splice_head(shard), sequence_number, 2, 1795694398.5)
     assert out.tell() == start + length
     written = out.getvalue()
     assert written.startswith(b"previous line\n")
@@ -64,6 +62,18 @@ def test_masked_record_is_reencoded_without_the_pii_value() -> None:
 
     assert b"a@example.com" not in line
     _assert_one_line(line, ENVELOPE | {"payload": ENVELOPE["payload"] | {"email": "***"}} | ENRICHMENT)
+
+
+@pytest.mark.parametrize(
+    "sequence_number",
+    ["١٢٣", '1"2', "1\\2", "", "12\n3"],
+    ids=["Arabic-Indic digits", "quote", "backslash", "empty", "LF"],
+)
+def test_sequence_number_that_is_not_ascii_digits_is_still_encoded_exactly(sequence_number: str) -> None:
+    """Only ASCII digits go into the line unescaped; anything else takes the re-encoding path."""
+    line = _encode(orjson.dumps(ENVELOPE), sequence_number=sequence_number)
+
+    _assert_one_line(line, ENVELOPE | ENRICHMENT | {"sequence_number": sequence_number})
 
 
 @pytest.mark.parametrize(
