@@ -445,6 +445,10 @@ def decide(
     shards = stream.shards
     used = history.reshards_within_24h(now)
     target_capacity = max(stream.min_shards, min(math.ceil(wanted), affordable))
+    if throttled:
+        # Traffic the stream is throttling now is load, not headroom: follow it at full speed (2x per call)
+        # whatever the cost cap says; scale-in takes the capacity back once the surge has passed.
+        target_capacity = max(target_capacity, math.ceil(recent_demand * config.min_headroom))
     if shards < target_capacity:
         emergency = throttled or recent_demand > shards
         budget = RESHARD_CALLS_PER_24H - (0 if emergency else config.reserved_calls)

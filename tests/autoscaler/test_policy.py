@@ -188,3 +188,13 @@ def test_no_mode_switch_while_headroom_is_still_being_learned() -> None:
         decision = decide(NOW, minutes_of(spiky), stream(1), ScalingHistory(), memory, allow_mode_switch=True)
         memory = decision.memory
     assert decision.target_mode is None
+
+
+def test_throttled_surge_is_followed_at_full_speed_past_the_cost_cap() -> None:
+    # A 0.1-shard stream: its cost cap allows two shards of headroom, but the surge is real load.
+    quiet = minutes_of([0.1] * 195, end=NOW - 7)
+    surge = minutes_of([3.0] * 5, throttled_units=3.0)
+    assert run([], shards=3, metrics=quiet + surge).target_shards == 6
+    # The same surge fully accepted (no throttling) is headroom's business, capped by cost.
+    accepted = minutes_of([2.9] * 5)  # within the three shards
+    assert run([], shards=3, metrics=quiet + accepted).target_shards is None
