@@ -18,6 +18,8 @@ from functions.consumer.pii import PiiMasker
 
 _DUMP_OPTIONS = orjson.OPT_APPEND_NEWLINE
 _CLOSING_BRACE = ord("}")
+_LF = ord("\n")
+_CR = ord("\r")
 
 
 class PoisonRecordError(ValueError):
@@ -81,8 +83,10 @@ class LakeLineEncoder:
         if (
             (self._mask is None or not self._mask(envelope))
             and data[-1] == _CLOSING_BRACE  # data is not empty: it parsed
-            and data.find(b"\n") < 0  # find: measurably cheaper than `in` for bytes
-            and data.find(b"\r") < 0
+            # An int needle is a bare memchr: a bytes needle costs 3x (`find` parses its arguments
+            # into a tuple; `in` tries the int path first and clears the TypeError).
+            and _LF not in data
+            and _CR not in data
             and sequence_number.isascii()
             and sequence_number.encode().isdigit()
         ):

@@ -82,9 +82,11 @@ def test_sequence_number_that_is_not_ascii_digits_is_still_encoded_exactly(seque
         json.dumps(ENVELOPE, indent=2).encode(),
         orjson.dumps(ENVELOPE) + b"\n",
         orjson.dumps(ENVELOPE) + b"\r\n",
+        orjson.dumps(ENVELOPE).replace(b',"tenant"', b',\r"tenant"'),
+        orjson.dumps(ENVELOPE).replace(b',"tenant"', b',\n"tenant"'),
         b"  " + orjson.dumps(ENVELOPE) + b"  ",
     ],
-    ids=["pretty-printed", "trailing LF", "trailing CRLF", "surrounding spaces"],
+    ids=["pretty-printed", "trailing LF", "trailing CRLF", "CR inside", "LF inside", "surrounding spaces"],
 )
 def test_records_with_line_breaks_or_trailing_whitespace_still_make_one_line(data: bytes) -> None:
     _assert_one_line(_encode(data), ENVELOPE | ENRICHMENT)
