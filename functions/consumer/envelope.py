@@ -94,6 +94,7 @@ def _schema_version_ok(value: object) -> bool:
 
 
 _ABSENT: Final = object()
+_REQUIRED_COUNT: Final = len(REQUIRED_PROPERTIES)
 
 
 def envelope_violation(doc: object) -> str | None:
@@ -108,7 +109,7 @@ def envelope_violation(doc: object) -> str | None:
         if (
             # The required properties are all checked below, so the count tells whether any other
             # is present: cheaper than a set test over the keys.
-            len(doc) == len(REQUIRED_PROPERTIES) + (schema_version is not _ABSENT)
+            len(doc) == _REQUIRED_COUNT + (schema_version is not _ABSENT)
             and type(event_id) is str
             and 0 < len(event_id) <= EVENT_ID_MAX_LENGTH
             and type(tenant) is str

@@ -20,6 +20,7 @@ _DUMP_OPTIONS = orjson.OPT_APPEND_NEWLINE
 _CLOSING_BRACE = ord("}")
 _LF = ord("\n")
 _CR = ord("\r")
+_SEEK_CUR = io.SEEK_CUR
 
 
 class PoisonRecordError(ValueError):
@@ -95,7 +96,7 @@ class LakeLineEncoder:
                 f'"arrival_lag_ms":{arrival_lag_ms}}}\n'
             ).encode()
             out.write(data)
-            out.seek(-1, io.SEEK_CUR)  # the tail replaces the closing brace
+            out.seek(-1, _SEEK_CUR)  # the tail replaces the closing brace
             out.write(tail)
             line_bytes = len(data) - 1 + len(tail)
             if not self._check_spliced_size:
@@ -110,7 +111,7 @@ class LakeLineEncoder:
             out.write(line)
             line_bytes = len(line)
         if line_bytes > FIREHOSE_MAX_RECORD_BYTES:
-            out.seek(-line_bytes, io.SEEK_CUR)
+            out.seek(-line_bytes, _SEEK_CUR)
             raise PoisonRecordError(
                 f"lake line is {line_bytes} bytes, above the Firehose record limit {FIREHOSE_MAX_RECORD_BYTES}"
             )
