@@ -1,8 +1,9 @@
 """Shard autoscaling policy: a pure decision from recent metrics, the stream's limits and its history.
 
 No AWS calls and no numpy: the Lambda and the simulator run exactly this code. The policy
-- reads demand relative to a learned daily profile, so diurnal traffic is followed ahead of time and a
-  noisy stream's level carries its noise;
+- reads demand relative to a learned daily profile (or a weekly one, once it has predicted the stream
+  better for a week: weekends differ), so diurnal traffic is followed ahead of time and a noisy stream's
+  level carries its noise;
 - keeps headroom that adapts to how spiky the stream has been: a decaying, volume-weighted histogram of
   how much demand outgrew its level within one reaction time (metric delay plus resharding), read at an
   expected-loss budget and steered by the throttling actually seen (SLO feedback);
@@ -29,6 +30,8 @@ SHARD_WRITE_RECORDS_PER_S: Final = 1000
 RESHARD_CALLS_PER_24H: Final = 10
 MODE_SWITCHES_PER_24H: Final = 2
 DAY_MINUTES: Final = 1440
+WEEK_DAYS: Final = 7
+WEEK_MINUTES: Final = WEEK_DAYS * DAY_MINUTES
 
 GROWTH_BINS_PER_OCTAVE: Final = 8
 GROWTH_OCTAVES: Final = 12
@@ -139,6 +142,11 @@ class PolicyConfig:
     """Weight of the newest day in the daily profile (the rest is older days, decaying)."""
     profile_floor_share: float = 0.25
     """The profile never counts a time of day as quieter than this share of one shard."""
+    weekly_profile: bool = True
+    """Also learn a time-of-week profile and use it when it predicts the stream better than the daily one."""
+    profile_error_half_life_minutes: float = 7 * DAY_MINUTES
+    weekly_error_share: float = 0.8
+    """The weekly profile must miss closed slots by at most this share of the daily profile's misses."""
     pre_scale_minutes: int = 30
     """Scale out ahead of a rise the daily profile expects within this time."""
     scale_out_lookahead_minutes: int = 90
@@ -181,6 +189,11 @@ class PolicyMemory:
     """Multiplies the learned headroom's excess over 1; steered by realised throttling."""
     profile: tuple[float, ...] = ()
     """Mean demand per time-of-day slot, learned day over day."""
+    weekly_profile: tuple[float, ...] = ()
+    """Mean demand per time-of-week slot, learned week over week (weekends and weekdays differ)."""
+    daily_error: float = 0.0
+    weekly_error: float = 0.0
+    """Decaying sums of how far each profile missed each closed slot: the weekly one is used when it wins."""
     slot: int = -1
     slot_sum: float = 0.0
     slot_count: int = 0
@@ -197,6 +210,9 @@ class PolicyMemory:
             "throttled_units": self.throttled_units,
             "headroom_scale": self.headroom_scale,
             "profile": [round(v, 5) for v in self.profile],
+            "weekly_profile": [round(v, 5) for v in self.weekly_profile],
+            "daily_error": self.daily_error,
+            "weekly_error": self.weekly_error,
             "slot": self.slot,
             "slot_sum": self.slot_sum,
             "slot_count": self.slot_count,
@@ -218,6 +234,9 @@ class PolicyMemory:
             throttled_units=float(data.get("throttled_units", 0.0)),  # type: ignore[arg-type]
             headroom_scale=float(data.get("headroom_scale", 1.0)),  # type: ignore[arg-type]
             profile=tuple(float(v) for v in data.get("profile", ())),  # type: ignore[attr-defined]
+            weekly_profile=tuple(float(v) for v in data.get("weekly_profile", ())),  # type: ignore[attr-defined]
+            daily_error=float(data.get("daily_error", 0.0)),  # type: ignore[arg-type]
+            weekly_error=float(data.get("weekly_error", 0.0)),  # type: ignore[arg-type]
             slot=int(data.get("slot", -1)),  # type: ignore[call-overload]
             slot_sum=float(data.get("slot_sum", 0.0)),  # type: ignore[arg-type]
             slot_count=int(data.get("slot_count", 0)),  # type: ignore[call-overload]
@@ -293,7 +312,11 @@ def _learn(
     window = config.demand_window_minutes
     slots_per_day = DAY_MINUTES // config.profile_slot_minutes
     profile = list(memory.profile) if len(memory.profile) == slots_per_day else [0.0] * slots_per_day
+    slots_per_week = WEEK_DAYS * slots_per_day
+    weekly = list(memory.weekly_profile) if len(memory.weekly_profile) == slots_per_week else [0.0] * slots_per_week
     slot, slot_sum, slot_count = memory.slot, memory.slot_sum, memory.slot_count
+    daily_error, weekly_error = memory.daily_error, memory.weekly_error
+    error_decay = 0.5 ** (config.profile_slot_minutes / config.profile_error_half_life_minutes)
     offered, lost, scale = memory.offered_units, memory.throttled_units, memory.headroom_scale
     slo_decay = 0.5 ** (1.0 / config.slo_half_life_minutes)
     table, step = seasonal_values(memory, config), config.profile_slot_minutes
@@ -322,7 +345,13 @@ def _learn(
                 index = slot % slots_per_day
                 old = profile[index]
                 fresh = slot_sum / slot_count
+                week_index = slot % slots_per_week
+                if old != 0.0 and weekly[week_index] != 0.0:
+                    daily_error = daily_error * error_decay + abs(fresh - old)
+                    weekly_error = weekly_error * error_decay + abs(fresh - weekly[week_index])
                 profile[index] = fresh if old == 0.0 else old + config.profile_weight * (fresh - old)
+                old = weekly[week_index]
+                weekly[week_index] = fresh if old == 0.0 else old + config.profile_weight * (fresh - old)
             slot, slot_sum, slot_count = current, 0.0, 0
         slot_sum += value
         slot_count += 1
@@ -342,6 +371,9 @@ def _learn(
         throttled_units=lost,
         headroom_scale=scale,
         profile=tuple(profile),
+        weekly_profile=tuple(weekly),
+        daily_error=daily_error,
+        weekly_error=weekly_error,
         slot=slot,
         slot_sum=slot_sum,
         slot_count=slot_count,
@@ -360,7 +392,28 @@ def seasonal_values(memory: PolicyMemory, config: PolicyConfig) -> list[float]:
     if not profile or memory.first_minute < 0 or memory.last_minute - memory.first_minute < DAY_MINUTES + 60:
         return [1.0]
     floor = config.floor_units * config.profile_floor_share
-    return [max(value, floor) for value in profile]
+    watched = memory.last_minute - memory.first_minute
+    weekly_wins = memory.weekly_error < config.weekly_error_share * memory.daily_error
+    if (
+        config.weekly_profile
+        and len(memory.weekly_profile) == WEEK_DAYS * len(profile)
+        and watched >= 2 * WEEK_MINUTES
+        and weekly_wins
+    ):
+        return _floored(memory.weekly_profile, floor)
+    return _floored(profile, floor)
+
+
+_FLOORED_CACHE: list[tuple[tuple[float, ...], float, list[float]]] = []
+
+
+def _floored(profile: tuple[float, ...], floor: float) -> list[float]:
+    """`profile` with `floor` applied; the profile only changes when a slot closes, so the last table is reused."""
+    if _FLOORED_CACHE and _FLOORED_CACHE[0][0] is profile and _FLOORED_CACHE[0][1] == floor:
+        return _FLOORED_CACHE[0][2]
+    table = [max(value, floor) for value in profile]
+    _FLOORED_CACHE[:] = [(profile, floor, table)]
+    return table
 
 
 def seasonal_peak(memory: PolicyMemory, minute: int, horizon_minutes: int, config: PolicyConfig) -> float:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from functions.shard_scaler.policy import (
     DAY_MINUTES,
     Decision,
     MinuteMetrics,
+    PolicyConfig,
     PolicyMemory,
     ScalingHistory,
     StreamMode,
@@ -15,6 +18,7 @@ from functions.shard_scaler.policy import (
     StreamView,
     decide,
     headroom_for_budget,
+    seasonal_values,
     validate_shard_update,
 )
 
@@ -198,3 +202,49 @@ def test_throttled_surge_is_followed_at_full_speed_past_the_cost_cap() -> None:
     # The same surge fully accepted (no throttling) is headroom's business, capped by cost.
     accepted = minutes_of([2.9] * 5)  # within the three shards
     assert run([], shards=3, metrics=quiet + accepted).target_shards is None
+
+
+def _learned_memory(units_at: Callable[[int], float], days: int, config: PolicyConfig) -> PolicyMemory:
+    """Memory after the policy has watched `days` of traffic given per minute (one call per day)."""
+    memory, start = PolicyMemory(), NOW - days * DAY_MINUTES
+    for day in range(days):
+        first = start + day * DAY_MINUTES
+        minutes = [
+            MinuteMetrics(m, units_at(m) * 60_000 * RECORD_BYTES, units_at(m) * 60_000)
+            for m in range(first, first + DAY_MINUTES)
+        ]
+        memory = decide(first + DAY_MINUTES, minutes, stream(10), ScalingHistory(), memory, config=config).memory
+    return memory
+
+
+FAST = PolicyConfig(demand_window_minutes=30, profile_slot_minutes=60)
+
+
+def _office_hours(minute: int) -> float:
+    weekday = (minute // DAY_MINUTES + 3) % 7 < 5  # the epoch was a Thursday
+    return 10.0 if weekday and 8 <= minute % DAY_MINUTES // 60 < 18 else 2.0
+
+
+def _every_day_busy(minute: int) -> float:
+    return 10.0 if 8 <= minute % DAY_MINUTES // 60 < 18 else 2.0
+
+
+def test_weekly_profile_is_used_once_it_predicts_better_than_the_daily_one() -> None:
+    memory = _learned_memory(_office_hours, 16, FAST)
+    table = seasonal_values(memory, FAST)
+    assert len(table) == 7 * 24
+    saturday_noon = next(
+        m
+        for m in range(NOW, NOW + 7 * DAY_MINUTES, 60)
+        if (m // DAY_MINUTES + 3) % 7 == 5 and m % DAY_MINUTES // 60 == 12
+    )
+    monday_noon = saturday_noon + 2 * DAY_MINUTES
+    assert table[(saturday_noon // 60) % len(table)] == pytest.approx(2.0, rel=0.05)
+    assert table[(monday_noon // 60) % len(table)] == pytest.approx(10.0, rel=0.05)
+
+
+def test_daily_profile_stays_when_every_day_looks_the_same() -> None:
+    memory = _learned_memory(_every_day_busy, 16, FAST)
+    assert len(seasonal_values(memory, FAST)) == 24
+    # Before two weeks the weekly profile has nothing to prove itself on, whatever the traffic.
+    assert len(seasonal_values(_learned_memory(_office_hours, 10, FAST), FAST)) == 24
