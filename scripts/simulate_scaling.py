@@ -15,6 +15,8 @@ if __package__ in (None, ""):
 
 from scripts.autoscaling.compare import POLICIES, compare
 from scripts.autoscaling.engine import SimulationConfig
+from scripts.autoscaling.frontier import frontier
+from scripts.autoscaling.frontier import to_table as frontier_table
 from scripts.autoscaling.report import plot, to_json, to_table
 from scripts.autoscaling.trace import TraceError, load_trace, to_demand
 
@@ -35,6 +37,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--burst-seconds", type=float, default=6.0)
     parser.add_argument("--max-shards", type=int, default=500)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--frontier",
+        type=float,
+        metavar="THROTTLED",
+        help="also print the causal frontier (scripts/autoscaling/frontier.py) at this throttled share, e.g. 0.001",
+    )
     return parser.parse_args(argv)
 
 
@@ -56,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
             seed=args.seed,
         )
         demand = to_demand(load_trace(args.trace), args.peak_mb_per_s, args.record_bytes)
+        if args.frontier is not None and not 0.0 <= args.frontier < 1.0:
+            raise ValueError(f"--frontier must be a share in [0, 1), got {args.frontier}")
     except (TraceError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -64,6 +74,15 @@ def main(argv: list[str] | None = None) -> int:
         print(to_json(results))
     else:
         print(to_table(results, f"{demand.name} at {args.peak_mb_per_s:g} MB/s peak, {args.record_bytes} B records"))
+    if args.frontier is not None:
+        oracle = results.get("oracle")
+        lag = args.metric_delay_max + args.reshard_minutes
+        points = frontier(demand.units, args.frontier, lag_minutes=lag)
+        print(file=sys.stderr if args.json else sys.stdout)
+        print(
+            frontier_table(points, oracle.shard_hours if oracle else None, args.frontier),
+            file=sys.stderr if args.json else sys.stdout,
+        )
     if args.plot:
         plot(demand, outcomes, args.plot, args.plot_days)
     return 0

@@ -1,0 +1,64 @@
+"""The causal frontier's arithmetic on traces small enough to check by hand."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from scripts import simulate_scaling
+from scripts.autoscaling.frontier import best_headroom, frontier, throttled_fraction, trailing_level
+
+
+def test_trailing_level_sees_the_window_only_after_the_lag() -> None:
+    units = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+    level = trailing_level(units, window=2, quantile=1.0, lag=1)
+    # minute t sees max(units[t-2], units[t-1]); the start pads with minute 0
+    np.testing.assert_allclose(level, [1.0, 1.0, 2.0, 3.0, 4.0, 5.0])
+
+
+def test_constant_demand_needs_no_headroom() -> None:
+    units = np.full(120, 2.5)
+    point = best_headroom(units, trailing_level(units, 60, 0.5, 6), target=0.0)
+    assert point is not None
+    assert point.headroom == 1.0
+    assert point.shard_hours == pytest.approx(3 * 2.0)  # ceil(2.5) shards for two hours
+
+
+def test_a_spike_the_level_misses_must_be_covered_by_headroom() -> None:
+    units = np.array([1.0] * 100 + [5.0] + [1.0] * 100)
+    level = trailing_level(units, 60, 0.5, 6)
+    point = best_headroom(units, level, target=0.0)
+    assert point is not None and 4.0 < point.headroom <= 5.01
+    assert throttled_fraction(units, np.ceil(point.headroom * level)) == 0.0
+    assert throttled_fraction(units, np.ceil((point.headroom - 0.05) * level)) > 0.0
+    # A budget that allows losing most of the spike needs far less.
+    loose = best_headroom(units, level, target=0.02)
+    assert loose is not None and loose.headroom < point.headroom
+
+
+def test_frontier_reports_every_candidate_within_the_target() -> None:
+    rng = np.random.default_rng(3)
+    units = rng.gamma(2.0, 2.0, size=3000)
+    points = frontier(units, target=0.001)
+    assert len(points) == 12
+    assert all(p.throttled_fraction <= 0.001 for p in points)
+
+
+def test_cli_prints_the_frontier_after_the_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    trace = tmp_path / "t.csv"
+    rows = [f"2024-01-01 {h:02d}:{m:02d}:00,{1 + (h * 60 + m) % 7}" for h in range(10) for m in range(0, 60, 5)]
+    trace.write_text("timestamp,value\n" + "\n".join(rows) + "\n")
+    code = simulate_scaling.main(["--trace", str(trace), "--policies", "ours,oracle", "--frontier", "0.001"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "Causal frontier at <= 0.10% throttled" in out
+    assert out.count("\n| ") >= 2 + 1  # policy rows and at least one frontier row
+
+
+def test_cli_rejects_a_frontier_target_that_is_not_a_share(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    trace = tmp_path / "t.csv"
+    trace.write_text("timestamp,value\n2024-01-01 00:00:00,1\n2024-01-01 00:05:00,2\n")
+    assert simulate_scaling.main(["--trace", str(trace), "--frontier", "5"]) == 2
+    assert "--frontier must be a share" in capsys.readouterr().err
