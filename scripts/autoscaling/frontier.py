@@ -21,6 +21,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 WINDOWS_MINUTES = (60, 180, 720, 1440)
 QUANTILES = (0.5, 0.9, 1.0)
 MAX_HEADROOM = 64.0
+CHUNK_VALUES = 4_000_000
 
 
 @dataclass(frozen=True)
@@ -35,8 +36,12 @@ class FrontierPoint:
 def trailing_level(units: npt.NDArray[np.float64], window: int, quantile: float, lag: int) -> npt.NDArray[np.float64]:
     """Quantile of the `window` minutes ending `lag` minutes before each minute (the start pads with minute 0)."""
     padded = np.concatenate([np.full(window - 1 + lag, units[0]), units])
-    level = np.quantile(sliding_window_view(padded, window), quantile, axis=1)
-    return level[: units.size]
+    windows = sliding_window_view(padded, window)[: units.size]
+    # In chunks: np.quantile copies its input, and 300k minutes x a day's window would be gigabytes.
+    rows = max(1, CHUNK_VALUES // window)
+    return np.concatenate(
+        [np.quantile(windows[start : start + rows], quantile, axis=1) for start in range(0, units.size, rows)]
+    )
 
 
 def throttled_fraction(units: npt.NDArray[np.float64], capacity: npt.NDArray[np.float64]) -> float:
