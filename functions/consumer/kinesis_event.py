@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import binascii
 from collections.abc import Mapping
 from itertools import repeat
 from typing import Any
+
+import pybase64
 
 
 class InvalidKinesisEventError(ValueError):
@@ -32,6 +35,25 @@ def records_by_shard(event: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]
             shards[shard_id] = batch = []
         batch.append(record)
     return shards
+
+
+_b64decode = pybase64.b64decode
+_a2b_base64 = binascii.a2b_base64
+
+
+def decode_data(data: str) -> bytes:
+    """A record's `data`, base64-decoded exactly as `binascii.a2b_base64(data, strict_mode=True)` does.
+
+    pybase64 (SIMD) decodes ~1 KB several times faster, but its validating decode rejects some input
+    that binascii's strict mode accepts (e.g. 'AAAA=': padding after a complete quad). So binascii
+    judges whatever pybase64 refuses: the result, or the exception and its message (a quarantine
+    reason), is then binascii's own, for every input. pybase64 has not been seen to accept anything
+    binascii rejects, nor to decode differently (tests/consumer/test_decode_data.py checks both).
+    """
+    try:
+        return _b64decode(data, None, True)  # validate=True; positional is ~0.2 us cheaper than keyword
+    except Exception:  # whatever pybase64 refuses (binascii.Error, ValueError, TypeError), binascii decides
+        return _a2b_base64(data, strict_mode=True)
 
 
 def _single_shard(records: list[Any]) -> str | None:

@@ -23,7 +23,7 @@ from functions.consumer.checkpoints import CheckpointStore
 from functions.consumer.config import ConsumerConfig
 from functions.consumer.deaggregation import KPL_MAGIC, CorruptAggregateError, deaggregate
 from functions.consumer.firehose_delivery import FirehoseDelivery, LineBuffer
-from functions.consumer.kinesis_event import InvalidKinesisEventError, records_by_shard
+from functions.consumer.kinesis_event import InvalidKinesisEventError, decode_data, records_by_shard
 from functions.consumer.lake_line import LakeLineEncoder, PoisonRecordError
 from functions.consumer.pii import PiiMasker
 from functions.consumer.positions import Position
@@ -242,7 +242,6 @@ class KinesisConsumer:
         plain = self._encode_plain_prefix(decoded, shard_id, checkpoint, encoder)
         write_line = encoder.write_line
         splice_head = encoder.splice_head(shard_id)
-        a2b_base64 = binascii.a2b_base64
         item_raw_index_append = decoded.item_raw_index.append
         item_sub_sequence_append = decoded.item_sub_sequence.append
         line_items_append = decoded.line_items.append
@@ -268,7 +267,7 @@ class KinesisConsumer:
                     elif sequence == checkpoint.sequence:
                         skip_through = checkpoint.sub_sequence
                 try:
-                    data = a2b_base64(kinesis["data"], strict_mode=True)
+                    data = decode_data(kinesis["data"])
                 except (binascii.Error, ValueError) as error:
                     self._decode_failed(decoded, shard_id, raw_index, skip_through, f"not base64: {error}")
                     continue
@@ -312,7 +311,6 @@ class KinesisConsumer:
         records = decoded.records
         write_line = encoder.write_line
         splice_head = encoder.splice_head(shard_id)
-        a2b_base64 = binascii.a2b_base64
         line_data = decoded.lines.data
         line_ends_append = decoded.lines.ends.append
         line_end = decoded.lines.size
@@ -327,7 +325,7 @@ class KinesisConsumer:
                     min_arrival = arrival
                 if after >= 0 and int(sequence_number) <= after:
                     break
-                data = a2b_base64(kinesis["data"], strict_mode=True)
+                data = decode_data(kinesis["data"])
                 # The first byte alone rules out an aggregate: cheaper than startswith.
                 if data and data[0] == _KPL_FIRST_BYTE and data.startswith(KPL_MAGIC):
                     break
