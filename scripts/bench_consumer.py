@@ -153,7 +153,7 @@ def decode_floor_pybase64(event: dict[str, Any]) -> None:
 def our_handler(pii_fields: str) -> Callable[[dict[str, Any]], Any]:
     os.environ.update(ENVIRONMENT, PII_FIELDS=pii_fields)
     consumer_handler.reset()
-    consumer_handler.CLIENTS.update(firehose=FakeFirehose(), dynamodb=FakeDynamoDB(), s3=FakeS3())
+    consumer_handler.CLIENT_CACHE.clients.update(firehose=FakeFirehose(), dynamodb=FakeDynamoDB(), s3=FakeS3())
     consumer_handler.logger.setLevel("WARNING")  # the Logger read LOG_LEVEL at import
     context = FakeLambdaContext()
 

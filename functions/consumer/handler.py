@@ -1,7 +1,7 @@
 """Lambda entry point: wires environment, boto3 clients and Powertools around `KinesisConsumer`.
 
-Clients are created lazily at module level (reused across warm invocations; tests and local mode patch
-`CLIENTS` or set AWS_ENDPOINT_URL before the first call).
+Clients are created lazily (`functions.aws_clients`) and reused across warm invocations; tests and local
+mode put clients into `CLIENT_CACHE.clients` or set AWS_ENDPOINT_URL before the first call.
 """
 
 from __future__ import annotations
@@ -9,12 +9,11 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.config import Config
 
+from functions.aws_clients import ClientCache
 from functions.consumer.config import ConsumerConfig
 from functions.consumer.kinesis_event import records_by_shard, sequence_range
 from functions.consumer.processor import BatchStats, KinesisConsumer
@@ -23,21 +22,9 @@ logger = Logger()
 metrics = Metrics()
 tracer = Tracer()
 
-CLIENT_CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": 5},
-    connect_timeout=5,
-    read_timeout=20,
-)
-CLIENTS: dict[str, Any] = {}
+CLIENT_CACHE = ClientCache(read_timeout=20)
+aws_client = CLIENT_CACHE.get
 _consumer: KinesisConsumer | None = None
-
-
-def aws_client(service: str) -> Any:
-    """One boto3 client per service per execution environment, with botocore's standard retries."""
-    client = CLIENTS.get(service)
-    if client is None:
-        client = CLIENTS[service] = boto3.client(service, config=CLIENT_CONFIG)  # type: ignore[call-overload]
-    return client
 
 
 def consumer() -> KinesisConsumer:
@@ -61,7 +48,7 @@ def reset() -> None:
     """Forget cached configuration and clients (tests, and local mode after changing the environment)."""
     global _consumer
     _consumer = None
-    CLIENTS.clear()
+    CLIENT_CACHE.clear()
 
 
 def publish_metrics(config: ConsumerConfig, stats: BatchStats) -> None:

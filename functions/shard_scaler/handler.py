@@ -15,13 +15,16 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from functions.shard_scaler.clients import aws_client
+from functions.aws_clients import ClientCache
 from functions.shard_scaler.metrics_reader import read_minutes
 from functions.shard_scaler.policy import StreamMode, StreamStatus, StreamView, decide
 from functions.shard_scaler.state import ScalingStateStore, StateConflict
 
 logger = Logger()
 metrics = Metrics()
+_CLIENT_CACHE = ClientCache(read_timeout=10)
+aws_client = _CLIENT_CACHE.get
+forget_clients = _CLIENT_CACHE.clear
 
 LOOKBACK_MINUTES = 200
 """At least the policy's demand window plus its reaction time."""

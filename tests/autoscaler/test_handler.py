@@ -13,7 +13,6 @@ import pytest
 from moto import mock_aws
 
 from functions.shard_scaler import handler
-from functions.shard_scaler.clients import forget_clients
 
 STREAM = "orders"
 TENANT = "acme"
@@ -40,7 +39,7 @@ class FakeContext:
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     with mock_aws():
-        forget_clients()
+        handler.forget_clients()
         kinesis = boto3.client("kinesis", region_name="us-east-1")
         kinesis.create_stream(StreamName=STREAM, ShardCount=2, StreamModeDetails={"StreamMode": "PROVISIONED"})
         arn = kinesis.describe_stream_summary(StreamName=STREAM)["StreamDescriptionSummary"]["StreamARN"]
@@ -69,7 +68,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
         }.items():
             monkeypatch.setenv(name, value)
         yield {"kinesis": kinesis, "dynamodb": dynamodb, "cloudwatch": boto3.client("cloudwatch", "us-east-1")}
-        forget_clients()
+        handler.forget_clients()
 
 
 def publish_traffic(cloudwatch: Any, shards_worth: float, minutes: int = 60) -> None:
@@ -175,7 +174,7 @@ def test_handler_scales_a_stream_on_a_moto_server_like_local_mode(monkeypatch: p
     try:
         host, port = server.get_host_and_port()
         monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://{host}:{port}")
-        forget_clients()
+        handler.forget_clients()
         kinesis = boto3.client("kinesis", region_name="us-east-1")
         kinesis.create_stream(StreamName=STREAM, ShardCount=1, StreamModeDetails={"StreamMode": "PROVISIONED"})
         arn = kinesis.describe_stream_summary(StreamName=STREAM)["StreamDescriptionSummary"]["StreamARN"]
@@ -195,5 +194,5 @@ def test_handler_scales_a_stream_on_a_moto_server_like_local_mode(monkeypatch: p
         assert result["action"] == "update_shard_count"
         assert open_shards(kinesis) == 2
     finally:
-        forget_clients()
+        handler.forget_clients()
         server.stop()

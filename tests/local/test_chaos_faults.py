@@ -41,14 +41,14 @@ class FaultyClient:
 
 
 def install(module: ModuleType, service: str, client: FaultyClient) -> None:
-    """The consumer handler reuses `CLIENTS[service]`; filling it first puts the fault in its path."""
-    module.CLIENTS[service] = client
+    """The consumer handler reuses `CLIENT_CACHE.clients[service]`; filling it first puts the fault in its path."""
+    module.CLIENT_CACHE.clients[service] = client
 
 
 def _real(module: ModuleType, service: str) -> Any:
     import boto3
 
-    return boto3.client(service, config=module.CLIENT_CONFIG)
+    return boto3.client(service, config=module.CLIENT_CACHE.config)
 
 
 def test_crash_after_delivery_before_checkpoint_redelivers_and_loses_nothing(
