@@ -166,8 +166,6 @@ class PolicyConfig:
     max_iterator_age_ms_for_scale_in: float = 60_000.0
     volume_half_life_minutes: float = 360.0
     mode_switch_hysteresis: float = 0.5
-    unaffordable_minutes: int = 60
-    """Wanted capacity must stay over 1.5x the affordable this long before the stream goes on-demand."""
     mode_switch_cooldown_minutes: int = DAY_MINUTES
     on_demand_min_minutes: int = 14 * DAY_MINUTES
     """Once on-demand, stay two weeks: it remembers a 30-day peak, and spikes come back."""
@@ -193,8 +191,6 @@ class PolicyMemory:
     """Mean demand per time-of-day slot, learned day over day."""
     weekly_profile: tuple[float, ...] = ()
     """Mean demand per time-of-week slot, learned week over week (weekends and weekdays differ)."""
-    over_budget_since: int = -1
-    """First minute of the current unbroken run of decisions whose wanted capacity was unaffordable."""
     daily_error: float = 0.0
     weekly_error: float = 0.0
     """Decaying sums of how far each profile missed each closed slot: the weekly one is used when it wins."""
@@ -215,7 +211,6 @@ class PolicyMemory:
             "headroom_scale": self.headroom_scale,
             "profile": [round(v, 5) for v in self.profile],
             "weekly_profile": [round(v, 5) for v in self.weekly_profile],
-            "over_budget_since": self.over_budget_since,
             "daily_error": self.daily_error,
             "weekly_error": self.weekly_error,
             "slot": self.slot,
@@ -240,7 +235,6 @@ class PolicyMemory:
             headroom_scale=float(data.get("headroom_scale", 1.0)),  # type: ignore[arg-type]
             profile=tuple(float(v) for v in data.get("profile", ())),  # type: ignore[attr-defined]
             weekly_profile=tuple(float(v) for v in data.get("weekly_profile", ())),  # type: ignore[attr-defined]
-            over_budget_since=int(data.get("over_budget_since", -1)),  # type: ignore[call-overload]
             daily_error=float(data.get("daily_error", 0.0)),  # type: ignore[arg-type]
             weekly_error=float(data.get("weekly_error", 0.0)),  # type: ignore[arg-type]
             slot=int(data.get("slot", -1)),  # type: ignore[call-overload]
@@ -493,9 +487,6 @@ def decide(
         math.ceil(sustained * config.min_headroom),
     )
 
-    over_budget = wanted > affordable * (1.0 + config.mode_switch_hysteresis)
-    if over_budget != (memory.over_budget_since >= 0):
-        memory = replace(memory, over_budget_since=now if over_budget else -1)
     if allow_mode_switch:
         switch = _mode_switch(now, stream, history, wanted, affordable, memory, config)
         if switch is not None:
@@ -580,12 +571,7 @@ def _mode_switch(
     # Until the headroom has been learned for a while, neither its size nor the losses say much.
     trained = memory.first_minute >= 0 and now - memory.first_minute >= config.slo_half_life_minutes
     missed = trained and share > config.service_level and memory.headroom_scale >= config.headroom_scale_max
-    # One spiky minute can put `wanted` over budget; a switch is for a need that lasts.
-    unaffordable = (
-        trained
-        and memory.over_budget_since >= 0
-        and now - memory.over_budget_since >= config.unaffordable_minutes
-    )
+    unaffordable = trained and wanted > affordable * (1.0 + config.mode_switch_hysteresis)
     if stream.mode == StreamMode.PROVISIONED and (unaffordable or missed):
         return StreamMode.ON_DEMAND
     if (
