@@ -75,14 +75,12 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(to_table(results, f"{demand.name} at {args.peak_mb_per_s:g} MB/s peak, {args.record_bytes} B records"))
     if args.frontier is not None:
-        oracle = results.get("oracle")
-        lag = args.metric_delay_max + args.reshard_minutes
-        points = frontier(demand.units, args.frontier, lag_minutes=lag)
-        print(file=sys.stderr if args.json else sys.stdout)
-        print(
-            frontier_table(points, oracle.shard_hours if oracle else None, args.frontier),
-            file=sys.stderr if args.json else sys.stdout,
+        oracle, on_demand = results.get("oracle"), results.get("on_demand")
+        points = frontier(demand, args.frontier, lag_minutes=args.metric_delay_max + args.reshard_minutes)
+        table = frontier_table(
+            points, oracle.shard_hours if oracle else None, on_demand.cost_usd if on_demand else None, args.frontier
         )
+        print("\n" + table, file=sys.stderr if args.json else sys.stdout)  # --json keeps stdout one object
     if args.plot:
         plot(demand, outcomes, args.plot, args.plot_days)
     return 0

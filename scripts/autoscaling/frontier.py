@@ -11,12 +11,14 @@ published scaler (and ours) belongs to.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 from numpy.lib.stride_tricks import sliding_window_view
+
+from functions import pricing
+from scripts.autoscaling.trace import Demand
 
 WINDOWS_MINUTES = (60, 180, 720, 1440)
 QUANTILES = (0.5, 0.9, 1.0)
@@ -31,6 +33,8 @@ class FrontierPoint:
     headroom: float
     shard_hours: float
     throttled_fraction: float
+    cost_usd: float
+    """Provisioned bill at this capacity: shard-hours plus PUT units of the accepted records."""
 
 
 def trailing_level(units: npt.NDArray[np.float64], window: int, quantile: float, lag: int) -> npt.NDArray[np.float64]:
@@ -49,59 +53,65 @@ def throttled_fraction(units: npt.NDArray[np.float64], capacity: npt.NDArray[np.
     return float(np.maximum(units - capacity, 0.0).sum()) / total if total else 0.0
 
 
+def capacity_for(level: npt.NDArray[np.float64], headroom: float, min_shards: int = 1) -> npt.NDArray[np.float64]:
+    """Whole shards covering `headroom` x `level` (a tiny epsilon absorbs float noise), at least `min_shards`."""
+    return np.maximum(float(min_shards), np.ceil(headroom * level - 1e-9))
+
+
 def best_headroom(
     units: npt.NDArray[np.float64], level: npt.NDArray[np.float64], target: float, min_shards: int = 1
-) -> FrontierPoint | None:
+) -> float | None:
     """Smallest headroom (to 0.01) whose capacity throttles at most `target`; None if even MAX_HEADROOM fails."""
-
-    def capacity(headroom: float) -> npt.NDArray[np.float64]:
-        return np.maximum(float(min_shards), np.ceil(headroom * level - 1e-9))
-
     low, high = 1.0, MAX_HEADROOM
-    if throttled_fraction(units, capacity(high)) > target:
+    if throttled_fraction(units, capacity_for(level, high, min_shards)) > target:
         return None
-    if throttled_fraction(units, capacity(low)) <= target:
-        high = low
+    if throttled_fraction(units, capacity_for(level, low, min_shards)) <= target:
+        return low
     while high - low > 0.01:
         middle = (low + high) / 2.0
-        if throttled_fraction(units, capacity(middle)) <= target:
+        if throttled_fraction(units, capacity_for(level, middle, min_shards)) <= target:
             high = middle
         else:
             low = middle
-    chosen = capacity(high)
-    return FrontierPoint(0, 0.0, round(high, 2), float(chosen.sum()) / 60.0, throttled_fraction(units, chosen))
+    return high
 
 
-def frontier(units: npt.NDArray[np.float64], target: float, lag_minutes: int = 6) -> list[FrontierPoint]:
-    """The best headroom and its shard-hours for every (window, quantile) candidate."""
+def frontier(demand: Demand, target: float, lag_minutes: int = 6) -> list[FrontierPoint]:
+    """The best headroom, its shard-hours and provisioned cost for every (window, quantile) candidate."""
+    units = demand.units
     points = []
     for window in WINDOWS_MINUTES:
         for quantile in QUANTILES:
             level = trailing_level(units, window, quantile, lag_minutes)
-            point = best_headroom(units, level, target)
-            if point is not None:
-                points.append(
-                    FrontierPoint(window, quantile, point.headroom, point.shard_hours, point.throttled_fraction)
+            headroom = best_headroom(units, level, target)
+            if headroom is None:
+                continue
+            capacity = capacity_for(level, headroom)
+            shard_hours = float(capacity.sum()) / 60.0
+            records = float(np.minimum(units, capacity).sum()) * demand.records_per_unit_minute
+            cost = pricing.provisioned_cost_usd(shard_hours, records, demand.record_bytes)
+            points.append(
+                FrontierPoint(
+                    window, quantile, round(headroom, 2), shard_hours, throttled_fraction(units, capacity), cost
                 )
+            )
     return points
 
 
-def to_table(points: list[FrontierPoint], oracle_shard_hours: float | None, target: float) -> str:
+def to_table(
+    points: list[FrontierPoint], oracle_shard_hours: float | None, on_demand_cost_usd: float | None, target: float
+) -> str:
     lines = [
         f"Causal frontier at <= {target:.2%} throttled (level x headroom, resized every minute, no call limits)",
         "",
-        "| window min | quantile | headroom | shard-hours | x oracle | throttled |",
-        "|---:|---:|---:|---:|---:|---:|",
+        "| window min | quantile | headroom | shard-hours | x oracle | throttled | cost USD | x on-demand |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for p in sorted(points, key=lambda p: p.shard_hours):
         ratio = f"{p.shard_hours / oracle_shard_hours:.2f}" if oracle_shard_hours else "-"
+        cost_ratio = f"{p.cost_usd / on_demand_cost_usd:.2f}" if on_demand_cost_usd else "-"
         lines.append(
             f"| {p.window_minutes} | {p.quantile:g} | {p.headroom:.2f} | {p.shard_hours:,.0f} | {ratio} "
-            f"| {p.throttled_fraction:.4%} |"
+            f"| {p.throttled_fraction:.4%} | {p.cost_usd:,.2f} | {cost_ratio} |"
         )
     return "\n".join(lines)
-
-
-def hours_at(points: list[FrontierPoint]) -> float:
-    """The best (smallest) shard-hours on the frontier."""
-    return min((p.shard_hours for p in points), default=math.inf)

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from scripts import simulate_scaling
-from scripts.autoscaling.frontier import best_headroom, frontier, throttled_fraction, trailing_level
+from scripts.autoscaling.frontier import best_headroom, capacity_for, frontier, throttled_fraction, trailing_level
+from scripts.autoscaling.trace import Demand
 
 
 def test_trailing_level_sees_the_window_only_after_the_lag() -> None:
@@ -20,30 +21,33 @@ def test_trailing_level_sees_the_window_only_after_the_lag() -> None:
 
 def test_constant_demand_needs_no_headroom() -> None:
     units = np.full(120, 2.5)
-    point = best_headroom(units, trailing_level(units, 60, 0.5, 6), target=0.0)
-    assert point is not None
-    assert point.headroom == 1.0
-    assert point.shard_hours == pytest.approx(3 * 2.0)  # ceil(2.5) shards for two hours
+    level = trailing_level(units, 60, 0.5, 6)
+    headroom = best_headroom(units, level, target=0.0)
+    assert headroom == 1.0
+    assert capacity_for(level, headroom).sum() / 60 == pytest.approx(3 * 2.0)  # ceil(2.5) shards for two hours
 
 
 def test_a_spike_the_level_misses_must_be_covered_by_headroom() -> None:
     units = np.array([1.0] * 100 + [5.0] + [1.0] * 100)
     level = trailing_level(units, 60, 0.5, 6)
-    point = best_headroom(units, level, target=0.0)
-    assert point is not None and 4.0 < point.headroom <= 5.01
-    assert throttled_fraction(units, np.ceil(point.headroom * level)) == 0.0
-    assert throttled_fraction(units, np.ceil((point.headroom - 0.05) * level)) > 0.0
+    headroom = best_headroom(units, level, target=0.0)
+    assert headroom is not None and 4.0 < headroom <= 5.01
+    assert throttled_fraction(units, np.ceil(headroom * level)) == 0.0
+    assert throttled_fraction(units, np.ceil((headroom - 0.05) * level)) > 0.0
     # A budget that allows losing most of the spike needs far less.
     loose = best_headroom(units, level, target=0.02)
-    assert loose is not None and loose.headroom < point.headroom
+    assert loose is not None and loose < headroom
 
 
 def test_frontier_reports_every_candidate_within_the_target() -> None:
     rng = np.random.default_rng(3)
     units = rng.gamma(2.0, 2.0, size=3000)
-    points = frontier(units, target=0.001)
+    points = frontier(Demand("gamma", 0, units, 1024), target=0.001)
     assert len(points) == 12
     assert all(p.throttled_fraction <= 0.001 for p in points)
+    # Cost is the provisioned bill of exactly those shard-hours and the records they accept.
+    one = points[0]
+    assert one.cost_usd > one.shard_hours * 0.015
 
 
 def test_cli_prints_the_frontier_after_the_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
