@@ -1,26 +1,43 @@
 """Turn one user record's bytes into a lake line: validated envelope, PII masked, enriched, NDJSON.
 
-Fast path: when masking changed nothing, the line is the producer's validated bytes with the
+Fast path: when masking changes nothing, the line is the producer's validated bytes with the
 enrichment spliced in before the closing brace, so the envelope is not re-serialized (that alone cost
 as much as the JSON parse). It applies only when the bytes end in "}" and hold no raw CR/LF (JSON
 allows those only as whitespace, and they would split the NDJSON line); otherwise orjson re-encodes.
+Without PII fields a spliced record is not even parsed: msgspec checks the raw bytes against the
+envelope schema (`envelope_tenant`), and only what it does not accept goes through orjson.
 """
 
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import orjson
 
-from functions.consumer.envelope import envelope_violation
+from functions.consumer.envelope import envelope_tenant, envelope_violation
 from functions.consumer.limits import FIREHOSE_MAX_RECORD_BYTES
 from functions.consumer.pii import PiiMasker
 
 _DUMP_OPTIONS = orjson.OPT_APPEND_NEWLINE
-_CLOSING_BRACE = ord("}")
 _LF = ord("\n")
 _CR = ord("\r")
 _SEEK_CUR = io.SEEK_CUR
+
+
+def _spliceable(data: bytes, sequence_number: str) -> bool:
+    """Whether the enrichment can replace the last byte of `data` (a valid envelope) to make its line."""
+    return (
+        data[-1:] == b"}"
+        # An int needle is a bare memchr: a bytes needle costs 3x (`find` parses its arguments into
+        # a tuple; `in` tries the int path first and clears the TypeError).
+        and _LF not in data
+        and _CR not in data
+        # The sequence number goes into the JSON unescaped: ASCII digits never need escaping
+        # (checked on bytes: str.isdigit consults the Unicode database per character).
+        and sequence_number.isascii()
+        and sequence_number.encode().isdigit()
+    )
 
 
 class PoisonRecordError(ValueError):
@@ -67,9 +84,37 @@ class LakeLineEncoder:
         """
         if len(data) > self._max_event_bytes:
             raise PoisonRecordError(f"record is {len(data)} bytes, above MAX_EVENT_BYTES={self._max_event_bytes}")
+        # Without masking, a record msgspec vouches for is spliced unparsed: the common case.
+        if not (self._mask is None and _spliceable(data, sequence_number) and envelope_tenant(data) == self._tenant):
+            envelope = self._parse(data)
+            if (self._mask is not None and self._mask(envelope)) or not _spliceable(data, sequence_number):
+                envelope["ingested_at"] = self._ingested_at
+                envelope["arrival_lag_ms"] = int(self._ingested_epoch_ms - arrival_timestamp * 1000.0)
+                envelope["shard_id"] = shard_id
+                envelope["sequence_number"] = sequence_number
+                envelope["sub_sequence_number"] = sub_sequence_number
+                line = orjson.dumps(envelope, option=_DUMP_OPTIONS)
+                out.write(line)
+                return self._check_line_size(out, len(line))
+        tail = (
+            f'{splice_head}{sequence_number}","sub_sequence_number":{sub_sequence_number},'
+            f'"arrival_lag_ms":{int(self._ingested_epoch_ms - arrival_timestamp * 1000.0)}}}\n'
+        ).encode()
+        out.write(data)
+        out.seek(-1, _SEEK_CUR)  # the tail replaces the closing brace
+        out.write(tail)
+        line_bytes = len(data) - 1 + len(tail)
+        return self._check_line_size(out, line_bytes) if self._check_spliced_size else line_bytes
+
+    def _parse(self, data: bytes) -> dict[str, Any]:
+        """The envelope, parsed and validated, or PoisonRecordError saying why it is not one of ours."""
         try:
             envelope = orjson.loads(data)
         except orjson.JSONDecodeError as error:
+            if envelope_tenant(data) is not None:  # valid, but with a number beyond double range
+                raise PoisonRecordError(
+                    f"valid JSON that cannot be re-encoded (needed for PII masking or line breaks): {error}"
+                ) from None
             raise PoisonRecordError(f"not JSON: {error}") from None
         problem = envelope_violation(envelope)
         if problem is not None:
@@ -78,38 +123,11 @@ class LakeLineEncoder:
             raise PoisonRecordError(
                 f"tenant {envelope['tenant']!r:.140} does not match this consumer's tenant {self._tenant!r}"
             )
-        arrival_lag_ms = int(self._ingested_epoch_ms - arrival_timestamp * 1000.0)
-        # The sequence number goes into the JSON unescaped: ASCII digits never need escaping (checked
-        # on bytes: str.isdigit consults the Unicode database per character, 4x slower for 56 digits).
-        if (
-            (self._mask is None or not self._mask(envelope))
-            and data[-1] == _CLOSING_BRACE  # data is not empty: it parsed
-            # An int needle is a bare memchr: a bytes needle costs 3x (`find` parses its arguments
-            # into a tuple; `in` tries the int path first and clears the TypeError).
-            and _LF not in data
-            and _CR not in data
-            and sequence_number.isascii()
-            and sequence_number.encode().isdigit()
-        ):
-            tail = (
-                f'{splice_head}{sequence_number}","sub_sequence_number":{sub_sequence_number},'
-                f'"arrival_lag_ms":{arrival_lag_ms}}}\n'
-            ).encode()
-            out.write(data)
-            out.seek(-1, _SEEK_CUR)  # the tail replaces the closing brace
-            out.write(tail)
-            line_bytes = len(data) - 1 + len(tail)
-            if not self._check_spliced_size:
-                return line_bytes
-        else:
-            envelope["ingested_at"] = self._ingested_at
-            envelope["arrival_lag_ms"] = arrival_lag_ms
-            envelope["shard_id"] = shard_id
-            envelope["sequence_number"] = sequence_number
-            envelope["sub_sequence_number"] = sub_sequence_number
-            line = orjson.dumps(envelope, option=_DUMP_OPTIONS)
-            out.write(line)
-            line_bytes = len(line)
+        return envelope
+
+    @staticmethod
+    def _check_line_size(out: io.BytesIO, line_bytes: int) -> int:
+        """`line_bytes`, or PoisonRecordError (with the line taken back) when Firehose would refuse it."""
         if line_bytes > FIREHOSE_MAX_RECORD_BYTES:
             out.seek(-line_bytes, _SEEK_CUR)
             raise PoisonRecordError(

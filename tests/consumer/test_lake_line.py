@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from functions.consumer import lake_line
 from functions.consumer.lake_line import LakeLineEncoder, PoisonRecordError
 from functions.consumer.pii import PiiMasker
 
@@ -128,12 +129,60 @@ def test_any_valid_envelope_round_trips_through_its_lake_line(payload: dict[str,
 
 @pytest.mark.parametrize(
     "inside_payload",
-    [b'"big":1e999', b'"big":-1e999', b'"big":1' + b"0" * 309, b'"name":"\xff"', b'"surrogate":"\\ud800"'],
-    ids=["exponent beyond a double", "negative beyond a double", "310-digit integer", "not UTF-8", "lone surrogate"],
+    [b'"name":"\xff"', b'"surrogate":"\\ud800"', b'"pair":"\\udc00\\ud800"', b'"cesu":"\xed\xa0\x80"'],
+    ids=["not UTF-8", "lone surrogate", "reversed surrogates", "UTF-8 encoded surrogate"],
 )
-def test_payload_orjson_cannot_read_is_poison_even_when_the_envelope_is_valid(inside_payload: bytes) -> None:
-    """A fast path that skips over the payload instead of parsing it must not start delivering these."""
+@pytest.mark.parametrize("pii", [(), ("payload.email",)], ids=["unmasked", "masked"])
+def test_payload_that_is_not_json_is_poison_even_when_the_envelope_is_valid(
+    inside_payload: bytes, pii: tuple[str, ...]
+) -> None:
+    """msgspec skips the payload rather than parsing it, and skipping does not check UTF-8."""
     data = orjson.dumps(ENVELOPE)[:-2] + b"," + inside_payload + b"}}"
 
     with pytest.raises(PoisonRecordError, match=r"^not JSON: "):
-        _encode(data)
+        _encode(data, pii)
+
+
+BEYOND_DOUBLE = [b'"big":1e999', b'"big":-1.8e308', b'"big":1' + b"0" * 309, b'"big":[0.5e00400]']
+BEYOND_DOUBLE_IDS = ["exponent", "negative just beyond", "310-digit integer", "padded exponent in a list"]
+
+
+@pytest.mark.parametrize("inside_payload", BEYOND_DOUBLE, ids=BEYOND_DOUBLE_IDS)
+def test_payload_number_beyond_a_double_is_delivered_as_written(inside_payload: bytes) -> None:
+    """Valid JSON (RFC 8259 leaves number range to the reader) and a valid envelope: the producer's
+    bytes go to the lake unchanged; orjson, which would call it infinity, never parses it."""
+    data = orjson.dumps(ENVELOPE)[:-2] + b"," + inside_payload + b"}}"
+
+    line = _encode(data)
+
+    assert line.startswith(data[:-1])
+    assert json.loads(line)["payload"]["big"] == json.loads(data)["payload"]["big"]
+
+
+@pytest.mark.parametrize("inside_payload", BEYOND_DOUBLE, ids=BEYOND_DOUBLE_IDS)
+@pytest.mark.parametrize(
+    ("pii", "layout"),
+    [(("payload.email",), lambda data: data), ((), lambda data: data + b"\n")],
+    ids=["PII masked", "trailing line break"],
+)
+def test_payload_number_beyond_a_double_is_poison_where_the_line_must_be_reencoded(
+    inside_payload: bytes, pii: tuple[str, ...], layout: Any
+) -> None:
+    data = layout(orjson.dumps(ENVELOPE)[:-2] + b"," + inside_payload + b"}}")
+
+    with pytest.raises(PoisonRecordError, match=r"^valid JSON that cannot be re-encoded .*: number is infinity"):
+        _encode(data, pii)
+
+
+def test_valid_unmasked_record_is_spliced_without_parsing_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_parse(data: bytes) -> Any:
+        raise AssertionError("parsed a record msgspec vouches for")
+
+    monkeypatch.setattr(lake_line.orjson, "loads", no_parse)
+    data = orjson.dumps(ENVELOPE | {"schema_version": "v2", "payload": {"nested": [{"a": None}], "é": "ü"}})
+
+    line = _encode(data)
+
+    assert line.startswith(data[:-1])
+    monkeypatch.undo()
+    _assert_one_line(line, orjson.loads(data) | ENRICHMENT)
