@@ -27,7 +27,7 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -95,13 +95,15 @@ class FakeLambdaContext:
 def build_event(records: int, record_bytes: int = 1000) -> dict[str, Any]:
     """A Kinesis event of valid ~`record_bytes` envelopes with realistic 56-digit sequence numbers."""
     arrival = time.time() - 2.0
+    occurred = datetime(2026, 11, 26, 11, 59, 48, 120_000, tzinfo=UTC)
     batch = []
     for index in range(records):
         envelope = {
             "event_id": f"0f8e2c1a-7d3b-4a51-9a55-{index:012d}",
             "tenant": TENANT,
             "type": "page_view",
-            "occurred_at": "2026-11-26T11:59:58.120Z",
+            # One event per millisecond: a batch spans seconds, as real ones do.
+            "occurred_at": utc_timestamp(occurred + timedelta(milliseconds=index)),
             "schema_version": 1,
             "payload": {
                 "run_id": "bench",

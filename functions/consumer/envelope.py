@@ -65,13 +65,45 @@ ENVELOPE_JSON_SCHEMA: Final[dict[str, Any]] = {
 
 # fullmatch: like ECMA-262's `$`, which (unlike Python's) never matches before a final "\n".
 _rfc3339_fullmatch = re.compile(RFC3339_PATTERN[1:-1]).fullmatch
+# The pattern is a fixed-width head, date and time to the second, then the fraction and offset.
+_HEAD_CHARACTERS: Final = len("2026-11-26T11:59:58")
+_REMEMBERED_PARTS: Final = 4096
 
 
-class _AnyObject(msgspec.Struct):
+class _TimestampCheck:
+    """`RFC3339_PATTERN`, with the heads and tails of timestamps already matched remembered.
+
+    A batch's timestamps share their first 19 characters (to the second) and, far more often than
+    whole values, their endings (fraction and offset): two set lookups usually replace the regex
+    (0.25 us). Exact: the head part of the pattern matches exactly 19 characters, so a head from one
+    valid timestamp and a tail from another always make a valid one.
+    """
+
+    def __init__(self) -> None:
+        self._heads: set[str] = set()
+        self._tails: set[str] = set()
+
+    def __call__(self, text: str) -> bool:
+        head, tail = text[:_HEAD_CHARACTERS], text[_HEAD_CHARACTERS:]
+        if head in self._heads and tail in self._tails:
+            return True
+        if _rfc3339_fullmatch(text) is None:
+            return False
+        for parts, part in ((self._heads, head), (self._tails, tail)):
+            if len(parts) >= _REMEMBERED_PARTS:  # bounded: microsecond fractions are many
+                parts.clear()
+            parts.add(part)
+        return True
+
+
+is_rfc3339 = _TimestampCheck()
+
+
+class _AnyObject(msgspec.Struct, gc=False):
     """Any JSON object, decoded without building it: msgspec checks its syntax while skipping members."""
 
 
-class _EnvelopeShape(msgspec.Struct, forbid_unknown_fields=True):
+class _EnvelopeShape(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     """The schema for msgspec, except `occurred_at`'s pattern (msgspec's `$` would accept a final
     newline; `envelope_tenant` applies it with fullmatch)."""
 
@@ -110,7 +142,7 @@ def envelope_tenant(data: bytes) -> str | None:
         envelope = _decode_shape(data)
     except _NOT_AN_ENVELOPE:
         return None
-    if _rfc3339_fullmatch(envelope.occurred_at) is None:
+    if not is_rfc3339(envelope.occurred_at):
         return None
     return envelope.tenant
 
@@ -169,7 +201,7 @@ def envelope_violation(doc: object) -> str | None:
             and type(event_type) is str
             and 0 < len(event_type) <= NAME_MAX_LENGTH
             and type(occurred_at) is str
-            and _rfc3339_fullmatch(occurred_at) is not None
+            and is_rfc3339(occurred_at)
             and type(doc.get("payload")) is dict
             and (
                 schema_version is _ABSENT
@@ -198,7 +230,7 @@ def _describe_violation(doc: object) -> str:
     if problem:
         return problem
     occurred_at = doc["occurred_at"]
-    if type(occurred_at) is not str or _rfc3339_fullmatch(occurred_at) is None:
+    if type(occurred_at) is not str or not is_rfc3339(occurred_at):
         return f"'occurred_at' must be an RFC 3339 date-time, got {occurred_at!r:.64}"
     if type(doc["payload"]) is not dict:
         return f"'payload' must be an object, got {_json_type(doc['payload'])}"

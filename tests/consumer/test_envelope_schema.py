@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator, ValidationError, validators
 
-from functions.consumer.envelope import ENVELOPE_JSON_SCHEMA, RFC3339_PATTERN, envelope_violation
+from functions.consumer.envelope import ENVELOPE_JSON_SCHEMA, RFC3339_PATTERN, _TimestampCheck, envelope_violation
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "events.md"
 
@@ -137,3 +137,33 @@ def candidate_envelopes(draw: st.DrawFn) -> Any:
 @given(candidate_envelopes())
 def test_validator_agrees_with_schema_on_generated_envelopes(doc: dict[str, Any]) -> None:
     assert SCHEMA_VALIDATOR.is_valid(doc) == (envelope_violation(doc) is None)
+
+
+timestamp_like = st.one_of(
+    valid_timestamps,
+    st.from_regex(RFC3339_PATTERN, fullmatch=True).map(lambda text: text[:19] + text[19:].upper() + "\n"),
+    st.from_regex(r"\A[0-9T:.+Zz-]{0,30}\Z", fullmatch=True),
+    st.text(max_size=30),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(valid_timestamps, max_size=20), st.lists(timestamp_like, min_size=1, max_size=20))
+def test_remembered_timestamp_check_agrees_with_the_pattern(seen: list[str], candidates: list[str]) -> None:
+    """Remembered heads and tails of valid timestamps, recombined, never accept what the pattern refuses."""
+    check = _TimestampCheck()
+    for text in seen:
+        assert check(text)
+    # Every start paired with every ending, split at and around the 19th character.
+    texts = seen + candidates
+    recombined = [text[:cut] + other[cut:] for text in texts for other in texts for cut in (17, 18, 19, 20, 21)]
+    for text in candidates + recombined:
+        assert check(text) == (re.fullmatch(RFC3339_PATTERN[1:-1], text) is not None), text
+
+
+def test_remembered_timestamp_parts_stay_bounded() -> None:
+    check = _TimestampCheck()
+    for micros in range(10_000):
+        assert check(f"2026-11-26T11:59:58.{micros:06d}Z")
+    assert not check("2026-11-26T11:59:58.000001Zz")
+    assert len(check._heads) == 1 and len(check._tails) <= 4096
