@@ -113,7 +113,8 @@ class LakeLineEncoder:
         except orjson.JSONDecodeError as error:
             if envelope_tenant(data) is not None:  # valid, but with a number beyond double range
                 raise PoisonRecordError(
-                    f"valid JSON that cannot be re-encoded (needed for PII masking or line breaks): {error}"
+                    "valid JSON that cannot be re-encoded (for PII masking, line breaks or surrounding"
+                    f" whitespace): {error}"
                 ) from None
             raise PoisonRecordError(f"not JSON: {error}") from None
         problem = envelope_violation(envelope)

@@ -162,8 +162,8 @@ def test_payload_number_beyond_a_double_is_delivered_as_written(inside_payload: 
 @pytest.mark.parametrize("inside_payload", BEYOND_DOUBLE, ids=BEYOND_DOUBLE_IDS)
 @pytest.mark.parametrize(
     ("pii", "layout"),
-    [(("payload.email",), lambda data: data), ((), lambda data: data + b"\n")],
-    ids=["PII masked", "trailing line break"],
+    [(("payload.email",), lambda data: data), ((), lambda data: data + b"\n"), ((), lambda data: b" " + data + b" ")],
+    ids=["PII masked", "trailing line break", "surrounding spaces"],
 )
 def test_payload_number_beyond_a_double_is_poison_where_the_line_must_be_reencoded(
     inside_payload: bytes, pii: tuple[str, ...], layout: Any
