@@ -9,7 +9,9 @@ No AWS calls and no numpy: the Lambda and the simulator run exactly this code. T
   expected-loss budget and steered by the throttling actually seen (SLO feedback);
 - scales out at once (up to 2x per call) when capacity is below that need, and in (down to 1/2 per call)
   only when capacity is well above what the next two hours need, consumers are not behind and the call
-  budget leaves a reserve for emergencies;
+  budget leaves a reserve for emergencies; where the profile forecasts the stream well, it instead
+  places these routine calls by a plan over the profile's next 24 hours (call_plan.py), so the day's
+  calls go where they save most;
 - never buys headroom that costs more than on-demand mode would for the same traffic, and, when allowed,
   switches the stream to on-demand when the headroom it needs is unaffordable or the service level was
   missed anyway (and back when headroom is cheap again).
@@ -24,6 +26,7 @@ from enum import StrEnum
 from typing import Final
 
 from functions import pricing
+from functions.shard_scaler.call_plan import CallPlan, forecast_peaks, make_plan
 
 SHARD_WRITE_BYTES_PER_S: Final = 1024 * 1024
 SHARD_WRITE_RECORDS_PER_S: Final = 1000
@@ -171,6 +174,13 @@ class PolicyConfig:
     """Once on-demand, stay two weeks: it remembers a 30-day peak, and spikes come back."""
     record_bytes_hint: int = 1024
     """Record size assumed for cost comparisons until traffic tells otherwise."""
+    plan_calls: bool = True
+    """Place routine calls where a plan over the profile's next 24 h saves most (call_plan.py)."""
+    plan_call_cost: float = 2.0
+    """What a call costs the plan, in plan slots of the forecast's mean level."""
+    plan_max_forecast_error: float = 0.12
+    """Plan only while the profile misses slots by at most this share of its mean: a plan is only as
+    good as its forecast (spiky or irregular streams keep the greedy rules)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -392,16 +402,34 @@ def seasonal_values(memory: PolicyMemory, config: PolicyConfig) -> list[float]:
     if not profile or memory.first_minute < 0 or memory.last_minute - memory.first_minute < DAY_MINUTES + 60:
         return [1.0]
     floor = config.floor_units * config.profile_floor_share
-    watched = memory.last_minute - memory.first_minute
-    weekly_wins = memory.weekly_error < config.weekly_error_share * memory.daily_error
-    if (
-        config.weekly_profile
-        and len(memory.weekly_profile) == WEEK_DAYS * len(profile)
-        and watched >= 2 * WEEK_MINUTES
-        and weekly_wins
-    ):
+    if _weekly_in_use(memory, config):
         return _floored(memory.weekly_profile, floor)
     return _floored(profile, floor)
+
+
+def _weekly_in_use(memory: PolicyMemory, config: PolicyConfig) -> bool:
+    """Whether the time-of-week profile has been learned and predicts better than the daily one."""
+    return (
+        config.weekly_profile
+        and len(memory.weekly_profile) == WEEK_DAYS * len(memory.profile)
+        and memory.last_minute - memory.first_minute >= 2 * WEEK_MINUTES
+        and memory.weekly_error < config.weekly_error_share * memory.daily_error
+    )
+
+
+def forecast_error(memory: PolicyMemory, config: PolicyConfig) -> float | None:
+    """How far the profile in use has missed each closed slot, on average (recent slots weigh more),
+    relative to the profile's mean; None until it has been scored for a day (misses are scored from
+    the second week on, when both profiles have a value for the slot)."""
+    step = config.profile_slot_minutes
+    scored = (memory.last_minute - memory.first_minute - WEEK_MINUTES) // step
+    mean = sum(memory.profile) / len(memory.profile) if memory.profile else 0.0
+    if scored < DAY_MINUTES // step or mean <= 0.0:
+        return None
+    decay = 0.5 ** (step / config.profile_error_half_life_minutes)
+    weight = (1.0 - decay**scored) / (1.0 - decay)
+    error = memory.weekly_error if _weekly_in_use(memory, config) else memory.daily_error
+    return error / weight / mean
 
 
 _FLOORED_CACHE: list[tuple[tuple[float, ...], float, list[float]]] = []
@@ -421,6 +449,29 @@ def seasonal_peak(memory: PolicyMemory, minute: int, horizon_minutes: int, confi
     step = config.profile_slot_minutes
     table = seasonal_values(memory, config)
     return max(table[(minute // step + k) % len(table)] for k in range(horizon_minutes // step + 1))
+
+
+_PLAN_CACHE: list[tuple[tuple[object, ...], CallPlan]] = []
+
+
+def call_plan(table: list[float], latest: int, history: ScalingHistory, config: PolicyConfig) -> CallPlan:
+    """The plan for the profile `table` from `latest`; reused while the table, slot and history stand."""
+    budget = RESHARD_CALLS_PER_24H - config.reserved_calls
+    key = (
+        latest // config.profile_slot_minutes,
+        history.reshard_minutes,
+        budget,
+        config.reaction_minutes,
+        config.plan_call_cost,
+    )
+    # Compared by value: the profile is rebuilt every minute but only changes when a slot closes.
+    if _PLAN_CACHE and _PLAN_CACHE[0][0][1:] == key and _PLAN_CACHE[0][0][0] == table:
+        return _PLAN_CACHE[0][1]
+    forecast = forecast_peaks(table, config.profile_slot_minutes, latest, config.reaction_minutes)
+    call_cost = config.plan_call_cost * sum(forecast) / len(forecast)
+    plan = make_plan(forecast, latest, history.reshard_minutes, budget, call_cost)
+    _PLAN_CACHE[:] = [((table, *key), plan)]
+    return plan
 
 
 def affordable_shards(mean_units: float, record_bytes: float, share: float) -> int:
@@ -502,8 +553,32 @@ def decide(
         # Traffic the stream is throttling now is load, not headroom: follow it at full speed (2x per call)
         # whatever the cost cap says; scale-in takes the capacity back once the surge has passed.
         target_capacity = max(target_capacity, math.ceil(recent_demand * config.min_headroom))
+    emergency = throttled or recent_demand > shards
+    error = forecast_error(memory, config) if config.plan_calls else None
+    plan_fits = error is not None and error <= config.plan_max_forecast_error and len(table) > 1 and ratio > 0
+    if plan_fits and not emergency and shards <= stream.max_shards:
+        plan = call_plan(table, latest, history, config)
+        scale = ratio * headroom  # shards per profile unit
+        level = plan.level_now(shards / scale)
+        if level is None:
+            return keep("the plan holds", headroom, demand)
+        planned = max(stream.min_shards, min(math.ceil(max(level * scale, wanted)), max(affordable, target_capacity)))
+        if planned > shards:
+            if used >= RESHARD_CALLS_PER_24H - config.reserved_calls:
+                return keep(f"planned scale-out but {used} calls in 24 h", headroom, demand)
+            target = _clamp(planned, shards, stream)
+            if target > shards:
+                return Decision(target, None, f"planned scale out to {planned}", memory, headroom, demand)
+            return keep("at max_shards", headroom, demand)
+        if planned == shards:
+            return keep("capacity fits", headroom, demand)
+        refusal = _scale_in_refusal(now, metrics, units, memory, history, used, config)
+        if refusal is not None:
+            return keep(refusal, headroom, demand)
+        return Decision(
+            _clamp(planned, shards, stream), None, f"planned scale in to {planned}", memory, headroom, demand
+        )
     if shards < target_capacity:
-        emergency = throttled or recent_demand > shards
         budget = RESHARD_CALLS_PER_24H - (0 if emergency else config.reserved_calls)
         if used >= budget:
             return keep(f"scale-out wanted but {used} calls in 24 h", headroom, demand)
@@ -521,21 +596,38 @@ def decide(
     keep_capacity = max(stream.min_shards, min(math.ceil(max(wanted, later)), affordable))
     if shards <= stream.min_shards or shards <= keep_capacity * config.scale_in_slack:
         return keep("capacity fits", headroom, demand)
-    if max(m.iterator_age_ms for m in metrics) > config.max_iterator_age_ms_for_scale_in:
-        return keep("consumers are behind: no scale-in", headroom, demand)
-    if used >= RESHARD_CALLS_PER_24H - config.reserved_calls - config.calls_kept_for_scale_out:
-        return keep(f"scale-in wanted but {used} calls in 24 h", headroom, demand)
-    last = history.last_change_minute()
-    if last is not None and now - last < config.scale_in_cooldown_minutes:
-        return keep("scale-in cooling down", headroom, demand)
-    if latest - min(units) < window - 1 or latest - memory.first_minute < config.learning_minutes:
-        return keep("too little history to scale in", headroom, demand)
+    refusal = _scale_in_refusal(now, metrics, units, memory, history, used, config)
+    if refusal is not None:
+        return keep(refusal, headroom, demand)
     goal = min(math.ceil(max(wanted, later) * config.scale_up_overshoot), max(affordable, keep_capacity))
     target = _clamp(goal, shards, stream)
     if target < shards:
         reason = f"scale in: demand {demand:.2f} x headroom {headroom:.2f}"
         return Decision(target, None, reason, memory, headroom, demand)
     return keep("capacity fits", headroom, demand)
+
+
+def _scale_in_refusal(
+    now: int,
+    metrics: Sequence[MinuteMetrics],
+    units: dict[int, float],
+    memory: PolicyMemory,
+    history: ScalingHistory,
+    used: int,
+    config: PolicyConfig,
+) -> str | None:
+    """Why a scale-in must wait (consumers behind, calls, cooldown, too little history), or None."""
+    if max(m.iterator_age_ms for m in metrics) > config.max_iterator_age_ms_for_scale_in:
+        return "consumers are behind: no scale-in"
+    if used >= RESHARD_CALLS_PER_24H - config.reserved_calls - config.calls_kept_for_scale_out:
+        return f"scale-in wanted but {used} calls in 24 h"
+    last = history.last_change_minute()
+    if last is not None and now - last < config.scale_in_cooldown_minutes:
+        return "scale-in cooling down"
+    latest = max(units)
+    if latest - min(units) < config.demand_window_minutes - 1 or latest - memory.first_minute < config.learning_minutes:
+        return "too little history to scale in"
+    return None
 
 
 def _mean_record_bytes(metrics: Sequence[MinuteMetrics]) -> float:

@@ -17,6 +17,7 @@ from functions.shard_scaler.policy import (
     StreamStatus,
     StreamView,
     decide,
+    forecast_error,
     headroom_for_budget,
     seasonal_values,
     validate_shard_update,
@@ -248,3 +249,39 @@ def test_daily_profile_stays_when_every_day_looks_the_same() -> None:
     assert len(seasonal_values(memory, FAST)) == 24
     # Before two weeks the weekly profile has nothing to prove itself on, whatever the traffic.
     assert len(seasonal_values(_learned_memory(_office_hours, 10, FAST), FAST)) == 24
+
+
+def _profiled_memory(daily_error: float, days: int = 30) -> PolicyMemory:
+    """A memory that has watched the stream `days` days: flat daily and weekly profiles of 10 shards'
+    worth, both scored with misses summing to `daily_error` (decaying), so the daily one is in use."""
+    return PolicyMemory(
+        first_minute=NOW - days * DAY_MINUTES,
+        last_minute=NOW - 3,
+        profile=(10.0,) * 96,
+        weekly_profile=(10.0,) * 7 * 96,
+        daily_error=daily_error,
+        weekly_error=daily_error,
+    )
+
+
+def test_forecast_error_is_unknown_until_misses_have_been_scored_for_a_day() -> None:
+    config = PolicyConfig()
+    assert forecast_error(_profiled_memory(0.0, days=7), config) is None
+    assert forecast_error(_profiled_memory(0.0, days=9), config) == 0.0
+    # A decaying sum of 0.5-shard misses per slot over three weeks reads as 5% of the 10-shard mean.
+    decay = 0.5 ** (15 / config.profile_error_half_life_minutes)
+    slots = (30 - 7) * 96 - 1
+    misses = sum(0.5 * decay**age for age in range(slots))
+    assert forecast_error(_profiled_memory(misses), config) == pytest.approx(0.05, rel=0.01)
+
+
+@pytest.mark.parametrize(("daily_error", "planned"), [(0.0, True), (1e6, False)])
+def test_calls_follow_the_plan_only_while_the_profile_forecasts_well(daily_error: float, planned: bool) -> None:
+    # 13 shards for a steady 10 shards' worth: the plan (flat forecast for 24 h) calls down now; the
+    # greedy rules keep 13 (within 1.2x of the 11 the next two hours need).
+    decision = run([10.0] * 200, shards=13, memory=_profiled_memory(daily_error))
+
+    assert decision.reason.startswith("planned scale in") == planned
+    assert (decision.target_shards is not None) == planned
+    if planned:
+        assert decision.target_shards == 11  # ceil(10 x the 1.1 minimum headroom)
