@@ -84,12 +84,13 @@ class LakeLineEncoder:
         """
         if len(data) > self._max_event_bytes:
             raise PoisonRecordError(f"record is {len(data)} bytes, above MAX_EVENT_BYTES={self._max_event_bytes}")
+        arrival_lag_ms = int(self._ingested_epoch_ms - arrival_timestamp * 1000.0)
         # Without masking, a record msgspec vouches for is spliced unparsed: the common case.
         if not (self._mask is None and _spliceable(data, sequence_number) and envelope_tenant(data) == self._tenant):
             envelope = self._parse(data)
             if (self._mask is not None and self._mask(envelope)) or not _spliceable(data, sequence_number):
                 envelope["ingested_at"] = self._ingested_at
-                envelope["arrival_lag_ms"] = int(self._ingested_epoch_ms - arrival_timestamp * 1000.0)
+                envelope["arrival_lag_ms"] = arrival_lag_ms
                 envelope["shard_id"] = shard_id
                 envelope["sequence_number"] = sequence_number
                 envelope["sub_sequence_number"] = sub_sequence_number
@@ -98,7 +99,7 @@ class LakeLineEncoder:
                 return self._check_line_size(out, len(line))
         tail = (
             f'{splice_head}{sequence_number}","sub_sequence_number":{sub_sequence_number},'
-            f'"arrival_lag_ms":{int(self._ingested_epoch_ms - arrival_timestamp * 1000.0)}}}\n'
+            f'"arrival_lag_ms":{arrival_lag_ms}}}\n'
         ).encode()
         out.write(data)
         out.seek(-1, _SEEK_CUR)  # the tail replaces the closing brace

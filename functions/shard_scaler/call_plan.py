@@ -18,8 +18,12 @@ from itertools import accumulate
 from typing import Final
 
 PLAN_SLOT_MINUTES: Final = 15
-PLAN_HORIZON_MINUTES: Final = 24 * 60
-_DAY_MINUTES: Final = 24 * 60
+DAY_MINUTES: Final = 24 * 60
+"""The plan's horizon, and the rolling window UpdateShardCount's call limit counts over."""
+
+
+def _slot_start(minute: int) -> int:
+    return minute - minute % PLAN_SLOT_MINUTES
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +35,6 @@ class CallPlan:
     segment at k and j plan calls came before it; `segment_end[j][k]` is where that segment ends.
     """
 
-    start_minute: int
     forecast: tuple[float, ...]
     after_call: tuple[tuple[float, ...], ...]
     segment_end: tuple[tuple[int, ...], ...]
@@ -46,8 +49,8 @@ class CallPlan:
             peak = max(peak, self.forecast[first_call - 1])
             if peak > current_units:
                 break
-            rest = self.after_call[0][first_call] if first_call < slots else 0.0
-            best_hold = min(best_hold, current_units * first_call + rest)
+            # after_call rows end in a 0.0 for "past the horizon".
+            best_hold = min(best_hold, current_units * first_call + self.after_call[0][first_call])
         call_now = self.after_call[0][0]
         if call_now < best_hold:
             end = self.segment_end[0][0]
@@ -60,10 +63,10 @@ def forecast_peaks(
 ) -> tuple[float, ...]:
     """Peak of the seasonal table over each plan slot of the next 24 h, from the start of the plan slot
     holding `start_minute`, each extended by `lead_minutes` (capacity must be there before a rise)."""
-    first = start_minute - start_minute % PLAN_SLOT_MINUTES
+    first = _slot_start(start_minute)
     size = len(table)
     peaks = []
-    for slot in range(PLAN_HORIZON_MINUTES // PLAN_SLOT_MINUTES):
+    for slot in range(DAY_MINUTES // PLAN_SLOT_MINUTES):
         begin = first + slot * PLAN_SLOT_MINUTES
         end = begin + PLAN_SLOT_MINUTES + lead_minutes
         peaks.append(
@@ -79,10 +82,10 @@ def make_plan(
     `call_minutes` (past calls; each frees its place 24 h after it was made). Each call also costs
     `call_cost` (profile units x slots), so a call that saves little is not worth one of the day's ten."""
     slots = len(forecast)
-    first = start_minute - start_minute % PLAN_SLOT_MINUTES
+    first = _slot_start(start_minute)
     # Calls the window allows at the start of each slot, before any plan call.
     free = [
-        budget - sum(1 for minute in call_minutes if first + slot * PLAN_SLOT_MINUTES - minute < _DAY_MINUTES)
+        budget - sum(1 for minute in call_minutes if first + slot * PLAN_SLOT_MINUTES - minute < DAY_MINUTES)
         for slot in range(slots)
     ]
     most = max(0, max(free))
@@ -110,7 +113,6 @@ def make_plan(
     after.reverse()
     ends.reverse()
     return CallPlan(
-        start_minute=first,
         forecast=tuple(forecast),
         after_call=tuple(tuple(row) for row in after),
         segment_end=tuple(tuple(row) for row in ends),
