@@ -157,7 +157,8 @@ class PolicyConfig:
     scale_out_min_step: float = 1.25
     """Calls are the scarce resource (10 a day): a scale-out adds at least a quarter of the shards."""
     learning_minutes: int = DAY_MINUTES
-    """No scale-in until the policy has watched the stream this long (its headroom is still untrained)."""
+    """No scale-in until the policy has watched the stream this long (its headroom is still untrained),
+    and no throttling before then counts towards the SLO feedback (the histogram still learns from it)."""
     scale_in_slack: float = 1.2
     scale_in_cooldown_minutes: int = 30
     reserved_calls: int = 2
@@ -309,7 +310,8 @@ def _learn(
 
     A minute's growth is its demand over the level (relative to the daily profile) of the window that
     ended one reaction time earlier: the surprise a policy holding that level times the headroom faces.
-    The realised throttled share steers `headroom_scale` towards the throttle target (SLO feedback).
+    The realised throttled share steers `headroom_scale` towards the throttle target (SLO feedback); it
+    counts losses only after the first `learning_minutes`, once there is a learned headroom to correct.
     """
     new_minutes = sorted(m for m in units if m > memory.last_minute)
     if not new_minutes:
@@ -328,6 +330,7 @@ def _learn(
     daily_error, weekly_error = memory.daily_error, memory.weekly_error
     error_decay = 0.5 ** (config.profile_slot_minutes / config.profile_error_half_life_minutes)
     offered, lost, scale = memory.offered_units, memory.throttled_units, memory.headroom_scale
+    start = memory.first_minute if memory.first_minute >= 0 else new_minutes[0]
     slo_decay = 0.5 ** (1.0 / config.slo_half_life_minutes)
     table, step = seasonal_values(memory, config), config.profile_slot_minutes
     size = len(table)
@@ -342,7 +345,8 @@ def _learn(
             expected = demand_level(earlier, config.level_quantile) * table[(minute // step) % size]
             weights[_growth_bin(value / max(expected, config.floor_units))] += max(value, config.floor_units)
         offered = offered * slo_decay + value
-        lost = lost * slo_decay + throttled.get(minute, 0.0)
+        # Losses while the headroom is still untrained say nothing about the headroom it learns.
+        lost = lost * slo_decay + (throttled.get(minute, 0.0) if minute - start >= config.learning_minutes else 0.0)
         if minute % 60 == 0 and offered > 0.0:
             above = lost / offered > config.throttle_target
             factor = config.headroom_scale_step_up if above else 1.0 / config.headroom_scale_step_down

@@ -167,9 +167,23 @@ def test_update_outside_half_to_double_is_rejected(current: int, target: int) ->
 
 def test_throttling_above_target_raises_headroom_and_quiet_lowers_it() -> None:
     throttled = minutes_of([3.0] * 200, throttled_units=1.0)
-    raised = decide(NOW, throttled, stream(4), ScalingHistory(), PolicyMemory(), config=None)
-    quiet = decide(NOW, minutes_of([3.0] * 200), stream(4), ScalingHistory(), PolicyMemory(), config=None)
+    raised = decide(NOW, throttled, stream(4), ScalingHistory(), TRAINED, config=None)
+    quiet = decide(NOW, minutes_of([3.0] * 200), stream(4), ScalingHistory(), TRAINED, config=None)
     assert raised.memory.headroom_scale > 1.0 > quiet.memory.headroom_scale
+    assert raised.memory.throttled_units > 0.0
+
+
+def test_throttling_of_the_first_day_does_not_count_towards_the_slo_feedback() -> None:
+    # A new stream starts with no headroom learned: its first day's losses are the cold start, and
+    # counting them would keep the headroom scale rising for days after the histogram has learned.
+    throttled = minutes_of([3.0] * 200, throttled_units=1.0)
+    new = decide(NOW, throttled, stream(4), ScalingHistory(), PolicyMemory(), config=None)
+    day_old = PolicyMemory(first_minute=NOW - DAY_MINUTES - 190)  # the last 188 minutes count
+    counted = decide(NOW, throttled, stream(4), ScalingHistory(), day_old, config=None)
+    assert new.memory.throttled_units == 0.0
+    assert new.memory.headroom_scale < 1.0
+    assert 180.0 < counted.memory.throttled_units < 189.0
+    assert counted.memory.headroom_scale > 1.0
 
 
 def test_mode_switches_wait_a_day_and_stay_within_two_per_24h() -> None:
