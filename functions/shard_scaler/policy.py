@@ -179,7 +179,7 @@ class PolicyConfig:
     """Place routine calls where a plan over the profile's next 24 h saves most (call_plan.py)."""
     plan_call_cost: float = 2.0
     """What a call costs the plan, in plan slots of the forecast's mean level."""
-    plan_max_forecast_error: float = 0.12
+    plan_max_forecast_error: float = 0.2
     """Plan only while the profile misses slots by at most this share of its mean: a plan is only as
     good as its forecast (spiky or irregular streams keep the greedy rules)."""
 

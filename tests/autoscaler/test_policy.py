@@ -289,11 +289,18 @@ def test_forecast_error_is_unknown_until_misses_have_been_scored_for_a_day() -> 
     assert forecast_error(_profiled_memory(misses), config) == pytest.approx(0.05, rel=0.01)
 
 
-@pytest.mark.parametrize(("daily_error", "planned"), [(0.0, True), (1e6, False)])
-def test_calls_follow_the_plan_only_while_the_profile_forecasts_well(daily_error: float, planned: bool) -> None:
+def _misses_reading_as(error: float) -> float:
+    """The decaying sum of equal misses per slot that `forecast_error` reads as `error` of the 10-shard mean."""
+    decay = 0.5 ** (15 / PolicyConfig().profile_error_half_life_minutes)
+    return sum(10.0 * error * decay**age for age in range((30 - 7) * 96 - 1))
+
+
+@pytest.mark.parametrize(("error_share_of_gate", "planned"), [(0.0, True), (0.9, True), (1.1, False), (50.0, False)])
+def test_calls_follow_the_plan_only_while_the_profile_forecasts_well(error_share_of_gate: float, planned: bool) -> None:
     # 13 shards for a steady 10 shards' worth: the plan (flat forecast for 24 h) calls down now; the
     # greedy rules keep 13 (within 1.2x of the 11 the next two hours need).
-    decision = run([10.0] * 200, shards=13, memory=_profiled_memory(daily_error))
+    memory = _profiled_memory(_misses_reading_as(error_share_of_gate * PolicyConfig().plan_max_forecast_error))
+    decision = run([10.0] * 200, shards=13, memory=memory)
 
     assert decision.reason.startswith("planned scale in") == planned
     assert (decision.target_shards is not None) == planned
