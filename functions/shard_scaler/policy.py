@@ -576,7 +576,7 @@ def decide(
             return keep("at max_shards", headroom, demand)
         if planned == shards:
             return keep("capacity fits", headroom, demand)
-        refusal = _scale_in_refusal(now, metrics, units, memory, history, used, config)
+        refusal = _scale_in_refusal(now, metrics, units, memory, history, used, config, shards > 2 * affordable)
         if refusal is not None:
             return keep(refusal, headroom, demand)
         return Decision(
@@ -600,7 +600,7 @@ def decide(
     keep_capacity = max(stream.min_shards, min(math.ceil(max(wanted, later)), affordable))
     if shards <= stream.min_shards or shards <= keep_capacity * config.scale_in_slack:
         return keep("capacity fits", headroom, demand)
-    refusal = _scale_in_refusal(now, metrics, units, memory, history, used, config)
+    refusal = _scale_in_refusal(now, metrics, units, memory, history, used, config, shards > 2 * affordable)
     if refusal is not None:
         return keep(refusal, headroom, demand)
     goal = min(math.ceil(max(wanted, later) * config.scale_up_overshoot), max(affordable, keep_capacity))
@@ -619,11 +619,18 @@ def _scale_in_refusal(
     history: ScalingHistory,
     used: int,
     config: PolicyConfig,
+    over_cost_cap: bool = False,
 ) -> str | None:
-    """Why a scale-in must wait (consumers behind, calls, cooldown, too little history), or None."""
+    """Why a scale-in must wait (consumers behind, calls, cooldown, too little history), or None.
+
+    Shards more than twice the cost cap (left by a throttled surge followed past it) cost more than
+    on-demand would even after one halving. Giving them back may spend the emergency reserve: a
+    halving from there still leaves more than the cap's worth of shards, which is itself the
+    headroom the reserve's doublings would have bought."""
     if max(m.iterator_age_ms for m in metrics) > config.max_iterator_age_ms_for_scale_in:
         return "consumers are behind: no scale-in"
-    if used >= RESHARD_CALLS_PER_24H - config.reserved_calls - config.calls_kept_for_scale_out:
+    kept = 0 if over_cost_cap else config.reserved_calls + config.calls_kept_for_scale_out
+    if used >= RESHARD_CALLS_PER_24H - kept:
         return f"scale-in wanted but {used} calls in 24 h"
     last = history.last_change_minute()
     if last is not None and now - last < config.scale_in_cooldown_minutes:

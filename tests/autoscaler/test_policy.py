@@ -118,9 +118,18 @@ def test_reserve_calls_are_kept_for_throttling_emergencies() -> None:
     assert target is not None and target > 4
 
 
-def test_scale_in_never_spends_the_emergency_reserve() -> None:
+def test_scale_in_never_spends_the_emergency_reserve_within_the_cost_cap() -> None:
     eight = ScalingHistory(tuple(NOW - 600 + i * 60 for i in range(8)))
-    assert run([0.5] * 200, shards=40, history=eight).target_shards is None
+    # 0.5 shards' worth: on-demand parity is 7 shards, so 12 is within twice the cost cap.
+    assert run([0.5] * 200, shards=12, history=eight).reason == "scale-in wanted but 8 calls in 24 h"
+
+
+def test_shards_far_above_the_cost_cap_are_given_back_with_the_reserve_but_not_below_the_cap() -> None:
+    # 40 shards left by a surge for 0.5 shards' worth cost several times what on-demand would (parity: 7).
+    nine = ScalingHistory(tuple(NOW - 600 + i * 60 for i in range(9)))
+    assert run([0.5] * 200, shards=40, history=nine).target_shards == 20
+    assert run([0.5] * 200, shards=16, history=nine).target_shards == 8  # still above the cap's 7
+    assert run([0.5] * 200, shards=14, history=nine).target_shards is None  # a halving would go below it
 
 
 def test_no_scale_in_during_the_first_day_of_learning() -> None:
