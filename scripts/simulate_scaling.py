@@ -18,7 +18,7 @@ from scripts.autoscaling.engine import SimulationConfig
 from scripts.autoscaling.frontier import frontier
 from scripts.autoscaling.frontier import to_table as frontier_table
 from scripts.autoscaling.report import plot, to_json, to_table
-from scripts.autoscaling.trace import TraceError, load_trace, to_demand
+from scripts.autoscaling.trace import TraceError, from_share, load_trace, to_demand
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -28,6 +28,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--record-bytes", type=int, default=1024)
     parser.add_argument("--json", action="store_true", help="print one JSON object keyed by policy")
     parser.add_argument("--policies", default=",".join(POLICIES), help="comma-separated subset")
+    parser.add_argument(
+        "--from-share",
+        type=float,
+        default=0.0,
+        help="replay from this share of the trace on (0-1); policies start cold there, the peak is the rest's",
+    )
     parser.add_argument("--plot", type=Path, help="write a PNG of demand against each policy's capacity")
     parser.add_argument("--plot-days", type=float, default=7.0)
     parser.add_argument("--metric-delay-min", type=int, default=1)
@@ -63,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
             max_shards=args.max_shards,
             seed=args.seed,
         )
-        demand = to_demand(load_trace(args.trace), args.peak_mb_per_s, args.record_bytes)
+        demand = to_demand(from_share(load_trace(args.trace), args.from_share), args.peak_mb_per_s, args.record_bytes)
         if args.frontier is not None and not 0.0 <= args.frontier < 1.0:
             raise ValueError(f"--frontier must be a share in [0, 1), got {args.frontier}")
     except (TraceError, ValueError) as error:

@@ -90,6 +90,23 @@ def load_trace(path: Path) -> Trace:
     return Trace(path.stem, stamps[0], step, offsets, np.asarray(values, dtype=np.float64))
 
 
+def from_share(trace: Trace, share: float) -> Trace:
+    """The trace from `share` of its points on, as a trace of its own: policies start cold at its first point,
+    so one file also checks the defaults on a stretch (and a peak) they were not started on."""
+    if not 0.0 <= share < 1.0:
+        raise TraceError(f"--from-share must be in [0, 1), got {share}")
+    first = int(share * len(trace.values))
+    if len(trace.values) - first < 2:
+        raise TraceError(f"--from-share {share}: fewer than two points of {trace.name} are left")
+    if first == 0:
+        return trace
+    offsets = trace.offsets[first:] - trace.offsets[first]
+    name = f"{trace.name} from {share:.0%}"
+    return Trace(
+        name, trace.start_minute + int(trace.offsets[first]), trace.step_minutes, offsets, trace.values[first:]
+    )
+
+
 def to_demand(trace: Trace, peak_mb_per_s: float, record_bytes: int) -> Demand:
     """Scale the trace so its peak is `peak_mb_per_s` (MB = 10^6 bytes), linearly interpolated per minute."""
     if peak_mb_per_s <= 0:

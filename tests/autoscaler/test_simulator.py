@@ -15,7 +15,7 @@ from functions.shard_scaler.policy import MinuteMetrics, ScalingHistory, StreamM
 from scripts import simulate_scaling
 from scripts.autoscaling.compare import account, max_operations_in_window, on_demand_outcome
 from scripts.autoscaling.engine import SimulationConfig, simulate
-from scripts.autoscaling.trace import Demand, TraceError, load_trace, to_demand
+from scripts.autoscaling.trace import Demand, TraceError, from_share, load_trace, to_demand
 
 EXACT = SimulationConfig(metric_delay_min=1, metric_delay_max=1, reshard_minutes=3)
 
@@ -115,6 +115,26 @@ def test_trace_is_interpolated_per_minute_and_scaled_to_the_peak(tmp_path: Path)
     assert demand.units.size == 31
     assert demand.units[-1] == pytest.approx(50e6 / 1024 / 1000)
     assert demand.units[15] == pytest.approx(demand.units[-1] / 2)
+
+
+def test_from_share_replays_the_rest_of_the_trace_rescaled_to_its_own_peak(tmp_path: Path) -> None:
+    trace = load_trace(write_trace(tmp_path / "t.csv", [5.0, 40.0, 10.0, 20.0], step_minutes=30))
+    rest = from_share(trace, 0.5)  # the last two points
+    assert rest.start_minute == trace.start_minute + 60
+    assert rest.offsets.tolist() == [0, 30]
+    demand = to_demand(rest, 50, 1024)
+    assert demand.units.size == 31
+    assert demand.units[0] == pytest.approx(demand.units[-1] / 2)  # 10 of a peak of 20, not of 40
+    assert from_share(trace, 0.0) is trace
+
+
+@pytest.mark.parametrize(
+    ("share", "message"), [(1.0, r"in \[0, 1\), got 1.0"), (-0.1, "got -0.1"), (0.9, "fewer than two")]
+)
+def test_from_share_out_of_range_is_an_error_naming_the_flag(tmp_path: Path, share: float, message: str) -> None:
+    trace = load_trace(write_trace(tmp_path / "t.csv", [5.0, 40.0, 10.0, 20.0], step_minutes=30))
+    with pytest.raises(TraceError, match=rf"--from-share.*{message}"):
+        from_share(trace, share)
 
 
 def test_bad_header_is_reported_with_file_and_line(tmp_path: Path) -> None:
