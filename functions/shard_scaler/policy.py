@@ -579,6 +579,9 @@ def decide(
         refusal = _scale_in_refusal(now, metrics, units, memory, history, used, config, shards > 2 * affordable)
         if refusal is not None:
             return keep(refusal, headroom, demand)
+        planned = max(planned, _reach_floor(table, used, affordable, config))
+        if planned >= shards:
+            return keep("no scale-in: the calls left could not bring back the profile's peak", headroom, demand)
         return Decision(
             _clamp(planned, shards, stream), None, f"planned scale in to {planned}", memory, headroom, demand
         )
@@ -604,11 +607,25 @@ def decide(
     if refusal is not None:
         return keep(refusal, headroom, demand)
     goal = min(math.ceil(max(wanted, later) * config.scale_up_overshoot), max(affordable, keep_capacity))
-    target = _clamp(goal, shards, stream)
+    reach = _reach_floor(table, used, affordable, config)
+    target = _clamp(max(goal, reach), shards, stream)
     if target < shards:
         reason = f"scale in: demand {demand:.2f} x headroom {headroom:.2f}"
         return Decision(target, None, reason, memory, headroom, demand)
+    if reach >= shards:
+        return keep("no scale-in: the calls left could not bring back the profile's peak", headroom, demand)
     return keep("capacity fits", headroom, demand)
+
+
+def _reach_floor(table: list[float], used: int, affordable: int, config: PolicyConfig) -> int:
+    """Fewest shards a scale-in may leave: from there, the calls left after it (each at most doubling)
+    must still reach the profile's peak with the minimum headroom, or a day of scale-ins can strand the
+    stream below its next peak with the 10 calls spent. Never more than the cost cap; nothing before a
+    profile is learned (`table` is the all-ones placeholder then)."""
+    if len(table) <= 1:
+        return 0
+    left = max(0, RESHARD_CALLS_PER_24H - used - 1)
+    return min(affordable, math.ceil(max(table) * config.min_headroom / 2**left))
 
 
 def _scale_in_refusal(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 
@@ -315,3 +316,19 @@ def test_calls_follow_the_plan_only_while_the_profile_forecasts_well(error_share
     assert (decision.target_shards is not None) == planned
     if planned:
         assert decision.target_shards == 11  # ceil(10 x the 1.1 minimum headroom)
+
+
+@pytest.mark.parametrize("error_share_of_gate", [0.0, 50.0])  # planned calls, then the greedy rules
+@pytest.mark.parametrize(("calls_used", "target"), [(7, 11), (5, 6)])
+def test_scale_in_leaves_the_profile_peak_within_reach_of_the_calls_left(
+    error_share_of_gate: float, calls_used: int, target: int
+) -> None:
+    # 2 shards' worth on a stream whose profile peaks at 40: from 12 shards a scale-in would halve to 6.
+    # After the 8th call of the day only 2 remain, which double 6 to 24, short of 40 x 1.1: keep 11.
+    # After the 6th, 4 remain (x16), and the halving stands.
+    error = _misses_reading_as(error_share_of_gate * PolicyConfig().plan_max_forecast_error)
+    peak = (40.0,) * 96
+    memory = replace(_profiled_memory(error), profile=peak, weekly_profile=peak * 7, mean_units=2.0)
+    history = ScalingHistory(tuple(NOW - 600 + i * 60 for i in range(calls_used)))
+    decision = run([2.0] * 200, shards=12, history=history, memory=memory)
+    assert decision.target_shards == target
