@@ -558,6 +558,7 @@ def decide(
         # whatever the cost cap says; scale-in takes the capacity back once the surge has passed.
         target_capacity = max(target_capacity, math.ceil(recent_demand * config.min_headroom))
     emergency = throttled or recent_demand > shards
+    over_cost_cap = shards > 2 * affordable  # what a throttled surge followed past the cap leaves behind
     error = forecast_error(memory, config) if config.plan_calls else None
     plan_fits = error is not None and error <= config.plan_max_forecast_error and len(table) > 1 and ratio > 0
     if plan_fits and not emergency and shards <= stream.max_shards:
@@ -576,7 +577,7 @@ def decide(
             return keep("at max_shards", headroom, demand)
         if planned == shards:
             return keep("capacity fits", headroom, demand)
-        refusal = _scale_in_refusal(now, metrics, units, memory, history, used, config, shards > 2 * affordable)
+        refusal = _scale_in_refusal(now, metrics, units, memory, history, used, config, over_cost_cap=over_cost_cap)
         if refusal is not None:
             return keep(refusal, headroom, demand)
         planned = max(planned, _reach_floor(table, used, affordable, config))
@@ -603,7 +604,7 @@ def decide(
     keep_capacity = max(stream.min_shards, min(math.ceil(max(wanted, later)), affordable))
     if shards <= stream.min_shards or shards <= keep_capacity * config.scale_in_slack:
         return keep("capacity fits", headroom, demand)
-    refusal = _scale_in_refusal(now, metrics, units, memory, history, used, config, shards > 2 * affordable)
+    refusal = _scale_in_refusal(now, metrics, units, memory, history, used, config, over_cost_cap=over_cost_cap)
     if refusal is not None:
         return keep(refusal, headroom, demand)
     goal = min(math.ceil(max(wanted, later) * config.scale_up_overshoot), max(affordable, keep_capacity))
@@ -636,7 +637,8 @@ def _scale_in_refusal(
     history: ScalingHistory,
     used: int,
     config: PolicyConfig,
-    over_cost_cap: bool = False,
+    *,
+    over_cost_cap: bool,
 ) -> str | None:
     """Why a scale-in must wait (consumers behind, calls, cooldown, too little history), or None.
 
