@@ -304,14 +304,16 @@ def headroom_for_budget(weights: Sequence[float], throttle_budget: float) -> flo
 
 
 def _learn(
-    memory: PolicyMemory, units: dict[int, float], throttled: dict[int, float], config: PolicyConfig
+    memory: PolicyMemory, units: dict[int, float], throttled: dict[int, float], config: PolicyConfig, *, steer: bool
 ) -> PolicyMemory:
     """Fold minutes not seen before into the growth histogram (weighted by volume) and the volume average.
 
     A minute's growth is its demand over the level (relative to the daily profile) of the window that
     ended one reaction time earlier: the surprise a policy holding that level times the headroom faces.
     The realised throttled share steers `headroom_scale` towards the throttle target (SLO feedback); it
-    counts losses only after the first `learning_minutes`, once there is a learned headroom to correct.
+    counts losses only after the first `learning_minutes`, once there is a learned headroom to correct,
+    and steers only while `steer` (the stream is provisioned): on-demand's throttling says nothing about
+    the headroom provisioned mode needs, and shrinking it there would make the way back look cheap.
     """
     new_minutes = sorted(m for m in units if m > memory.last_minute)
     if not new_minutes:
@@ -347,7 +349,7 @@ def _learn(
         offered = offered * slo_decay + value
         # Losses while the headroom is still untrained say nothing about the headroom it learns.
         lost = lost * slo_decay + (throttled.get(minute, 0.0) if minute - start >= config.learning_minutes else 0.0)
-        if minute % 60 == 0 and offered > 0.0:
+        if steer and minute % 60 == 0 and offered > 0.0:
             above = lost / offered > config.throttle_target
             factor = config.headroom_scale_step_up if above else 1.0 / config.headroom_scale_step_down
             scale = min(config.headroom_scale_max, max(config.headroom_scale_min, scale * factor))
@@ -510,7 +512,7 @@ def decide(
         for m in metrics
         if m.throttled_records > 0
     }
-    memory = _learn(memory, units, throttled_by_minute, config)
+    memory = _learn(memory, units, throttled_by_minute, config, steer=stream.mode == StreamMode.PROVISIONED)
 
     def keep(reason: str, headroom: float = 1.0, demand: float = 0.0) -> Decision:
         return Decision(None, None, reason, memory, headroom, demand)

@@ -183,6 +183,15 @@ def test_throttling_above_target_raises_headroom_and_quiet_lowers_it() -> None:
     assert raised.memory.throttled_units > 0.0
 
 
+def test_headroom_is_not_steered_while_the_stream_is_on_demand() -> None:
+    # On-demand absorbs what provisioned headroom would have to: quiet hours there are no evidence
+    # that the headroom could shrink, and shrinking it would make the way back look cheaper than it is.
+    view = stream(4, mode=StreamMode.ON_DEMAND)
+    quiet = decide(NOW, minutes_of([3.0] * 200), view, ScalingHistory(), TRAINED, config=None)
+    assert quiet.memory.headroom_scale == 1.0
+    assert quiet.memory.offered_units > 0.0  # the traffic still counts towards the realised share
+
+
 def test_throttling_of_the_first_day_does_not_count_towards_the_slo_feedback() -> None:
     # A new stream starts with no headroom learned: its first day's losses are the cold start, and
     # counting them would keep the headroom scale rising for days after the histogram has learned.
