@@ -297,21 +297,18 @@ def _profiled_memory(daily_error: float, days: int = 30) -> PolicyMemory:
     )
 
 
+def _misses_reading_as(error: float) -> float:
+    """The decaying sum of equal misses per slot that `forecast_error` reads as `error` of the 10-shard mean."""
+    decay = 0.5 ** (15 / PolicyConfig().profile_error_half_life_minutes)
+    return sum(10.0 * error * decay**age for age in range((30 - 7) * 96 - 1))
+
+
 def test_forecast_error_is_unknown_until_misses_have_been_scored_for_a_day() -> None:
     config = PolicyConfig()
     assert forecast_error(_profiled_memory(0.0, days=7), config) is None
     assert forecast_error(_profiled_memory(0.0, days=9), config) == 0.0
     # A decaying sum of 0.5-shard misses per slot over three weeks reads as 5% of the 10-shard mean.
-    decay = 0.5 ** (15 / config.profile_error_half_life_minutes)
-    slots = (30 - 7) * 96 - 1
-    misses = sum(0.5 * decay**age for age in range(slots))
-    assert forecast_error(_profiled_memory(misses), config) == pytest.approx(0.05, rel=0.01)
-
-
-def _misses_reading_as(error: float) -> float:
-    """The decaying sum of equal misses per slot that `forecast_error` reads as `error` of the 10-shard mean."""
-    decay = 0.5 ** (15 / PolicyConfig().profile_error_half_life_minutes)
-    return sum(10.0 * error * decay**age for age in range((30 - 7) * 96 - 1))
+    assert forecast_error(_profiled_memory(_misses_reading_as(0.05)), config) == pytest.approx(0.05, rel=0.01)
 
 
 @pytest.mark.parametrize(("error_share_of_gate", "planned"), [(0.0, True), (0.9, True), (1.1, False), (50.0, False)])
