@@ -69,7 +69,10 @@ def main(argv: list[str] | None = None) -> int:
             max_shards=args.max_shards,
             seed=args.seed,
         )
-        demand = to_demand(from_share(load_trace(args.trace), args.from_share), args.peak_mb_per_s, args.record_bytes)
+        trace = load_trace(args.trace)
+        for note in trace.notes:
+            print(f"warning: {note}", file=sys.stderr)
+        demand = to_demand(from_share(trace, args.from_share), args.peak_mb_per_s, args.record_bytes)
         if args.frontier is not None and not 0.0 <= args.frontier < 1.0:
             raise ValueError(f"--frontier must be a share in [0, 1), got {args.frontier}")
     except (TraceError, ValueError) as error:

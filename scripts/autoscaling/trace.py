@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +29,8 @@ class Trace:
     offsets: npt.NDArray[np.int64]
     """Minute of each point after the first."""
     values: npt.NDArray[np.float64]
+    notes: tuple[str, ...] = ()
+    """What loading repaired (rows sharing a timestamp, points off the step), for the user to see."""
 
 
 @dataclass(frozen=True)
@@ -52,13 +54,21 @@ def shard_records_per_s(record_bytes: int) -> float:
 
 
 def load_trace(path: Path) -> Trace:
-    """Parse a trace; the step must be regular (a few doubled steps from missing points are filled)."""
+    """Parse a trace whose step is regular (a median of 1-60 minutes).
+
+    Real exports are not perfectly regular, and a local-time clock change is the usual culprit (NAB's
+    ec2_network_in_5abac7 stamps twelve points 03:00 on the morning clocks went forward). Such points are
+    repaired rather than refused: rows sharing a timestamp are averaged into one point, and points off
+    the step are kept where they fall, as are gaps (the per-minute interpolation fills both); each repair
+    is reported in `notes`. A timestamp earlier than the one before it is an error: the order is unknown.
+    """
     try:
         handle = path.open(newline="")
     except OSError as error:
         raise TraceError(f"{path}: cannot read trace: {error}") from error
     stamps: list[int] = []
     values: list[float] = []
+    lines: list[int] = []
     with handle:
         reader = csv.reader(handle)
         header = next(reader, None)
@@ -74,20 +84,44 @@ def load_trace(path: Path) -> Trace:
                 raise TraceError(f"{path}:{line_number}: bad row {row!r}: {error}") from error
             if value < 0 or not np.isfinite(value):
                 raise TraceError(f"{path}:{line_number}: value must be finite and >= 0, got {value}")
-            stamps.append(int(stamp.timestamp()) // 60)
+            if stamp.tzinfo is None:
+                stamp = stamp.replace(tzinfo=UTC)  # naive stamps are UTC, whatever this machine's zone is
+            minute = int(stamp.timestamp()) // 60
+            if stamps and minute < stamps[-1]:
+                raise TraceError(f"{path}:{line_number}: timestamp {row[0].strip()} is earlier than the row before")
+            stamps.append(minute)
             values.append(value)
+            lines.append(line_number)
     if len(values) < 2:
         raise TraceError(f"{path}: need at least two rows, got {len(values)}")
-    steps = np.diff(np.asarray(stamps))
+    minutes = np.asarray(stamps, dtype=np.int64)
+    unique, first_index, counts = np.unique(minutes, return_index=True, return_counts=True)
+    notes: list[str] = []
+    if unique.size < minutes.size:
+        shared = first_index[counts > 1]
+        notes.append(
+            f"{path}:{lines[int(shared[0]) + 1]}: {minutes.size - unique.size} rows repeat the timestamp before "
+            f"them ({_count(shared.size, 'timestamp')}); the values at each timestamp are averaged"
+        )
+    averaged = np.add.reduceat(np.asarray(values, dtype=np.float64), first_index) / counts
+    if unique.size < 2:
+        raise TraceError(f"{path}: need at least two distinct timestamps, got {unique.size}")
+    steps = np.diff(unique)
     step = int(np.median(steps))
     if not MIN_STEP_MINUTES <= step <= MAX_STEP_MINUTES:
         raise TraceError(f"{path}: step must be {MIN_STEP_MINUTES}-{MAX_STEP_MINUTES} minutes, got {step}")
-    bad = np.nonzero((steps <= 0) | (steps % step != 0))[0]
-    if bad.size:
-        raise TraceError(f"{path}:{int(bad[0]) + 3}: timestamp breaks the regular {step}-minute step")
-    # Missing points (a gap of whole steps) are filled by the linear interpolation below.
-    offsets = np.asarray(stamps, dtype=np.int64) - stamps[0]
-    return Trace(path.stem, stamps[0], step, offsets, np.asarray(values, dtype=np.float64))
+    offsets = unique - unique[0]
+    off_step = np.nonzero(offsets % step != 0)[0]
+    if off_step.size:
+        notes.append(
+            f"{path}:{lines[int(first_index[off_step[0]])]}: {_count(off_step.size, 'point')} off the regular "
+            f"{step}-minute step, kept as stamped"
+        )
+    return Trace(path.stem, int(unique[0]), step, offsets, averaged, tuple(notes))
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def from_share(trace: Trace, share: float) -> Trace:
@@ -102,9 +136,8 @@ def from_share(trace: Trace, share: float) -> Trace:
         return trace
     offsets = trace.offsets[first:] - trace.offsets[first]
     name = f"{trace.name} from {share:.0%}"
-    return Trace(
-        name, trace.start_minute + int(trace.offsets[first]), trace.step_minutes, offsets, trace.values[first:]
-    )
+    start = trace.start_minute + int(trace.offsets[first])
+    return Trace(name, start, trace.step_minutes, offsets, trace.values[first:], trace.notes)
 
 
 def to_demand(trace: Trace, peak_mb_per_s: float, record_bytes: int) -> Demand:

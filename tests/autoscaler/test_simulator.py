@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -144,13 +146,52 @@ def test_bad_header_is_reported_with_file_and_line(tmp_path: Path) -> None:
         load_trace(path)
 
 
-def test_irregular_step_is_reported_with_its_line(tmp_path: Path) -> None:
+def test_points_off_the_step_are_kept_where_they_fall_and_reported_with_their_line(tmp_path: Path) -> None:
     path = tmp_path / "irregular.csv"
     path.write_text(
-        "timestamp,value\n2024-01-01 00:00:00,1\n2024-01-01 00:05:00,1\n2024-01-01 00:10:00,1\n2024-01-01 00:13:00,1\n"
+        "timestamp,value\n2024-01-01 00:00:00,1\n2024-01-01 00:05:00,1\n2024-01-01 00:10:00,1\n2024-01-01 00:13:00,4\n"
+        "2024-01-01 00:15:00,1\n2024-01-01 00:20:00,1\n"
     )
-    with pytest.raises(TraceError, match=r"irregular.csv:5: .*regular 5-minute step"):
+    trace = load_trace(path)
+    assert trace.step_minutes == 5
+    assert trace.offsets.tolist() == [0, 5, 10, 13, 15, 20]
+    assert trace.notes == (f"{path}:5: 1 point off the regular 5-minute step, kept as stamped",)
+    assert to_demand(trace, 50, 1024).units.argmax() == 13
+
+
+def test_rows_sharing_a_timestamp_are_averaged_as_a_clock_change_leaves_them(tmp_path: Path) -> None:
+    # NAB's ec2 exports stamp the hour clocks skip with one repeated time, then carry on off the step.
+    path = tmp_path / "dst.csv"
+    path.write_text(
+        "timestamp,value\n2014-03-09 01:51:00,1\n2014-03-09 01:56:00,1\n2014-03-09 03:00:00,2\n"
+        "2014-03-09 03:00:00,4\n2014-03-09 03:00:00,6\n2014-03-09 03:01:00,1\n2014-03-09 03:06:00,1\n"
+    )
+    trace = load_trace(path)
+    assert trace.offsets.tolist() == [0, 5, 69, 70, 75]
+    assert trace.values.tolist() == [1.0, 1.0, 4.0, 1.0, 1.0]
+    assert trace.notes[0] == (
+        f"{path}:5: 2 rows repeat the timestamp before them (1 timestamp); the values at each timestamp are averaged"
+    )
+    assert trace.notes[1] == f"{path}:4: 1 point off the regular 5-minute step, kept as stamped"
+
+
+def test_a_timestamp_going_backwards_is_an_error_naming_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "backwards.csv"
+    path.write_text("timestamp,value\n2024-01-01 00:05:00,1\n2024-01-01 00:10:00,1\n2024-01-01 00:00:00,1\n")
+    with pytest.raises(TraceError, match=r"backwards.csv:4: timestamp 2024-01-01 00:00:00 is earlier"):
         load_trace(path)
+
+
+def test_naive_timestamps_are_utc_whatever_the_machines_zone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write_trace(tmp_path / "t.csv", [1.0, 2.0])
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        trace = load_trace(path)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert trace.start_minute == int(datetime(2024, 1, 1, tzinfo=UTC).timestamp()) // 60
 
 
 def test_cli_prints_every_policy_with_the_agreed_fields(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
