@@ -14,7 +14,8 @@ No AWS calls and no numpy: the Lambda and the simulator run exactly this code. T
   calls go where they save most;
 - never buys headroom that costs more than on-demand mode would for the same traffic, and, when allowed,
   switches the stream to on-demand when the headroom it needs is unaffordable or the service level was
-  missed anyway (and back when headroom is cheap again).
+  missed anyway (and back when headroom is cheap again and the cost cap covers the month's peak,
+  which on-demand would still absorb).
 """
 
 from __future__ import annotations
@@ -173,6 +174,11 @@ class PolicyConfig:
     mode_switch_cooldown_minutes: int = DAY_MINUTES
     on_demand_min_minutes: int = 14 * DAY_MINUTES
     """Once on-demand, stay two weeks: it remembers a 30-day peak, and spikes come back."""
+    peak_days: int = 30
+    """On-demand sizes itself to twice the peak of this many days; the way back waits until the cost cap
+    covers that peak (times `return_peak_cover`), or provisioned mode would drop the protection
+    that made on-demand worth paying for just before the spike recurs."""
+    return_peak_cover: float = 1.0
     record_bytes_hint: int = 1024
     """Record size assumed for cost comparisons until traffic tells otherwise."""
     plan_calls: bool = True
@@ -208,6 +214,9 @@ class PolicyMemory:
     slot: int = -1
     slot_sum: float = 0.0
     slot_count: int = 0
+    daily_peaks: tuple[float, ...] = ()
+    """Highest minute of demand on each of the last `peak_days` days (oldest first), the last being `peak_day`."""
+    peak_day: int = -1
 
     def to_json_dict(self) -> dict[str, object]:
         return {
@@ -227,6 +236,8 @@ class PolicyMemory:
             "slot": self.slot,
             "slot_sum": self.slot_sum,
             "slot_count": self.slot_count,
+            "daily_peaks": [round(v, 5) for v in self.daily_peaks],
+            "peak_day": self.peak_day,
         }
 
     @classmethod
@@ -251,6 +262,8 @@ class PolicyMemory:
             slot=int(data.get("slot", -1)),  # type: ignore[call-overload]
             slot_sum=float(data.get("slot_sum", 0.0)),  # type: ignore[arg-type]
             slot_count=int(data.get("slot_count", 0)),  # type: ignore[call-overload]
+            daily_peaks=tuple(float(v) for v in data.get("daily_peaks", ())),  # type: ignore[attr-defined]
+            peak_day=int(data.get("peak_day", -1)),  # type: ignore[call-overload]
         )
 
 
@@ -329,6 +342,7 @@ def _learn(
     slots_per_week = WEEK_DAYS * slots_per_day
     weekly = list(memory.weekly_profile) if len(memory.weekly_profile) == slots_per_week else [0.0] * slots_per_week
     slot, slot_sum, slot_count = memory.slot, memory.slot_sum, memory.slot_count
+    peaks, peak_day = list(memory.daily_peaks), memory.peak_day
     daily_error, weekly_error = memory.daily_error, memory.weekly_error
     error_decay = 0.5 ** (config.profile_slot_minutes / config.profile_error_half_life_minutes)
     offered, lost, scale = memory.offered_units, memory.throttled_units, memory.headroom_scale
@@ -353,6 +367,11 @@ def _learn(
             above = lost / offered > config.throttle_target
             factor = config.headroom_scale_step_up if above else 1.0 / config.headroom_scale_step_down
             scale = min(config.headroom_scale_max, max(config.headroom_scale_min, scale * factor))
+        day = minute // DAY_MINUTES
+        if day != peak_day or not peaks:
+            peaks = (peaks + [0.0] * max(1, min(config.peak_days, day - peak_day)))[-config.peak_days :]
+            peak_day = day
+        peaks[-1] = max(peaks[-1], value)
         first = memory.last_minute < 0 and mean == 0.0
         mean = value if first else mean * volume_decay + value * (1 - volume_decay)
         current = minute // config.profile_slot_minutes
@@ -393,6 +412,8 @@ def _learn(
         slot=slot,
         slot_sum=slot_sum,
         slot_count=slot_count,
+        daily_peaks=tuple(peaks),
+        peak_day=peak_day,
     )
 
 
@@ -545,9 +566,12 @@ def decide(
     )
 
     if allow_mode_switch:
-        switch = _mode_switch(now, stream, history, wanted, affordable, memory, config)
+        # The headroom over the window's highest minute as measured, not as read through the profile: a
+        # profile learned from a day or two of a spiky stream misreads the ratio and the look-ahead.
+        needed = max(max(v for m, v in units.items() if latest - m < window), config.floor_units) * headroom
+        switch = _mode_switch(now, stream, history, needed, affordable, memory, config, surging=throttled)
         if switch is not None:
-            reason = f"switch to {switch.value}: wants {wanted:.1f} shards, affordable {affordable}"
+            reason = f"switch to {switch.value}: needs {needed:.1f} shards, affordable {affordable}"
             return Decision(None, switch, reason, memory, headroom, demand)
     if stream.mode != StreamMode.PROVISIONED:
         return keep("on-demand mode: capacity is AWS's", headroom, demand)
@@ -582,7 +606,7 @@ def decide(
         refusal = _scale_in_refusal(now, metrics, units, memory, history, used, config, over_cost_cap=over_cost_cap)
         if refusal is not None:
             return keep(refusal, headroom, demand)
-        planned = max(planned, _reach_floor(table, used, affordable, config))
+        planned = max(planned, _reach_floor(table, memory, used, affordable, config, planned=True))
         if planned >= shards:
             return keep("no scale-in: the calls left could not bring back the profile's peak", headroom, demand)
         return Decision(
@@ -610,7 +634,7 @@ def decide(
     if refusal is not None:
         return keep(refusal, headroom, demand)
     goal = min(math.ceil(max(wanted, later) * config.scale_up_overshoot), max(affordable, keep_capacity))
-    reach = _reach_floor(table, used, affordable, config)
+    reach = _reach_floor(table, memory, used, affordable, config, planned=False)
     target = _clamp(max(goal, reach), shards, stream)
     if target < shards:
         reason = f"scale in: demand {demand:.2f} x headroom {headroom:.2f}"
@@ -620,15 +644,18 @@ def decide(
     return keep("capacity fits", headroom, demand)
 
 
-def _reach_floor(table: list[float], used: int, affordable: int, config: PolicyConfig) -> int:
+def _reach_floor(
+    table: list[float], memory: PolicyMemory, used: int, affordable: int, config: PolicyConfig, *, planned: bool
+) -> int:
     """Fewest shards a scale-in may leave: from there, the calls left after it (each at most doubling)
     must still reach the profile's peak with the minimum headroom, or a day of scale-ins can strand the
-    stream below its next peak with the 10 calls spent. Never more than the cost cap; nothing before a
-    profile is learned (`table` is the all-ones placeholder then)."""
-    if len(table) <= 1:
-        return 0
-    left = max(0, RESHARD_CALLS_PER_24H - used - 1)
-    return min(affordable, math.ceil(max(table) * config.min_headroom / 2**left))
+    stream below its next peak with the 10 calls spent. Without a plan, only routine calls count: the
+    emergency reserve is spent only once throttled, so reaching the peak with it means throttling
+    first. A plan budgets its own routine calls; this floor only backs it up. Never more than the
+    cost cap; nothing before a profile is learned (`table` is the all-ones placeholder then)."""
+    peak = max(table) if len(table) > 1 else max(memory.daily_peaks, default=0.0)
+    left = max(0, RESHARD_CALLS_PER_24H - used - 1 - (0 if planned else config.reserved_calls))
+    return min(affordable, math.ceil(peak * config.min_headroom / 2**left))
 
 
 def _scale_in_refusal(
@@ -678,13 +705,19 @@ def _mode_switch(
     now: int,
     stream: StreamView,
     history: ScalingHistory,
-    wanted: float,
+    needed: float,
     affordable: int,
     memory: PolicyMemory,
     config: PolicyConfig,
+    *,
+    surging: bool,
 ) -> StreamMode | None:
-    """On-demand when the headroom the stream needs is unaffordable, or when provisioned mode has missed the
-    service level with the headroom feedback already at its limit; back when headroom is cheap again."""
+    """On-demand when the capacity the stream `needed` (its recent peak times the headroom) is unaffordable
+    after a day of watching, or when provisioned mode has missed the service level with the headroom
+    feedback already at its limit, but never while a throttled surge is being followed: the switch would
+    hand the surge to on-demand at the current shard count, which doubles only after its 15-minute lag,
+    where resharding doubles every few minutes. Back when headroom is cheap again and the cost cap covers
+    the peak on-demand still remembers."""
     if history.mode_switches_within_24h(now) >= MODE_SWITCHES_PER_24H:
         return None
     last = max(history.mode_switch_minutes, default=None)
@@ -692,17 +725,23 @@ def _mode_switch(
         return None
     # Wide hysteresis: each switch costs a resharding-sized pause and AWS allows only two per 24 h.
     share = memory.throttled_units / memory.offered_units if memory.offered_units > 0 else 0.0
-    # Until the headroom has been learned for a while, neither its size nor the losses say much.
-    trained = memory.first_minute >= 0 and now - memory.first_minute >= config.slo_half_life_minutes
-    missed = trained and share > config.service_level and memory.headroom_scale >= config.headroom_scale_max
-    unaffordable = trained and wanted > affordable * (1.0 + config.mode_switch_hysteresis)
-    if stream.mode == StreamMode.PROVISIONED and (unaffordable or missed):
+    # Until the headroom has been learned for a while, neither its size nor the losses say much; but a
+    # stream that misses the service level after its first day while its headroom is unaffordable has
+    # shown what it is: waiting the week out only adds the losses of more bursts.
+    age = now - memory.first_minute if memory.first_minute >= 0 else -1
+    trained = age >= config.slo_half_life_minutes
+    unaffordable = needed > affordable * (1.0 + config.mode_switch_hysteresis)
+    missing = share > config.service_level
+    missed = trained and missing and memory.headroom_scale >= config.headroom_scale_max
+    proven = (trained or (age >= config.learning_minutes and missing)) and unaffordable
+    if stream.mode == StreamMode.PROVISIONED and (proven or missed) and not surging:
         return StreamMode.ON_DEMAND
     if (
         stream.mode == StreamMode.ON_DEMAND
         and (last is None or now - last >= config.on_demand_min_minutes)
         and share < config.throttle_target
-        and wanted * (1.0 + config.mode_switch_hysteresis) < affordable
+        and needed * (1.0 + config.mode_switch_hysteresis) < affordable
+        and max(memory.daily_peaks, default=0.0) <= affordable * config.return_peak_cover
     ):
         return StreamMode.PROVISIONED
     return None

@@ -219,13 +219,75 @@ def test_mode_switches_wait_a_day_and_stay_within_two_per_24h() -> None:
     )
 
 
-def test_no_mode_switch_while_headroom_is_still_being_learned() -> None:
+@pytest.mark.parametrize(
+    ("age_minutes", "lost_units", "mode"),
+    [
+        (DAY_MINUTES - 60, 50.0, None),  # the first day is the cold start, whatever it loses
+        (DAY_MINUTES + 60, 50.0, StreamMode.ON_DEMAND),  # then losses and unaffordable headroom suffice
+        (DAY_MINUTES + 60, 0.0, None),  # without losses, the headroom's size alone waits for the week
+        (5 * DAY_MINUTES, 0.0, None),
+    ],
+)
+def test_unaffordable_headroom_switches_early_only_when_the_service_level_is_missed(
+    age_minutes: int, lost_units: float, mode: StreamMode | None
+) -> None:
+    # A few bursts a day from nearly nothing: headroom for them costs more than on-demand. A stream that
+    # also throttles beyond the service level after its first day has shown what it is; one that does
+    # not may be a diurnal stream whose profile one or two days could not yet tell.
     spiky = ([0.05] * 25 + [40.0] * 5) * 7
-    memory = PolicyMemory(first_minute=NOW - 2 * DAY_MINUTES)
+    memory = PolicyMemory(first_minute=NOW - age_minutes, offered_units=1000.0, throttled_units=lost_units)
     for _ in range(3):
         decision = decide(NOW, minutes_of(spiky), stream(1), ScalingHistory(), memory, allow_mode_switch=True)
         memory = decision.memory
+    assert decision.target_mode == mode
+
+
+def test_no_switch_to_on_demand_in_the_middle_of_a_throttled_surge() -> None:
+    # Switching hands the surge to on-demand at the current shard count, which then only doubles
+    # after its 15-minute lag; resharding doubles every few minutes. Follow the surge, switch after.
+    spiky = ([0.05] * 25 + [40.0] * 5) * 7
+    memory = TRAINED
+    for _ in range(3):
+        memory = decide(NOW, minutes_of(spiky), stream(1), ScalingHistory(), memory, allow_mode_switch=True).memory
+    surging = minutes_of(spiky[:-5]) + minutes_of([40.0] * 5, throttled_units=30.0)
+    decision = decide(NOW, surging, stream(4), ScalingHistory(), memory, allow_mode_switch=True)
     assert decision.target_mode is None
+    assert decision.target_shards == 8
+
+
+def _on_demand_memory(peak: float) -> PolicyMemory:
+    """A month on on-demand at a steady 1 shard's worth, whose daily peaks include one of `peak`."""
+    calm = minutes_of([1.0] * 200)
+    memory = decide(NOW, calm, stream(4, mode=StreamMode.ON_DEMAND), ScalingHistory(), TRAINED).memory
+    peaks = [1.0] * 29 + [peak]
+    return replace(memory, daily_peaks=tuple(peaks), peak_day=NOW // DAY_MINUTES)
+
+
+@pytest.mark.parametrize(("peak", "mode"), [(3.0, StreamMode.PROVISIONED), (60.0, None)])
+def test_way_back_to_provisioned_waits_until_the_cost_cap_covers_the_30_day_peak(
+    peak: float, mode: StreamMode | None
+) -> None:
+    # On-demand absorbs a repeat of its 30-day peak; provisioned mode at a cost cap far below that
+    # peak would not, so the stream stays until the spike has left on-demand's memory.
+    history = ScalingHistory(mode_switch_minutes=(NOW - 20 * DAY_MINUTES,))
+    view = stream(4, mode=StreamMode.ON_DEMAND)
+    decision = decide(NOW, minutes_of([1.0] * 200), view, history, _on_demand_memory(peak), allow_mode_switch=True)
+    assert decision.target_mode == mode
+
+
+def test_daily_peaks_keep_the_highest_minute_of_each_of_the_last_30_days() -> None:
+    day = DAY_MINUTES
+    start = (NOW // day) * day - 40 * day  # 40 days ago at midnight
+    memory = PolicyMemory()
+    for d in range(40):
+        units = [1.0] * 200
+        units[100] = float(d + 2)
+        metrics = minutes_of(units, end=start + d * day + 199)
+        memory = decide(start + d * day + 201, metrics, stream(4), ScalingHistory(), memory).memory
+    assert memory.peak_day == (start + 39 * day) // day
+    assert memory.daily_peaks == tuple(float(d + 2) for d in range(10, 40))
+    restored = PolicyMemory.from_json_dict(memory.to_json_dict())
+    assert (restored.daily_peaks, restored.peak_day) == (memory.daily_peaks, memory.peak_day)
 
 
 def test_throttled_surge_is_followed_at_full_speed_past_the_cost_cap() -> None:
@@ -324,17 +386,30 @@ def test_calls_follow_the_plan_only_while_the_profile_forecasts_well(error_share
         assert decision.target_shards == 11  # ceil(10 x the 1.1 minimum headroom)
 
 
-@pytest.mark.parametrize("error_share_of_gate", [0.0, 50.0])  # planned calls, then the greedy rules
-@pytest.mark.parametrize(("calls_used", "target"), [(7, 11), (5, 6)])
+@pytest.mark.parametrize(
+    ("error_share_of_gate", "calls_used", "target"),
+    [(0.0, 7, 11), (0.0, 5, 6), (50.0, 5, 11), (50.0, 3, 6)],  # planned calls, then the greedy rules
+)
 def test_scale_in_leaves_the_profile_peak_within_reach_of_the_calls_left(
     error_share_of_gate: float, calls_used: int, target: int
 ) -> None:
     # 2 shards' worth on a stream whose profile peaks at 40: from 12 shards a scale-in would halve to 6.
-    # After the 8th call of the day only 2 remain, which double 6 to 24, short of 40 x 1.1: keep 11.
-    # After the 6th, 4 remain (x16), and the halving stands.
+    # Planned: after the 8th call of the day only 2 remain, which double 6 to 24, short of 40 x 1.1:
+    # keep 11. After the 6th, 4 remain (x16), and the halving stands. Without a plan the 2 reserved
+    # calls do not count (they are spent only once throttled): 6 used leaves 2, 4 used leaves 4.
     error = _misses_reading_as(error_share_of_gate * PolicyConfig().plan_max_forecast_error)
     peak = (40.0,) * 96
     memory = replace(_profiled_memory(error), profile=peak, weekly_profile=peak * 7, mean_units=2.0)
     history = ScalingHistory(tuple(NOW - 600 + i * 60 for i in range(calls_used)))
     decision = run([2.0] * 200, shards=12, history=history, memory=memory)
     assert decision.target_shards == target
+
+
+@pytest.mark.parametrize(("peaks", "target"), [((48.0,), 14), ((), 10)])
+def test_before_a_profile_the_reach_floor_uses_the_highest_minute_seen(peaks: tuple[float, ...], target: int) -> None:
+    # The hour after the first day, before a profile is used: scale-ins follow the night down. Seen a
+    # peak of 48 shards' worth, with 5 calls used the 2 routine calls left after a scale-in double it
+    # at most 4x: it stops at ceil(48 x 1.1 / 4) = 14 rather than halving 20 to 10.
+    memory = PolicyMemory(first_minute=NOW - 1450, daily_peaks=peaks, peak_day=NOW // DAY_MINUTES)
+    history = ScalingHistory(tuple(NOW - 600 + i * 60 for i in range(5)))
+    assert run([2.0] * 200, shards=20, history=history, memory=memory).target_shards == target
