@@ -652,7 +652,8 @@ def _reach_floor(
     stream below its next peak with the 10 calls spent. Without a plan, only routine calls count: the
     emergency reserve is spent only once throttled, so reaching the peak with it means throttling
     first. A plan budgets its own routine calls; this floor only backs it up. Never more than the
-    cost cap; nothing before a profile is learned (`table` is the all-ones placeholder then)."""
+    cost cap. Before a profile is learned (`table` is the all-ones placeholder then), the peak is the
+    highest minute of the last `peak_days` days."""
     peak = max(table) if len(table) > 1 else max(memory.daily_peaks, default=0.0)
     left = max(0, RESHARD_CALLS_PER_24H - used - 1 - (0 if planned else config.reserved_calls))
     return min(affordable, math.ceil(peak * config.min_headroom / 2**left))
@@ -713,8 +714,9 @@ def _mode_switch(
     surging: bool,
 ) -> StreamMode | None:
     """On-demand when the capacity the stream `needed` (its recent peak times the headroom) is unaffordable
-    after a day of watching, or when provisioned mode has missed the service level with the headroom
-    feedback already at its limit, but never while a throttled surge is being followed: the switch would
+    after a week of watching, or after a day if the service level is being missed too, or when
+    provisioned mode has missed the service level with the headroom feedback already at its limit (from
+    the second week); but never while a throttled surge is being followed: the switch would
     hand the surge to on-demand at the current shard count, which doubles only after its 15-minute lag,
     where resharding doubles every few minutes. Back when headroom is cheap again and the cost cap covers
     the peak on-demand still remembers."""

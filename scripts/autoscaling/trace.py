@@ -100,8 +100,8 @@ def load_trace(path: Path) -> Trace:
     if unique.size < minutes.size:
         shared = first_index[counts > 1]
         notes.append(
-            f"{path}:{lines[int(shared[0]) + 1]}: {minutes.size - unique.size} rows repeat the timestamp before "
-            f"them ({_count(shared.size, 'timestamp')}); the values at each timestamp are averaged"
+            f"{path}:{lines[int(shared[0]) + 1]}: {_count(minutes.size - unique.size, 'row')} repeating the "
+            f"timestamp before ({_count(shared.size, 'timestamp')}); the values at each timestamp are averaged"
         )
     averaged = np.add.reduceat(np.asarray(values, dtype=np.float64), first_index) / counts
     if unique.size < 2:

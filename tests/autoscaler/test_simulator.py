@@ -146,12 +146,15 @@ def test_bad_header_is_reported_with_file_and_line(tmp_path: Path) -> None:
         load_trace(path)
 
 
+def write_rows(path: Path, *rows: str) -> Path:
+    """A trace file of `rows` ("timestamp,value") under the usual header, irregular as they come."""
+    path.write_text("timestamp,value\n" + "\n".join(rows) + "\n")
+    return path
+
+
 def test_points_off_the_step_are_kept_where_they_fall_and_reported_with_their_line(tmp_path: Path) -> None:
-    path = tmp_path / "irregular.csv"
-    path.write_text(
-        "timestamp,value\n2024-01-01 00:00:00,1\n2024-01-01 00:05:00,1\n2024-01-01 00:10:00,1\n2024-01-01 00:13:00,4\n"
-        "2024-01-01 00:15:00,1\n2024-01-01 00:20:00,1\n"
-    )
+    minutes_and_values = [("00", 1), ("05", 1), ("10", 1), ("13", 4), ("15", 1), ("20", 1)]
+    path = write_rows(tmp_path / "irregular.csv", *(f"2024-01-01 00:{m}:00,{v}" for m, v in minutes_and_values))
     trace = load_trace(path)
     assert trace.step_minutes == 5
     assert trace.offsets.tolist() == [0, 5, 10, 13, 15, 20]
@@ -161,23 +164,29 @@ def test_points_off_the_step_are_kept_where_they_fall_and_reported_with_their_li
 
 def test_rows_sharing_a_timestamp_are_averaged_as_a_clock_change_leaves_them(tmp_path: Path) -> None:
     # NAB's ec2 exports stamp the hour clocks skip with one repeated time, then carry on off the step.
-    path = tmp_path / "dst.csv"
-    path.write_text(
-        "timestamp,value\n2014-03-09 01:51:00,1\n2014-03-09 01:56:00,1\n2014-03-09 03:00:00,2\n"
-        "2014-03-09 03:00:00,4\n2014-03-09 03:00:00,6\n2014-03-09 03:01:00,1\n2014-03-09 03:06:00,1\n"
-    )
+    times_and_values = [
+        ("01:51", 1),
+        ("01:56", 1),
+        ("03:00", 2),
+        ("03:00", 4),
+        ("03:00", 6),
+        ("03:01", 1),
+        ("03:06", 1),
+    ]
+    path = write_rows(tmp_path / "dst.csv", *(f"2014-03-09 {t}:00,{v}" for t, v in times_and_values))
     trace = load_trace(path)
     assert trace.offsets.tolist() == [0, 5, 69, 70, 75]
     assert trace.values.tolist() == [1.0, 1.0, 4.0, 1.0, 1.0]
     assert trace.notes[0] == (
-        f"{path}:5: 2 rows repeat the timestamp before them (1 timestamp); the values at each timestamp are averaged"
+        f"{path}:5: 2 rows repeating the timestamp before (1 timestamp); the values at each timestamp are averaged"
     )
     assert trace.notes[1] == f"{path}:4: 1 point off the regular 5-minute step, kept as stamped"
 
 
 def test_a_timestamp_going_backwards_is_an_error_naming_its_line(tmp_path: Path) -> None:
-    path = tmp_path / "backwards.csv"
-    path.write_text("timestamp,value\n2024-01-01 00:05:00,1\n2024-01-01 00:10:00,1\n2024-01-01 00:00:00,1\n")
+    path = write_rows(
+        tmp_path / "backwards.csv", "2024-01-01 00:05:00,1", "2024-01-01 00:10:00,1", "2024-01-01 00:00:00,1"
+    )
     with pytest.raises(TraceError, match=r"backwards.csv:4: timestamp 2024-01-01 00:00:00 is earlier"):
         load_trace(path)
 
@@ -208,6 +217,20 @@ def test_cli_prints_every_policy_with_the_agreed_fields(tmp_path: Path, capsys: 
         assert ("mode_switches" in fields) == (name == "ours")
     assert report["oracle"]["shard_hours"] <= report["static_peak"]["shard_hours"]
     assert report["oracle"]["throttled_fraction"] == 0.0
+
+
+def test_cli_warns_of_repaired_rows_on_stderr_and_keeps_stdout_one_json_object(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = [f"2024-01-01 00:{5 * i:02d}:00,{1 + i % 3}" for i in range(12)]
+    path = write_rows(tmp_path / "twice.csv", *rows[:6], rows[5], *rows[6:])
+    assert simulate_scaling.main(["--trace", str(path), "--json", "--policies", "ideal"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["ideal"]["throttled_fraction"] == 0.0
+    assert captured.err == (
+        f"warning: {path}:8: 1 row repeating the timestamp before (1 timestamp); the values at each timestamp"
+        " are averaged\n"
+    )
 
 
 def test_cli_rejects_an_unknown_policy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
