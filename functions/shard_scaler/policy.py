@@ -569,7 +569,10 @@ def decide(
         # The headroom over the window's highest minute as measured, not as read through the profile: a
         # profile learned from a day or two of a spiky stream misreads the ratio and the look-ahead.
         needed = max(max(v for m, v in units.items() if latest - m < window), config.floor_units) * headroom
-        switch = _mode_switch(now, stream, history, needed, affordable, memory, config, surging=throttled)
+        stranded = stream.shards > 2 * affordable
+        switch = _mode_switch(
+            now, stream, history, needed, affordable, memory, config, surging=throttled, stranded=stranded
+        )
         if switch is not None:
             reason = f"switch to {switch.value}: needs {needed:.1f} shards, affordable {affordable}"
             return Decision(None, switch, reason, memory, headroom, demand)
@@ -712,11 +715,15 @@ def _mode_switch(
     config: PolicyConfig,
     *,
     surging: bool,
+    stranded: bool,
 ) -> StreamMode | None:
     """On-demand when the capacity the stream `needed` (its recent peak times the headroom) is unaffordable
     after a week of watching, or after a day if the service level is being missed too, or when
     provisioned mode has missed the service level with the headroom feedback already at its limit (from
-    the second week); but never while a throttled surge is being followed: the switch would
+    the second week), or, on the first day, when throttled surges have left the stream `stranded` at more
+    than twice its cost cap (it cannot scale in before a day of learning, and a stream whose first bursts
+    outgrow twice what headroom may cost is one on-demand serves better); but never while a throttled
+    surge is being followed: the switch would
     hand the surge to on-demand at the current shard count, which doubles only after its 15-minute lag,
     where resharding doubles every few minutes. Back when headroom is cheap again and the cost cap covers
     the peak on-demand still remembers."""
@@ -736,6 +743,7 @@ def _mode_switch(
     missing = share > config.service_level
     missed = trained and missing and memory.headroom_scale >= config.headroom_scale_max
     proven = (trained or (age >= config.learning_minutes and missing)) and unaffordable
+    proven = proven or (0 <= age < config.learning_minutes and stranded)
     if stream.mode == StreamMode.PROVISIONED and (proven or missed) and not surging:
         return StreamMode.ON_DEMAND
     if (

@@ -413,3 +413,15 @@ def test_before_a_profile_the_reach_floor_uses_the_highest_minute_seen(peaks: tu
     memory = PolicyMemory(first_minute=NOW - 1450, daily_peaks=peaks, peak_day=NOW // DAY_MINUTES)
     history = ScalingHistory(tuple(NOW - 600 + i * 60 for i in range(5)))
     assert run([2.0] * 200, shards=20, history=history, memory=memory).target_shards == target
+
+
+@pytest.mark.parametrize(("shards", "mode"), [(20, StreamMode.ON_DEMAND), (5, None)])
+def test_first_day_surges_that_strand_the_stream_past_twice_its_cost_cap_send_it_to_on_demand(
+    shards: int, mode: StreamMode | None
+) -> None:
+    # A 0.1-shard stream (cost cap 3 shards) that throttled surges took to 20 shards on its first day:
+    # it cannot scale in before a day of learning, and on-demand absorbs the next burst for less.
+    memory = PolicyMemory(first_minute=NOW - 600)
+    view = stream(shards)
+    decision = decide(NOW, minutes_of([0.1] * 200), view, ScalingHistory(), memory, allow_mode_switch=True)
+    assert decision.target_mode == mode
