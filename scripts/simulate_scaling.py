@@ -17,6 +17,8 @@ from scripts.autoscaling.compare import POLICIES, compare
 from scripts.autoscaling.engine import SimulationConfig
 from scripts.autoscaling.frontier import frontier
 from scripts.autoscaling.frontier import to_table as frontier_table
+from scripts.autoscaling.goals import NEEDED as GOAL_POLICIES
+from scripts.autoscaling.goals import check_goals, to_goals_table
 from scripts.autoscaling.report import plot, to_json, to_table
 from scripts.autoscaling.trace import TraceError, from_share, load_trace, to_demand
 
@@ -49,6 +51,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="THROTTLED",
         help="also print the causal frontier (scripts/autoscaling/frontier.py) at this throttled share, e.g. 0.001",
     )
+    parser.add_argument(
+        "--goals",
+        action="store_true",
+        help="also print issue 5's goals checked for this trace (needs ours, on_demand, ksu, aws_samples)",
+    )
     return parser.parse_args(argv)
 
 
@@ -58,6 +65,9 @@ def main(argv: list[str] | None = None) -> int:
     unknown = sorted(set(policies) - set(POLICIES))
     if unknown:
         print(f"error: unknown policies {unknown}; choose from {', '.join(POLICIES)}", file=sys.stderr)
+        return 2
+    if args.goals and not set(GOAL_POLICIES) <= set(policies):
+        print(f"error: --goals needs --policies to include {', '.join(GOAL_POLICIES)}", file=sys.stderr)
         return 2
     try:
         config = SimulationConfig(
@@ -90,6 +100,9 @@ def main(argv: list[str] | None = None) -> int:
             points, oracle.shard_hours if oracle else None, on_demand.cost_usd if on_demand else None, args.frontier
         )
         print("\n" + table, file=sys.stderr if args.json else sys.stdout)  # --json keeps stdout one object
+    if args.goals:
+        table = to_goals_table([check_goals(demand.name, results)])
+        print("\n" + table, file=sys.stderr if args.json else sys.stdout)
     if args.plot:
         plot(demand, outcomes, args.plot, args.plot_days)
     return 0
