@@ -564,14 +564,14 @@ def decide(
         affordable_shards(memory.mean_units, record_bytes, config.affordable_share),
         math.ceil(sustained * config.min_headroom),
     )
+    over_cost_cap = stream.shards > 2 * affordable  # what a throttled surge followed past the cap leaves behind
 
     if allow_mode_switch:
         # The headroom over the window's highest minute as measured, not as read through the profile: a
         # profile learned from a day or two of a spiky stream misreads the ratio and the look-ahead.
         needed = max(max(v for m, v in units.items() if latest - m < window), config.floor_units) * headroom
-        stranded = stream.shards > 2 * affordable
         switch = _mode_switch(
-            now, stream, history, needed, affordable, memory, config, surging=throttled, stranded=stranded
+            now, stream, history, needed, affordable, memory, config, surging=throttled, over_cost_cap=over_cost_cap
         )
         if switch is not None:
             reason = f"switch to {switch.value}: needs {needed:.1f} shards, affordable {affordable}"
@@ -587,7 +587,6 @@ def decide(
         # whatever the cost cap says; scale-in takes the capacity back once the surge has passed.
         target_capacity = max(target_capacity, math.ceil(recent_demand * config.min_headroom))
     emergency = throttled or recent_demand > shards
-    over_cost_cap = shards > 2 * affordable  # what a throttled surge followed past the cap leaves behind
     error = forecast_error(memory, config) if config.plan_calls else None
     plan_fits = error is not None and error <= config.plan_max_forecast_error and len(table) > 1 and ratio > 0
     if plan_fits and not emergency and shards <= stream.max_shards:
@@ -715,18 +714,17 @@ def _mode_switch(
     config: PolicyConfig,
     *,
     surging: bool,
-    stranded: bool,
+    over_cost_cap: bool,
 ) -> StreamMode | None:
     """On-demand when the capacity the stream `needed` (its recent peak times the headroom) is unaffordable
-    after a week of watching, or after a day if the service level is being missed too, or when
-    provisioned mode has missed the service level with the headroom feedback already at its limit (from
-    the second week), or, on the first day, when throttled surges have left the stream `stranded` at more
-    than twice its cost cap (it cannot scale in before a day of learning, and a stream whose first bursts
-    outgrow twice what headroom may cost is one on-demand serves better); but never while a throttled
-    surge is being followed: the switch would
-    hand the surge to on-demand at the current shard count, which doubles only after its 15-minute lag,
-    where resharding doubles every few minutes. Back when headroom is cheap again and the cost cap covers
-    the peak on-demand still remembers."""
+    after a week of watching, or after a day if the service level is being missed too; when provisioned
+    mode has missed the service level with the headroom feedback already at its limit (from the second
+    week); or, on the first day, when throttled surges have left the stream `over_cost_cap` (it cannot
+    scale in before a day of learning, and a stream whose first bursts outgrow twice what headroom may
+    cost is one on-demand serves better). Never while a throttled surge is being followed: the switch
+    would hand the surge to on-demand at the current shard count, which doubles only after its
+    15-minute lag, where resharding doubles every few minutes. Back when headroom is cheap again and
+    the cost cap covers the peak on-demand still remembers."""
     if history.mode_switches_within_24h(now) >= MODE_SWITCHES_PER_24H:
         return None
     last = max(history.mode_switch_minutes, default=None)
@@ -742,8 +740,10 @@ def _mode_switch(
     unaffordable = needed > affordable * (1.0 + config.mode_switch_hysteresis)
     missing = share > config.service_level
     missed = trained and missing and memory.headroom_scale >= config.headroom_scale_max
-    proven = (trained or (age >= config.learning_minutes and missing)) and unaffordable
-    proven = proven or (0 <= age < config.learning_minutes and stranded)
+    first_day = 0 <= age < config.learning_minutes
+    proven = (unaffordable and (trained or (age >= config.learning_minutes and missing))) or (
+        first_day and over_cost_cap
+    )
     if stream.mode == StreamMode.PROVISIONED and (proven or missed) and not surging:
         return StreamMode.ON_DEMAND
     if (
