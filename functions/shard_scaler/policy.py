@@ -11,7 +11,7 @@ No AWS calls and no numpy: the Lambda and the simulator run exactly this code. T
   only when capacity is well above what the next two hours need, consumers are not behind and the call
   budget leaves a reserve for emergencies; where the profile forecasts the stream well, it instead
   places these routine calls by a plan over the profile's next 24 hours (call_plan.py), so the day's
-  calls go where they save most;
+  calls go where they save most, and leaves the plan as soon as demand rises faster than it expected;
 - never buys headroom that costs more than on-demand mode would for the same traffic, and, when allowed,
   switches the stream to on-demand when the headroom it needs is unaffordable or the service level was
   missed anyway (and back when headroom is cheap again and the cost cap covers the month's peak,
@@ -554,6 +554,9 @@ def decide(
     )
     demand = ratio * table[(latest // step) % len(table)]
     recent_demand = max(v for m, v in units.items() if latest - m < config.reaction_minutes)
+    # Where demand is heading by the time a call made now is live: it grew this much over the last
+    # reaction time and is assumed to grow as much again.
+    projected = recent_demand + _recent_rise(units, latest, config.reaction_minutes)
     sustained = min(v for m, v in units.items() if latest - m < config.sustained_minutes)
     throttled = any(m.throttled_records > 0 and latest - m.minute < config.reaction_minutes for m in metrics)
     learned = headroom_for_budget(memory.growth_weights, config.throttle_budget)
@@ -589,7 +592,14 @@ def decide(
     emergency = throttled or recent_demand > shards
     error = forecast_error(memory, config) if config.plan_calls else None
     plan_fits = error is not None and error <= config.plan_max_forecast_error and len(table) > 1 and ratio > 0
-    if plan_fits and not emergency and shards <= stream.max_shards:
+    # A plan holds capacity at its level between its calls, so a rise the profile did not expect would
+    # be met only once it throttles: leave the plan for the greedy rules while demand is heading past
+    # capacity, and size the call for where it is heading (within the cost cap). Without a plan the
+    # greedy rules already scale out on headroom; projecting there too spends routine calls early.
+    rising = emergency or (plan_fits and projected > shards)
+    if rising and not throttled:
+        target_capacity = max(target_capacity, min(math.ceil(projected * config.min_headroom), affordable))
+    if plan_fits and not rising and shards <= stream.max_shards:
         plan = call_plan(table, latest, history, config)
         scale = ratio * headroom  # shards per profile unit
         level = plan.level_now(shards / scale)
@@ -628,6 +638,8 @@ def decide(
 
     if shards > stream.max_shards:
         return Decision(_clamp(stream.max_shards, shards, stream), None, "above max_shards", memory, headroom, demand)
+    if rising:
+        return keep("demand is rising past capacity: no scale-in", headroom, demand)
     later = ratio * seasonal_peak(memory, latest, config.scale_in_lookahead_minutes, config) * headroom
     keep_capacity = max(stream.min_shards, min(math.ceil(max(wanted, later)), affordable))
     if shards <= stream.min_shards or shards <= keep_capacity * config.scale_in_slack:
@@ -690,6 +702,16 @@ def _scale_in_refusal(
     if latest - min(units) < config.demand_window_minutes - 1 or latest - memory.first_minute < config.learning_minutes:
         return "too little history to scale in"
     return None
+
+
+def _recent_rise(units: dict[int, float], latest: int, span: int, points: int = 3) -> float:
+    """How much demand rose over the last `span` minutes: the mean of the last `points` minutes against
+    the mean of as many minutes `span` earlier (means, so a noisy flat stream shows no rise)."""
+    now = [v for m, v in units.items() if latest - m < points]
+    before = [v for m, v in units.items() if 0 <= latest - span - m < points]
+    if not now or not before:
+        return 0.0
+    return max(0.0, sum(now) / len(now) - sum(before) / len(before))
 
 
 def _mean_record_bytes(metrics: Sequence[MinuteMetrics]) -> float:

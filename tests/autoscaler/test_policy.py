@@ -9,6 +9,7 @@ import pytest
 
 from functions.shard_scaler.policy import (
     DAY_MINUTES,
+    GROWTH_BIN_COUNT,
     Decision,
     MinuteMetrics,
     PolicyConfig,
@@ -425,3 +426,21 @@ def test_first_day_surges_that_strand_the_stream_past_twice_its_cost_cap_send_it
     view = stream(shards)
     decision = decide(NOW, minutes_of([0.1] * 200), view, ScalingHistory(), memory, allow_mode_switch=True)
     assert decision.target_mode == mode
+
+
+@pytest.mark.parametrize(
+    ("units", "target"),
+    [
+        ([9.0] * 194 + [9.4 + 0.42 * i for i in range(6)], 17),  # 9 -> 11.5 in the last 6 minutes
+        ([11.5] * 200, None),  # as high, but level: 13 shards hold it with the 1.1 minimum headroom
+        ([10.5, 11.5] * 100, None),  # noise around 11: no rise
+    ],
+)
+def test_a_rise_the_plan_did_not_expect_is_followed_before_it_throttles(units: list[float], target: int | None) -> None:
+    # A flat 10-shard profile that forecasts well, so calls follow the plan, and 13 shards. 11.5 shards'
+    # worth fits them, but demand rose ~2 over the last reaction time (6 min): another 2 by the time a
+    # later call could be live would not fit. Scale out now, by at least 1.25x (13 -> 17).
+    weights = (1e6,) + (0.0,) * (GROWTH_BIN_COUNT - 1)  # a learned headroom of 1.0: the 1.1 minimum rules
+    memory = replace(_profiled_memory(0.0), mean_units=10.0, growth_weights=weights)
+    decision = run(units, shards=13, memory=memory)
+    assert decision.target_shards == target
