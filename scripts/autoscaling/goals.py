@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from functions.shard_scaler.policy import RESHARD_CALLS_PER_24H, PolicyConfig
 from scripts.autoscaling.compare import PolicyResult
+from scripts.autoscaling.report import percent
 
 NEEDED = ("ours", "on_demand", "ksu", "aws_samples")
 ANCHORS = ("ksu", "aws_samples")
@@ -84,7 +85,8 @@ def to_goals_table(reports: Sequence[GoalReport]) -> str:
     for r in reports:
         ratio = f"{r.shard_hours_vs_oracle:.2f}×" if r.shard_hours_vs_oracle is not None else "-"
         lines.append(
-            f"| {r.trace} | {r.throttled:.4%} | {r.on_demand_throttled:.4%} | {r.cost_vs_on_demand:.3f}× | {ratio} "
+            f"| {r.trace} | {percent(r.throttled)} | {percent(r.on_demand_throttled)} "
+            f"| {r.cost_vs_on_demand:.3f}× | {ratio} "
             f"| {mark(r.meets_service_level)} | {mark(r.costs_at_most_on_demand)} "
             f"| {mark(r.throttles_less_than_anchors)} | {mark(r.cheaper_than_anchors_meeting_service_level)} "
             f"| {mark(r.within_call_limit)} |"

@@ -17,6 +17,7 @@ from functions.shard_scaler.policy import MinuteMetrics, ScalingHistory, StreamM
 from scripts import simulate_scaling
 from scripts.autoscaling.compare import account, max_operations_in_window, on_demand_outcome
 from scripts.autoscaling.engine import SimulationConfig, simulate
+from scripts.autoscaling.report import percent
 from scripts.autoscaling.trace import Demand, TraceError, from_share, load_trace, to_demand
 
 EXACT = SimulationConfig(metric_delay_min=1, metric_delay_max=1, reshard_minutes=3)
@@ -237,3 +238,18 @@ def test_cli_rejects_an_unknown_policy(tmp_path: Path, capsys: pytest.CaptureFix
     trace = write_trace(tmp_path / "t.csv", [1.0, 2.0, 3.0])
     assert simulate_scaling.main(["--trace", str(trace), "--policies", "ours,magic"]) == 2
     assert "magic" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("fraction", "text"),
+    [
+        (0.0, "0.0000%"),
+        (0.134178, "13.4178%"),
+        (0.000584, "0.0584%"),
+        (7.5e-5, "0.0075%"),
+        (1.7333e-6, "0.00017%"),  # nyc_taxi's `ours` and aws_samples would both read 0.0002% at four decimals
+        (2.4e-6, "0.00024%"),
+    ],
+)
+def test_tables_print_small_throttled_shares_to_two_significant_digits(fraction: float, text: str) -> None:
+    assert percent(fraction) == text
