@@ -65,11 +65,14 @@ def account(outcome: Outcome, demand: Demand) -> PolicyResult:
     cost = pricing.provisioned_cost_usd(shard_hours, provisioned_records, demand.record_bytes)
     if on_demand_hours:
         cost += pricing.on_demand_cost_usd(on_demand_hours, on_demand_records, demand.record_bytes)
-    throttled = 1.0 - (provisioned_records + on_demand_records) / offered if offered else 0.0
+    # Summed per minute (never negative there), not as 1 - accepted/offered: that leaves float
+    # residue (2e-16) where nothing was throttled.
+    lost_units = float(np.maximum(demand.units - outcome.accepted_units, 0.0).sum())
+    throttled = lost_units * per_unit / offered if offered else 0.0
     return PolicyResult(
         shard_hours=round(shard_hours, 3),
         cost_usd=round(cost, 2),
-        throttled_fraction=max(0.0, throttled),
+        throttled_fraction=throttled,
         max_ops_24h=max_operations_in_window(outcome.reshard_minutes),
         mode_switches=len(outcome.mode_switch_minutes),
         on_demand_hours=round(on_demand_hours, 3),

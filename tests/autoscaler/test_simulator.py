@@ -15,7 +15,7 @@ import pytest
 from functions import pricing
 from functions.shard_scaler.policy import MinuteMetrics, ScalingHistory, StreamMode, StreamView
 from scripts import simulate_scaling
-from scripts.autoscaling.compare import account, max_operations_in_window, on_demand_outcome
+from scripts.autoscaling.compare import account, max_operations_in_window, on_demand_outcome, run_policy
 from scripts.autoscaling.engine import SimulationConfig, simulate
 from scripts.autoscaling.report import percent
 from scripts.autoscaling.trace import Demand, TraceError, from_share, load_trace, to_demand
@@ -253,3 +253,11 @@ def test_cli_rejects_an_unknown_policy(tmp_path: Path, capsys: pytest.CaptureFix
 )
 def test_tables_print_small_throttled_shares_to_two_significant_digits(fraction: float, text: str) -> None:
     assert percent(fraction) == text
+
+
+def test_a_policy_that_never_throttles_reports_exactly_zero() -> None:
+    # 1 - accepted/offered over 10,000 uneven minutes leaves float residue; the per-minute sum does not.
+    rng = np.random.default_rng(2)
+    demand = Demand("uneven", 0, rng.uniform(0.1, 7.3, 10_000), 1024)
+    outcome = run_policy("ideal", demand, SimulationConfig())
+    assert account(outcome, demand).throttled_fraction == 0.0
