@@ -555,8 +555,8 @@ def decide(
     demand = ratio * table[(latest // step) % len(table)]
     recent_demand = max(v for m, v in units.items() if latest - m < config.reaction_minutes)
     # Where demand is heading by the time a call made now is live: it grew this much over the last
-    # reaction time and is assumed to grow as much again.
-    projected = recent_demand + _recent_rise(units, latest, config.reaction_minutes)
+    # reaction time and is assumed to grow as much again (0 while it is not growing).
+    projected = _projected_demand(units, latest, config.reaction_minutes)
     sustained = min(v for m, v in units.items() if latest - m < config.sustained_minutes)
     throttled = any(m.throttled_records > 0 and latest - m.minute < config.reaction_minutes for m in metrics)
     learned = headroom_for_budget(memory.growth_weights, config.throttle_budget)
@@ -596,9 +596,10 @@ def decide(
     # be met only once it throttles: leave the plan for the greedy rules while demand is heading past
     # capacity, and size the call for where it is heading (within the cost cap). Without a plan the
     # greedy rules already scale out on headroom; projecting there too spends routine calls early.
-    rising = emergency or (plan_fits and projected > shards)
-    if rising and not throttled:
+    heading_past = plan_fits and projected > shards
+    if heading_past and not throttled:
         target_capacity = max(target_capacity, min(math.ceil(projected * config.min_headroom), affordable))
+    rising = emergency or heading_past
     if plan_fits and not rising and shards <= stream.max_shards:
         plan = call_plan(table, latest, history, config)
         scale = ratio * headroom  # shards per profile unit
@@ -704,14 +705,17 @@ def _scale_in_refusal(
     return None
 
 
-def _recent_rise(units: dict[int, float], latest: int, span: int, points: int = 3) -> float:
-    """How much demand rose over the last `span` minutes: the mean of the last `points` minutes against
-    the mean of as many minutes `span` earlier (means, so a noisy flat stream shows no rise)."""
+def _projected_demand(units: dict[int, float], latest: int, span: int, points: int = 3) -> float:
+    """Demand `span` minutes on if it keeps rising as it did over the last `span`: the mean of the last
+    `points` minutes plus its rise over the mean of as many minutes `span` earlier (means, so a noisy
+    flat stream shows no rise); 0 when it did not rise."""
     now = [v for m, v in units.items() if latest - m < points]
     before = [v for m, v in units.items() if 0 <= latest - span - m < points]
     if not now or not before:
         return 0.0
-    return max(0.0, sum(now) / len(now) - sum(before) / len(before))
+    level = sum(now) / len(now)
+    rise = level - sum(before) / len(before)
+    return level + rise if rise > 0.0 else 0.0
 
 
 def _mean_record_bytes(metrics: Sequence[MinuteMetrics]) -> float:
