@@ -161,6 +161,9 @@ class PolicyConfig:
     """No scale-in until the policy has watched the stream this long (its headroom is still untrained),
     and no throttling before then counts towards the SLO feedback (the histogram still learns from it)."""
     scale_in_slack: float = 1.2
+    scale_in_min_removed: int = 2
+    """Without a plan, a scale-in within the cost cap gives back at least this many shards: one shard
+    saves cents a day, and the call it spends may be the one a surge later finds missing."""
     scale_in_cooldown_minutes: int = 30
     reserved_calls: int = 2
     """UpdateShardCount calls per rolling 24 h kept for scale-outs while throttled."""
@@ -651,6 +654,8 @@ def decide(
     goal = min(math.ceil(max(wanted, later) * config.scale_up_overshoot), max(affordable, keep_capacity))
     reach = _reach_floor(table, memory, used, affordable, config, planned=False)
     target = _clamp(max(goal, reach), shards, stream)
+    if target < shards and shards - target < config.scale_in_min_removed and shards <= affordable:
+        return keep(f"no scale-in: {shards - target} shard is not worth a call", headroom, demand)
     if target < shards:
         reason = f"scale in: demand {demand:.2f} x headroom {headroom:.2f}"
         return Decision(target, None, reason, memory, headroom, demand)

@@ -402,7 +402,8 @@ def test_scale_in_leaves_the_profile_peak_within_reach_of_the_calls_left(
     peak = (40.0,) * 96
     memory = replace(_profiled_memory(error), profile=peak, weekly_profile=peak * 7, mean_units=2.0)
     history = ScalingHistory(tuple(NOW - 600 + i * 60 for i in range(calls_used)))
-    decision = run([2.0] * 200, shards=12, history=history, memory=memory)
+    config = PolicyConfig(scale_in_min_removed=1)  # the floor alone: 12 -> 11 gives back one shard
+    decision = run([2.0] * 200, shards=12, history=history, memory=memory, config=config)
     assert decision.target_shards == target
 
 
@@ -444,3 +445,19 @@ def test_a_rise_the_plan_did_not_expect_is_followed_before_it_throttles(units: l
     memory = replace(_profiled_memory(0.0), mean_units=10.0, growth_weights=weights)
     decision = run(units, shards=13, memory=memory)
     assert decision.target_shards == target
+
+
+@pytest.mark.parametrize(
+    ("units", "shards", "target"),
+    [
+        (2.5, 4, None),  # 3 would do, but one shard within a cost cap of 30 saves cents a day
+        (2.5, 6, 3),  # three shards are worth a call
+        (0.02, 3, 2),  # above its cost cap of 2 shards, one shard is worth it
+    ],
+)
+def test_a_scale_in_within_the_cost_cap_gives_back_at_least_two_shards(
+    units: float, shards: int, target: int | None
+) -> None:
+    # Calls are scarce (10 a day): NAB's Twitter_volume_UPS spent two on 4 -> 3 -> 2 in a quiet night
+    # and met a 25-shard spike at dawn with none left.
+    assert run([units] * 200, shards=shards).target_shards == target
