@@ -655,7 +655,7 @@ def decide(
     reach = _reach_floor(table, memory, used, affordable, config, planned=False)
     target = _clamp(max(goal, reach), shards, stream)
     if target < shards and shards - target < config.scale_in_min_removed and shards <= affordable:
-        return keep(f"no scale-in: {shards - target} shard is not worth a call", headroom, demand)
+        return keep(f"no scale-in: {shards} -> {target} shards is not worth a call", headroom, demand)
     if target < shards:
         reason = f"scale in: demand {demand:.2f} x headroom {headroom:.2f}"
         return Decision(target, None, reason, memory, headroom, demand)
