@@ -97,14 +97,18 @@ class ScalingHistory:
         return max(changes) if changes else None
 
     def recorded(self, now: int, decision: Decision) -> ScalingHistory:
-        """The history after `decision` was applied at `now`, trimmed to the last 24 h."""
-        reshards = tuple(m for m in self.reshard_minutes if now - m < DAY_MINUTES)
-        switches = tuple(m for m in self.mode_switch_minutes if now - m < DAY_MINUTES)
-        if decision.target_shards is not None:
-            reshards += (now,)
-        if decision.target_mode is not None:
-            switches += (now,)
-        return ScalingHistory(reshards, switches)
+        """The history after `decision` was applied at `now` (the Lambda and the simulator both keep it so)."""
+        history = self.with_reshard(now) if decision.target_shards is not None else self
+        return history.with_mode_switch(now) if decision.target_mode is not None else history
+
+    def with_reshard(self, now: int) -> ScalingHistory:
+        """Plus an UpdateShardCount call at `now`; only the last 10 are kept, all the 24 h limit can count."""
+        return ScalingHistory((*self.reshard_minutes, now)[-RESHARD_CALLS_PER_24H:], self.mode_switch_minutes)
+
+    def with_mode_switch(self, now: int) -> ScalingHistory:
+        """Plus an UpdateStreamMode call at `now`; the last 2 are kept however old: the two-week stay on
+        on-demand is counted from the last one."""
+        return ScalingHistory(self.reshard_minutes, (*self.mode_switch_minutes, now)[-MODE_SWITCHES_PER_24H:])
 
 
 @dataclass(frozen=True, slots=True)

@@ -191,9 +191,7 @@ def simulate(
                     t + config.reshard_minutes,
                 )
                 reshards.append(t)
-                history = ScalingHistory(
-                    (*history.reshard_minutes, now)[-RESHARD_CALLS_PER_24H:], history.mode_switch_minutes
-                )
+                history = history.with_reshard(now)
             else:
                 rejected += 1
         elif new_mode is not None and new_mode != mode:
@@ -204,9 +202,7 @@ def simulate(
                     t + config.reshard_minutes,
                 )
                 switches.append(t)
-                history = ScalingHistory(
-                    history.reshard_minutes, (*history.mode_switch_minutes, now)[-MODE_SWITCHES_PER_24H:]
-                )
+                history = history.with_mode_switch(now)
             else:
                 rejected += 1
         if mode == StreamMode.ON_DEMAND:

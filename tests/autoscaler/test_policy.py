@@ -461,3 +461,15 @@ def test_a_scale_in_within_the_cost_cap_gives_back_at_least_two_shards(
     # Calls are scarce (10 a day): NAB's Twitter_volume_UPS spent two on 4 -> 3 -> 2 in a quiet night
     # and met a 25-shard spike at dawn with none left.
     assert run([units] * 200, shards=shards).target_shards == target
+
+
+def test_recorded_history_keeps_the_last_ten_calls_and_the_last_two_switches_however_old() -> None:
+    old_switch = NOW - 20 * DAY_MINUTES  # the two-week stay on on-demand is counted from here
+    history = ScalingHistory(tuple(range(NOW - 600, NOW - 500, 10)), (NOW - 30 * DAY_MINUTES, old_switch))
+    call = Decision(5, None, "scale out", PolicyMemory())
+    after = history.recorded(NOW, call)
+    assert after.reshard_minutes == (*history.reshard_minutes[1:], NOW)
+    assert after.mode_switch_minutes == history.mode_switch_minutes
+    switch = Decision(None, StreamMode.PROVISIONED, "back", PolicyMemory())
+    assert history.recorded(NOW, switch).mode_switch_minutes == (old_switch, NOW)
+    assert history.recorded(NOW, switch).reshard_minutes == history.reshard_minutes
