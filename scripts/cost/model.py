@@ -25,12 +25,27 @@ ON_DEMAND_INITIAL_SHARDS = 4  # on-demand streams start at 4 MiB/s of write capa
 LAMBDA_MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
 SCALER_INVOCATIONS_PER_MONTH = SECONDS_PER_MONTH // 60  # rate(1 minute)
 SCALER_SECONDS_PER_INVOCATION = 0.2  # assumption: a few API calls per run
+# Consumer CPU per record as scripts/bench_consumer.py measures it (docs/consumer.md: 3.37 us, 5.05 us with
+# PII_FIELDS; x86, rounded up). Lambda gives a function CPU in proportion to its memory, one vCPU at
+# 1,769 MB, so below that the Duration a record adds is its CPU time scaled up by the share withheld.
+CONSUMER_CPU_US_PER_RECORD = 3.5
+CONSUMER_CPU_US_PER_RECORD_MASKED = 5.1
+LAMBDA_MB_PER_VCPU = 1769
 # Per consumer invocation: one checkpoint read, at least one checkpoint write.
 CHECKPOINT_READS_PER_BATCH = 1
 CHECKPOINT_WRITES_PER_BATCH = 1
 # The autoscaler reads and writes its state once per run.
 SCALER_READS_PER_RUN = 1
 SCALER_WRITES_PER_RUN = 1
+
+
+def consumer_us_per_record(settings: StreamSettings, traffic: StreamTraffic) -> float:
+    """Consumer Duration per record: the traffic file's figure (measured on Lambda) if it gives one,
+    else the benchmark's CPU time at the consumer's memory (masking PII fields costs more)."""
+    if traffic.consumer_us_per_record is not None:
+        return traffic.consumer_us_per_record
+    cpu = CONSUMER_CPU_US_PER_RECORD_MASKED if settings.pii_fields else CONSUMER_CPU_US_PER_RECORD
+    return cpu * max(1.0, LAMBDA_MB_PER_VCPU / settings.consumer.memory_mb)
 
 
 def lake_line_overhead_bytes() -> int:
@@ -177,7 +192,8 @@ def stream_cost(
     gb_second_usd = (
         pricing.LAMBDA_ARM64_GB_SECOND_USD if config.architecture == "arm64" else pricing.LAMBDA_X86_64_GB_SECOND_USD
     )
-    duration_s = invocations * traffic.consumer_ms_per_batch / 1000 + records * traffic.consumer_us_per_record / 1e6
+    per_record_s = consumer_us_per_record(settings, traffic) / 1e6
+    duration_s = invocations * traffic.consumer_ms_per_batch / 1000 + records * per_record_s
     lambda_usd = (
         duration_s * settings.consumer.memory_mb / 1024 * gb_second_usd
         + invocations / 1e6 * pricing.LAMBDA_REQUESTS_PER_MILLION_USD

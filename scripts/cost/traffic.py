@@ -33,8 +33,11 @@ class StreamTraffic(BaseModel):
     consumer_ms_per_batch: float = Field(
         default=30.0, ge=0, description="Consumer time per invocation apart from records (Firehose, DynamoDB calls)."
     )
-    consumer_us_per_record: float = Field(
-        default=50.0, ge=0, description="Consumer time per record (decode, validate, mask, encode)."
+    consumer_us_per_record: float | None = Field(
+        default=None,
+        ge=0,
+        description="Consumer Duration per record (decode, validate, mask, encode); default: the benchmark's "
+        "CPU time per record, scaled by the consumer's share of a vCPU.",
     )
     lake_compression_ratio: float = Field(
         default=0.2, gt=0, le=1, description="Compressed / raw size of lake objects (GZIP on JSON lines)."

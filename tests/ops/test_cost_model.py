@@ -14,7 +14,9 @@ from infra.config import PlatformConfig, config_from_pulumi_values, parse_config
 from infra.mock_runtime import load_stack_config
 from scripts.cost.cli import cost_command
 from scripts.cost.model import (
+    CONSUMER_CPU_US_PER_RECORD,
     HOURS_PER_MONTH,
+    LAMBDA_MB_PER_VCPU,
     SECONDS_PER_MONTH,
     firehose_billed_bytes,
     stack_costs,
@@ -148,3 +150,22 @@ def test_lake_storage_and_firehose_puts_are_priced_from_the_shared_price_list() 
     assert cost.total_usd == pytest.approx(
         cost.kinesis.total_usd + cost.firehose_usd + cost.lambda_usd + cost.dynamodb_usd + cost.s3_usd
     )
+
+
+def _consumer_usd(memory_mb: int, traffic: dict[str, Any] | None = None, **stream: Any) -> float:
+    """The consumer's GB-seconds in dollars, without requests (on-demand: no scaler)."""
+    config = one_stream(mode="on_demand", consumer={"memory_mb": memory_mb}, **stream)
+    cost = cost_of(config, mb_per_s=2, consumer_ms_per_batch=0, **(traffic or {}))
+    return float(cost.lambda_usd - cost.invocations / 1e6 * pricing.LAMBDA_REQUESTS_PER_MILLION_USD)
+
+
+def test_consumer_cpu_per_record_costs_the_same_at_any_memory_below_one_vcpu() -> None:
+    # Lambda's CPU grows with memory up to one vCPU at 1,769 MB: below that, more memory runs the same
+    # CPU-bound work for proportionally less Duration; above it, one thread gets no faster.
+    assert _consumer_usd(512) == pytest.approx(_consumer_usd(1024))
+    assert _consumer_usd(3538) == pytest.approx(2 * _consumer_usd(1769))
+    assert _consumer_usd(512, pii_fields=["payload.email"]) > _consumer_usd(512)
+    # A figure measured on Lambda (Duration per record) is taken as it is, at any memory.
+    default_us = CONSUMER_CPU_US_PER_RECORD * LAMBDA_MB_PER_VCPU / 512
+    measured = _consumer_usd(512, {"consumer_us_per_record": 100})
+    assert measured == pytest.approx(_consumer_usd(512) * 100 / default_us)
