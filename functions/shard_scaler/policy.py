@@ -146,6 +146,10 @@ class PolicyConfig:
     scale_up_overshoot: float = 1.05
     profile_slot_minutes: int = 15
     """Resolution of the learned daily profile (time of day, UTC) used to look ahead."""
+    profile_step_ratio: float = 2.0
+    """Where the profile steps up at least this much at the next slot and stays up the slot after, a
+    minute's normal is the stepped-up level: the profile places a step only to within a slot, and a day
+    whose step comes a few minutes early is not a surge (the level read would multiply with the step)."""
     profile_weight: float = 0.5
     """Weight of the newest day in the daily profile (the rest is older days, decaying)."""
     profile_floor_share: float = 0.25
@@ -360,7 +364,7 @@ def _learn(
     for minute in new_minutes:
         value = units[minute]
         earlier = [
-            units[m] / table[(m // step) % size]
+            units[m] / _normal(table, m, step, config.profile_step_ratio)
             for m in range(minute - lag - window + 1, minute - lag + 1)
             if m in units
         ]
@@ -478,6 +482,17 @@ def _floored(profile: tuple[float, ...], floor: float) -> list[float]:
     return table
 
 
+def _normal(table: list[float], minute: int, step: int, step_ratio: float) -> float:
+    """The profile's normal demand for `minute`: its slot's, or the next slot's where a step up follows."""
+    slot = minute // step
+    here = table[slot % len(table)]
+    if step_ratio <= 0:
+        return here
+    after = table[(slot + 1) % len(table)]
+    later = table[(slot + 2) % len(table)]
+    return after if min(after, later) >= step_ratio * here else here
+
+
 def seasonal_peak(memory: PolicyMemory, minute: int, horizon_minutes: int, config: PolicyConfig) -> float:
     """Highest profile value from `minute` to `horizon_minutes` later."""
     step = config.profile_slot_minutes
@@ -556,7 +571,7 @@ def decide(
     # carries its noise, and ratio x the profile ahead is what capacity must cover next.
     table, step = seasonal_values(memory, config), config.profile_slot_minutes
     ratio = demand_level(
-        [v / table[(m // step) % len(table)] for m, v in units.items() if latest - m < window],
+        [v / _normal(table, m, step, config.profile_step_ratio) for m, v in units.items() if latest - m < window],
         config.level_quantile,
     )
     demand = ratio * table[(latest // step) % len(table)]

@@ -473,3 +473,28 @@ def test_recorded_history_keeps_the_last_ten_calls_and_the_last_two_switches_how
     switch = Decision(None, StreamMode.PROVISIONED, "back", PolicyMemory())
     assert history.recorded(NOW, switch).mode_switch_minutes == (old_switch, NOW)
     assert history.recorded(NOW, switch).reshard_minutes == history.reshard_minutes
+
+
+@pytest.mark.parametrize(
+    ("config", "target"),
+    [
+        (PolicyConfig(), 47),  # the step came 10 minutes early: 40 shards' worth x 1.1, x 1.05 overshoot
+        (PolicyConfig(profile_step_ratio=0.0), 60),  # read against its slot alone: a 4x surge, 2x a call
+    ],
+)
+def test_a_step_the_profile_expects_read_a_few_minutes_early_is_not_a_surge(config: PolicyConfig, target: int) -> None:
+    # NAB's art_daily traces step 4x every morning; the 15-minute profile places the step only to within
+    # a slot, so a morning that starts at 07:50 read 40 / 10 = 4x the normal level, and that ratio times
+    # the profile's 40 ahead was followed to twice the shards it needed.
+    assert NOW % DAY_MINUTES == 8 * 60
+    profile = tuple(40.0 if 32 <= slot < 72 else 10.0 for slot in range(96))  # 08:00 to 18:00
+    calm_histogram = (1e6,) + (0.0,) * (GROWTH_BIN_COUNT - 1)  # headroom at its 1.1 floor
+    memory = replace(
+        _profiled_memory(0.0),
+        profile=profile,
+        weekly_profile=profile * 7,
+        mean_units=20.0,
+        growth_weights=calm_histogram,
+    )
+    decision = run([10.0] * 192 + [40.0] * 8, shards=30, memory=memory, config=config)
+    assert decision.target_shards == target
