@@ -149,7 +149,8 @@ class PolicyConfig:
     profile_step_ratio: float = 2.0
     """Where the profile steps up at least this much at the next slot and stays up the slot after, a
     minute's normal is the stepped-up level: the profile places a step only to within a slot, and a day
-    whose step comes a few minutes early is not a surge (the level read would multiply with the step)."""
+    whose step comes a few minutes early is not a surge (the level read would multiply with the step).
+    Only while the profile forecasts within `plan_max_forecast_error`."""
     profile_weight: float = 0.5
     """Weight of the newest day in the daily profile (the rest is older days, decaying)."""
     profile_floor_share: float = 0.25
@@ -360,11 +361,12 @@ def _learn(
     start = memory.first_minute if memory.first_minute >= 0 else new_minutes[0]
     slo_decay = 0.5 ** (1.0 / config.slo_half_life_minutes)
     table, step = seasonal_values(memory, config), config.profile_slot_minutes
+    step_ratio = _trusted_step_ratio(memory, config)
     size = len(table)
     for minute in new_minutes:
         value = units[minute]
         earlier = [
-            units[m] / _normal(table, m, step, config.profile_step_ratio)
+            units[m] / _normal(table, m, step, step_ratio)
             for m in range(minute - lag - window + 1, minute - lag + 1)
             if m in units
         ]
@@ -482,6 +484,13 @@ def _floored(profile: tuple[float, ...], floor: float) -> list[float]:
     return table
 
 
+def _trusted_step_ratio(memory: PolicyMemory, config: PolicyConfig) -> float:
+    """`profile_step_ratio` where the profile forecasts well enough to plan by (rule 7's gate), else 0:
+    a noisy profile's steps are noise, and reading minutes against them hides real surges."""
+    error = forecast_error(memory, config)
+    return config.profile_step_ratio if error is not None and error <= config.plan_max_forecast_error else 0.0
+
+
 def _normal(table: list[float], minute: int, step: int, step_ratio: float) -> float:
     """The profile's normal demand for `minute`: its slot's, or the next slot's where a step up follows."""
     slot = minute // step
@@ -570,8 +579,9 @@ def decide(
     # Demand relative to the daily profile: a diurnal stream's ratio is flat, a noisy stream's ratio
     # carries its noise, and ratio x the profile ahead is what capacity must cover next.
     table, step = seasonal_values(memory, config), config.profile_slot_minutes
+    step_ratio = _trusted_step_ratio(memory, config)
     ratio = demand_level(
-        [v / _normal(table, m, step, config.profile_step_ratio) for m, v in units.items() if latest - m < window],
+        [v / _normal(table, m, step, step_ratio) for m, v in units.items() if latest - m < window],
         config.level_quantile,
     )
     demand = ratio * table[(latest // step) % len(table)]

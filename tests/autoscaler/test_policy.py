@@ -476,13 +476,16 @@ def test_recorded_history_keeps_the_last_ten_calls_and_the_last_two_switches_how
 
 
 @pytest.mark.parametrize(
-    ("config", "target"),
+    ("config", "error_share_of_gate", "target"),
     [
-        (PolicyConfig(), 47),  # the step came 10 minutes early: 40 shards' worth x 1.1, x 1.05 overshoot
-        (PolicyConfig(profile_step_ratio=0.0), 60),  # read against its slot alone: a 4x surge, 2x a call
+        (PolicyConfig(), 0.0, 47),  # the step came 10 minutes early: 40 shards' worth x 1.1, x 1.05 overshoot
+        (PolicyConfig(profile_step_ratio=0.0), 0.0, 60),  # read against its slot alone: a 4x surge, 2x a call
+        (PolicyConfig(), 5.0, 60),  # misses 2.2x the gate (of this 22.5-shard mean): steps are noise, 4x is real
     ],
 )
-def test_a_step_the_profile_expects_read_a_few_minutes_early_is_not_a_surge(config: PolicyConfig, target: int) -> None:
+def test_a_step_the_profile_expects_read_a_few_minutes_early_is_not_a_surge(
+    config: PolicyConfig, error_share_of_gate: float, target: int
+) -> None:
     # NAB's art_daily traces step 4x every morning; the 15-minute profile places the step only to within
     # a slot, so a morning that starts at 07:50 read 40 / 10 = 4x the normal level, and that ratio times
     # the profile's 40 ahead was followed to twice the shards it needed.
@@ -490,7 +493,7 @@ def test_a_step_the_profile_expects_read_a_few_minutes_early_is_not_a_surge(conf
     profile = tuple(40.0 if 32 <= slot < 72 else 10.0 for slot in range(96))  # 08:00 to 18:00
     calm_histogram = (1e6,) + (0.0,) * (GROWTH_BIN_COUNT - 1)  # headroom at its 1.1 floor
     memory = replace(
-        _profiled_memory(0.0),
+        _profiled_memory(_misses_reading_as(error_share_of_gate * config.plan_max_forecast_error)),
         profile=profile,
         weekly_profile=profile * 7,
         mean_units=20.0,
