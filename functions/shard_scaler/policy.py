@@ -361,7 +361,7 @@ def _learn(
     start = memory.first_minute if memory.first_minute >= 0 else new_minutes[0]
     slo_decay = 0.5 ** (1.0 / config.slo_half_life_minutes)
     table, step = seasonal_values(memory, config), config.profile_slot_minutes
-    step_ratio = _trusted_step_ratio(memory, config)
+    step_ratio = _trusted_step_ratio(forecast_error(memory, config), config)
     size = len(table)
     for minute in new_minutes:
         value = units[minute]
@@ -484,10 +484,9 @@ def _floored(profile: tuple[float, ...], floor: float) -> list[float]:
     return table
 
 
-def _trusted_step_ratio(memory: PolicyMemory, config: PolicyConfig) -> float:
-    """`profile_step_ratio` where the profile forecasts well enough to plan by (rule 7's gate), else 0:
-    a noisy profile's steps are noise, and reading minutes against them hides real surges."""
-    error = forecast_error(memory, config)
+def _trusted_step_ratio(error: float | None, config: PolicyConfig) -> float:
+    """`profile_step_ratio` where the profile's forecast `error` is good enough to plan by (rule 7's gate),
+    else 0: a noisy profile's steps are noise, and reading minutes against them hides real surges."""
     return config.profile_step_ratio if error is not None and error <= config.plan_max_forecast_error else 0.0
 
 
@@ -579,7 +578,8 @@ def decide(
     # Demand relative to the daily profile: a diurnal stream's ratio is flat, a noisy stream's ratio
     # carries its noise, and ratio x the profile ahead is what capacity must cover next.
     table, step = seasonal_values(memory, config), config.profile_slot_minutes
-    step_ratio = _trusted_step_ratio(memory, config)
+    forecast = forecast_error(memory, config)
+    step_ratio = _trusted_step_ratio(forecast, config)
     ratio = demand_level(
         [v / _normal(table, m, step, step_ratio) for m, v in units.items() if latest - m < window],
         config.level_quantile,
@@ -622,7 +622,7 @@ def decide(
         # whatever the cost cap says; scale-in takes the capacity back once the surge has passed.
         target_capacity = max(target_capacity, math.ceil(recent_demand * config.min_headroom))
     emergency = throttled or recent_demand > shards
-    error = forecast_error(memory, config) if config.plan_calls else None
+    error = forecast if config.plan_calls else None
     plan_fits = error is not None and error <= config.plan_max_forecast_error and len(table) > 1 and ratio > 0
     # A plan holds capacity at its level between its calls, so a rise the profile did not expect would
     # be met only once it throttles: leave the plan for the greedy rules while demand is heading past
