@@ -361,12 +361,12 @@ def _learn(
     start = memory.first_minute if memory.first_minute >= 0 else new_minutes[0]
     slo_decay = 0.5 ** (1.0 / config.slo_half_life_minutes)
     table, step = seasonal_values(memory, config), config.profile_slot_minutes
-    step_ratio = _trusted_step_ratio(forecast_error(memory, config), config)
+    normals = _normals(table, _trusted_step_ratio(forecast_error(memory, config), config))
     size = len(table)
     for minute in new_minutes:
         value = units[minute]
         earlier = [
-            units[m] / _normal(table, m, step, step_ratio)
+            units[m] / normals[(m // step) % size]
             for m in range(minute - lag - window + 1, minute - lag + 1)
             if m in units
         ]
@@ -490,15 +490,23 @@ def _trusted_step_ratio(error: float | None, config: PolicyConfig) -> float:
     return config.profile_step_ratio if error is not None and error <= config.plan_max_forecast_error else 0.0
 
 
-def _normal(table: list[float], minute: int, step: int, step_ratio: float) -> float:
-    """The profile's normal demand for `minute`: its slot's, or the next slot's where a step up follows."""
-    slot = minute // step
-    here = table[slot % len(table)]
-    if step_ratio <= 0:
-        return here
-    after = table[(slot + 1) % len(table)]
-    later = table[(slot + 2) % len(table)]
-    return after if min(after, later) >= step_ratio * here else here
+_NORMALS_CACHE: list[tuple[list[float], float, list[float]]] = []
+
+
+def _normals(table: list[float], step_ratio: float) -> list[float]:
+    """Each slot's normal demand: its own profile value, or the next slot's where a step up of at least
+    `step_ratio` follows and lasts the slot after (0 turns this off). Reused while the table stands."""
+    if step_ratio <= 0.0:
+        return table
+    if _NORMALS_CACHE and _NORMALS_CACHE[0][0] is table and _NORMALS_CACHE[0][1] == step_ratio:
+        return _NORMALS_CACHE[0][2]
+    size = len(table)
+    normals = []
+    for slot, here in enumerate(table):
+        after, later = table[(slot + 1) % size], table[(slot + 2) % size]
+        normals.append(after if min(after, later) >= step_ratio * here else here)
+    _NORMALS_CACHE[:] = [(table, step_ratio, normals)]
+    return normals
 
 
 def seasonal_peak(memory: PolicyMemory, minute: int, horizon_minutes: int, config: PolicyConfig) -> float:
@@ -579,9 +587,9 @@ def decide(
     # carries its noise, and ratio x the profile ahead is what capacity must cover next.
     table, step = seasonal_values(memory, config), config.profile_slot_minutes
     forecast = forecast_error(memory, config)
-    step_ratio = _trusted_step_ratio(forecast, config)
+    normals = _normals(table, _trusted_step_ratio(forecast, config))
     ratio = demand_level(
-        [v / _normal(table, m, step, step_ratio) for m, v in units.items() if latest - m < window],
+        [v / normals[(m // step) % len(normals)] for m, v in units.items() if latest - m < window],
         config.level_quantile,
     )
     demand = ratio * table[(latest // step) % len(table)]
