@@ -211,7 +211,6 @@ class PolicyMemory:
     growth_weights: tuple[float, ...] = field(default_factory=lambda: (0.0,) * GROWTH_BIN_COUNT)
     last_decay_minute: int = -1
     mean_units: float = 0.0
-    mean_record_bytes: float = 0.0
     offered_units: float = 0.0
     throttled_units: float = 0.0
     headroom_scale: float = 1.0
@@ -237,7 +236,6 @@ class PolicyMemory:
             "growth_weights": [round(w, 6) for w in self.growth_weights],
             "last_decay_minute": self.last_decay_minute,
             "mean_units": self.mean_units,
-            "mean_record_bytes": self.mean_record_bytes,
             "offered_units": self.offered_units,
             "throttled_units": self.throttled_units,
             "headroom_scale": self.headroom_scale,
@@ -263,7 +261,6 @@ class PolicyMemory:
             growth_weights=weights,
             last_decay_minute=int(data.get("last_decay_minute", -1)),  # type: ignore[call-overload]
             mean_units=float(data.get("mean_units", 0.0)),  # type: ignore[arg-type]
-            mean_record_bytes=float(data.get("mean_record_bytes", 0.0)),  # type: ignore[arg-type]
             offered_units=float(data.get("offered_units", 0.0)),  # type: ignore[arg-type]
             throttled_units=float(data.get("throttled_units", 0.0)),  # type: ignore[arg-type]
             headroom_scale=float(data.get("headroom_scale", 1.0)),  # type: ignore[arg-type]

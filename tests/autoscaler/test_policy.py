@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import fields, replace
 
 import pytest
 
@@ -168,6 +169,17 @@ def test_memory_survives_a_json_round_trip() -> None:
     restored = PolicyMemory.from_json_dict(decision.memory.to_json_dict())
     assert restored.last_minute == decision.memory.last_minute
     assert restored.growth_weights == pytest.approx(decision.memory.growth_weights, abs=1e-5)
+
+
+def test_every_field_of_a_learned_memory_survives_the_lambdas_json_round_trip() -> None:
+    # The Lambda stores the memory as JSON between runs: a field left out would be relearned every
+    # minute (a profile's forecast error would never be known, and no plan ever made).
+    learned = replace(_learned_memory(_office_hours, 16, FAST), throttled_units=0.25, weekly_error=1.5)
+    restored = PolicyMemory.from_json_dict(json.loads(json.dumps(learned.to_json_dict())))
+    for item in fields(PolicyMemory):
+        value = getattr(learned, item.name)
+        assert value != getattr(PolicyMemory(), item.name), f"{item.name} is still its default: the test proves nothing"
+        assert getattr(restored, item.name) == pytest.approx(value, rel=1e-4, abs=1e-5), item.name
 
 
 @pytest.mark.parametrize(("current", "target"), [(4, 9), (10, 4)])
