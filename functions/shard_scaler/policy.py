@@ -221,7 +221,13 @@ class PolicyMemory:
     """Mean demand per time-of-week slot, learned week over week (weekends and weekdays differ)."""
     daily_error: float = 0.0
     weekly_error: float = 0.0
-    """Decaying sums of how far each profile missed each closed slot: the weekly one is used when it wins."""
+    """Decaying sums of how far each profile missed each closed slot both had a value for (from the second
+    week on): the weekly one is used when it wins."""
+    paired_slots_scored: int = 0
+    profile_error: float = 0.0
+    """The same for the daily profile alone, on every closed slot it had a value for (from its second day
+    on): how well it forecasts while the weekly one is not in use, a week before the two can be compared."""
+    profile_slots_scored: int = 0
     slot: int = -1
     slot_sum: float = 0.0
     slot_count: int = 0
@@ -243,6 +249,9 @@ class PolicyMemory:
             "weekly_profile": [round(v, 5) for v in self.weekly_profile],
             "daily_error": self.daily_error,
             "weekly_error": self.weekly_error,
+            "paired_slots_scored": self.paired_slots_scored,
+            "profile_error": self.profile_error,
+            "profile_slots_scored": self.profile_slots_scored,
             "slot": self.slot,
             "slot_sum": self.slot_sum,
             "slot_count": self.slot_count,
@@ -268,6 +277,9 @@ class PolicyMemory:
             weekly_profile=tuple(float(v) for v in data.get("weekly_profile", ())),  # type: ignore[attr-defined]
             daily_error=float(data.get("daily_error", 0.0)),  # type: ignore[arg-type]
             weekly_error=float(data.get("weekly_error", 0.0)),  # type: ignore[arg-type]
+            paired_slots_scored=int(data.get("paired_slots_scored", 0)),  # type: ignore[call-overload]
+            profile_error=float(data.get("profile_error", 0.0)),  # type: ignore[arg-type]
+            profile_slots_scored=int(data.get("profile_slots_scored", 0)),  # type: ignore[call-overload]
             slot=int(data.get("slot", -1)),  # type: ignore[call-overload]
             slot_sum=float(data.get("slot_sum", 0.0)),  # type: ignore[arg-type]
             slot_count=int(data.get("slot_count", 0)),  # type: ignore[call-overload]
@@ -352,7 +364,8 @@ def _learn(
     weekly = list(memory.weekly_profile) if len(memory.weekly_profile) == slots_per_week else [0.0] * slots_per_week
     slot, slot_sum, slot_count = memory.slot, memory.slot_sum, memory.slot_count
     peaks, peak_day = list(memory.daily_peaks), memory.peak_day
-    daily_error, weekly_error = memory.daily_error, memory.weekly_error
+    daily_error, weekly_error, paired_scored = memory.daily_error, memory.weekly_error, memory.paired_slots_scored
+    profile_error, profile_scored = memory.profile_error, memory.profile_slots_scored
     error_decay = 0.5 ** (config.profile_slot_minutes / config.profile_error_half_life_minutes)
     offered, lost, scale = memory.offered_units, memory.throttled_units, memory.headroom_scale
     start = memory.first_minute if memory.first_minute >= 0 else new_minutes[0]
@@ -391,9 +404,13 @@ def _learn(
                 old = profile[index]
                 fresh = slot_sum / slot_count
                 week_index = slot % slots_per_week
+                if old != 0.0:
+                    profile_error = profile_error * error_decay + abs(fresh - old)
+                    profile_scored += 1
                 if old != 0.0 and weekly[week_index] != 0.0:
                     daily_error = daily_error * error_decay + abs(fresh - old)
                     weekly_error = weekly_error * error_decay + abs(fresh - weekly[week_index])
+                    paired_scored += 1
                 profile[index] = fresh if old == 0.0 else old + config.profile_weight * (fresh - old)
                 old = weekly[week_index]
                 weekly[week_index] = fresh if old == 0.0 else old + config.profile_weight * (fresh - old)
@@ -419,6 +436,9 @@ def _learn(
         weekly_profile=tuple(weekly),
         daily_error=daily_error,
         weekly_error=weekly_error,
+        paired_slots_scored=paired_scored,
+        profile_error=profile_error,
+        profile_slots_scored=profile_scored,
         slot=slot,
         slot_sum=slot_sum,
         slot_count=slot_count,
@@ -456,16 +476,18 @@ def _weekly_in_use(memory: PolicyMemory, config: PolicyConfig) -> bool:
 
 def forecast_error(memory: PolicyMemory, config: PolicyConfig) -> float | None:
     """How far the profile in use has missed each closed slot, on average (recent slots weigh more),
-    relative to the profile's mean; None until it has been scored for a day (misses are scored from
-    the second week on, when both profiles have a value for the slot)."""
+    relative to the profile's mean; None until it has been scored on a day's slots (a profile's misses
+    are scored from its second period on: the daily one's second day, the weekly one's second week).
+    Counted by slots actually scored, not time watched: a gap in the metrics scores nothing."""
     step = config.profile_slot_minutes
-    scored = (memory.last_minute - memory.first_minute - WEEK_MINUTES) // step
+    weekly = _weekly_in_use(memory, config)
+    scored = memory.paired_slots_scored if weekly else memory.profile_slots_scored
     mean = sum(memory.profile) / len(memory.profile) if memory.profile else 0.0
     if scored < DAY_MINUTES // step or mean <= 0.0:
         return None
     decay = 0.5 ** (step / config.profile_error_half_life_minutes)
     weight = (1.0 - decay**scored) / (1.0 - decay)
-    error = memory.weekly_error if _weekly_in_use(memory, config) else memory.daily_error
+    error = memory.weekly_error if weekly else memory.profile_error
     return error / weight / mean
 
 

@@ -361,7 +361,7 @@ def test_daily_profile_stays_when_every_day_looks_the_same() -> None:
 
 def _profiled_memory(daily_error: float, days: int = 30) -> PolicyMemory:
     """A memory that has watched the stream `days` days: flat daily and weekly profiles of 10 shards'
-    worth, both scored with misses summing to `daily_error` (decaying), so the daily one is in use."""
+    worth, all scored with misses summing to `daily_error` (decaying), so the daily one is in use."""
     return PolicyMemory(
         first_minute=NOW - days * DAY_MINUTES,
         last_minute=NOW - 3,
@@ -369,21 +369,43 @@ def _profiled_memory(daily_error: float, days: int = 30) -> PolicyMemory:
         weekly_profile=(10.0,) * 7 * 96,
         daily_error=daily_error,
         weekly_error=daily_error,
+        paired_slots_scored=max(0, days - 7) * 96,
+        profile_error=daily_error,
+        profile_slots_scored=(days - 1) * 96,
     )
 
 
 def _misses_reading_as(error: float) -> float:
     """The decaying sum of equal misses per slot that `forecast_error` reads as `error` of the 10-shard mean."""
     decay = 0.5 ** (15 / PolicyConfig().profile_error_half_life_minutes)
-    return sum(10.0 * error * decay**age for age in range((30 - 7) * 96 - 1))
+    return sum(10.0 * error * decay**age for age in range((30 - 1) * 96))
 
 
 def test_forecast_error_is_unknown_until_misses_have_been_scored_for_a_day() -> None:
     config = PolicyConfig()
-    assert forecast_error(_profiled_memory(0.0, days=7), config) is None
-    assert forecast_error(_profiled_memory(0.0, days=9), config) == 0.0
-    # A decaying sum of 0.5-shard misses per slot over three weeks reads as 5% of the 10-shard mean.
+    assert forecast_error(replace(_profiled_memory(0.0), profile_slots_scored=95), config) is None
+    assert forecast_error(replace(_profiled_memory(0.0), profile_slots_scored=96), config) == 0.0
+    # A decaying sum of 0.5-shard misses per slot over 29 days reads as 5% of the 10-shard mean.
     assert forecast_error(_profiled_memory(_misses_reading_as(0.05)), config) == pytest.approx(0.05, rel=0.01)
+
+
+@pytest.mark.parametrize(("days", "known"), [(2, False), (3, True), (10, True)])
+def test_a_stream_whose_days_repeat_is_forecast_from_its_third_day(days: int, known: bool) -> None:
+    # Office hours every day: the daily profile learned on day one misses nothing on day two (scored
+    # from its second day on), so the plan may take over a week before the weekly profile could even
+    # be compared with it. Day two's last slot closes only on day three.
+    error = forecast_error(_learned_memory(_every_day_busy, days, FAST), FAST)
+    assert (error is not None) == known
+    if known:
+        assert error == pytest.approx(0.0, abs=1e-9)
+
+
+def test_a_gap_in_the_metrics_scores_nothing() -> None:
+    # Two days of traffic, then five silent days (no datapoints): a week has passed, but only a day's
+    # slots have been scored, and those less than a full day.
+    memory = _learned_memory(_every_day_busy, 2, FAST)
+    later = replace(memory, last_minute=memory.last_minute + 5 * DAY_MINUTES)
+    assert forecast_error(later, FAST) is None
 
 
 @pytest.mark.parametrize(("error_share_of_gate", "planned"), [(0.0, True), (0.9, True), (1.1, False), (50.0, False)])
