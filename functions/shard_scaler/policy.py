@@ -224,6 +224,7 @@ class PolicyMemory:
     """Decaying sums of how far each profile missed each closed slot both had a value for (from the second
     week on): the weekly one is used when it wins."""
     paired_slots_scored: int = 0
+    """How many slots those two sums have scored: their weight, when read as a mean miss."""
     profile_error: float = 0.0
     """The same for the daily profile alone, on every closed slot it had a value for (from its second day
     on): how well it forecasts while the weekly one is not in use, a week before the two can be compared."""

@@ -401,8 +401,8 @@ def test_a_stream_whose_days_repeat_is_forecast_from_its_third_day(days: int, kn
 
 
 def test_a_gap_in_the_metrics_scores_nothing() -> None:
-    # Two days of traffic, then five silent days (no datapoints): a week has passed, but only a day's
-    # slots have been scored, and those less than a full day.
+    # Two days of traffic, then five silent days (no datapoints): a week has passed, but fewer than a
+    # day's slots have been scored, so the forecast is still unknown (not a perfect 0).
     memory = _learned_memory(_every_day_busy, 2, FAST)
     later = replace(memory, last_minute=memory.last_minute + 5 * DAY_MINUTES)
     assert forecast_error(later, FAST) is None
