@@ -182,6 +182,17 @@ def test_every_field_of_a_learned_memory_survives_the_lambdas_json_round_trip() 
         assert getattr(restored, item.name) == pytest.approx(value, rel=1e-4, abs=1e-5), item.name
 
 
+def test_a_memory_stored_by_an_older_version_loads_and_waits_to_score_its_forecast() -> None:
+    # Stored before the daily profile was scored alone: the missing scores start at zero, so the plan
+    # waits for a day of scoring instead of reading the forecast as perfect.
+    stored = _learned_memory(_every_day_busy, 10, FAST).to_json_dict()
+    for key in ("profile_error", "profile_slots_scored", "paired_slots_scored"):
+        del stored[key]
+    restored = PolicyMemory.from_json_dict(stored)
+    assert restored.profile_slots_scored == 0
+    assert forecast_error(restored, FAST) is None
+
+
 @pytest.mark.parametrize(("current", "target"), [(4, 9), (10, 4)])
 def test_update_outside_half_to_double_is_rejected(current: int, target: int) -> None:
     with pytest.raises(ValueError, match="outside"):
