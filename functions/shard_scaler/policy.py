@@ -364,6 +364,7 @@ def _learn(
     slots_per_week = WEEK_DAYS * slots_per_day
     weekly = list(memory.weekly_profile) if len(memory.weekly_profile) == slots_per_week else [0.0] * slots_per_week
     slot, slot_sum, slot_count = memory.slot, memory.slot_sum, memory.slot_count
+    closed = len(memory.profile) != slots_per_day or len(memory.weekly_profile) != slots_per_week
     peaks, peak_day = list(memory.daily_peaks), memory.peak_day
     daily_error, weekly_error, paired_scored = memory.daily_error, memory.weekly_error, memory.paired_slots_scored
     profile_error, profile_scored = memory.profile_error, memory.profile_slots_scored
@@ -401,6 +402,7 @@ def _learn(
         current = minute // config.profile_slot_minutes
         if current != slot:
             if slot_count:
+                closed = True
                 index = slot % slots_per_day
                 old = profile[index]
                 fresh = slot_sum / slot_count
@@ -433,8 +435,9 @@ def _learn(
         offered_units=offered,
         throttled_units=lost,
         headroom_scale=scale,
-        profile=tuple(profile),
-        weekly_profile=tuple(weekly),
+        # Unchanged profiles keep their identity, so the tables derived from them stay cached.
+        profile=tuple(profile) if closed else memory.profile,
+        weekly_profile=tuple(weekly) if closed else memory.weekly_profile,
         daily_error=daily_error,
         weekly_error=weekly_error,
         paired_slots_scored=paired_scored,
