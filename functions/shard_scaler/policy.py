@@ -364,7 +364,7 @@ def _learn(
     slots_per_week = WEEK_DAYS * slots_per_day
     weekly = list(memory.weekly_profile) if len(memory.weekly_profile) == slots_per_week else [0.0] * slots_per_week
     slot, slot_sum, slot_count = memory.slot, memory.slot_sum, memory.slot_count
-    closed = len(memory.profile) != slots_per_day or len(memory.weekly_profile) != slots_per_week
+    changed = len(memory.profile) != slots_per_day or len(memory.weekly_profile) != slots_per_week
     peaks, peak_day = list(memory.daily_peaks), memory.peak_day
     daily_error, weekly_error, paired_scored = memory.daily_error, memory.weekly_error, memory.paired_slots_scored
     profile_error, profile_scored = memory.profile_error, memory.profile_slots_scored
@@ -402,7 +402,7 @@ def _learn(
         current = minute // config.profile_slot_minutes
         if current != slot:
             if slot_count:
-                closed = True
+                changed = True
                 index = slot % slots_per_day
                 old = profile[index]
                 fresh = slot_sum / slot_count
@@ -436,8 +436,8 @@ def _learn(
         throttled_units=lost,
         headroom_scale=scale,
         # Unchanged profiles keep their identity, so the tables derived from them stay cached.
-        profile=tuple(profile) if closed else memory.profile,
-        weekly_profile=tuple(weekly) if closed else memory.weekly_profile,
+        profile=tuple(profile) if changed else memory.profile,
+        weekly_profile=tuple(weekly) if changed else memory.weekly_profile,
         daily_error=daily_error,
         weekly_error=weekly_error,
         paired_slots_scored=paired_scored,
@@ -552,7 +552,7 @@ def call_plan(table: list[float], latest: int, history: ScalingHistory, config: 
         config.reaction_minutes,
         config.plan_call_cost,
     )
-    # Compared by value: the profile is rebuilt every minute but only changes when a slot closes.
+    # Compared by value: the table changes only when a slot closes, and then usually by one slot.
     if _PLAN_CACHE and _PLAN_CACHE[0][0][1:] == key and _PLAN_CACHE[0][0][0] == table:
         return _PLAN_CACHE[0][1]
     forecast = forecast_peaks(table, config.profile_slot_minutes, latest, config.reaction_minutes)
