@@ -552,7 +552,7 @@ def call_plan(table: list[float], latest: int, history: ScalingHistory, config: 
         config.reaction_minutes,
         config.plan_call_cost,
     )
-    # Compared by value: the table changes only when a slot closes, and then usually by one slot.
+    # Compared by value: a new table with the same values (a slot closed unchanged) still hits.
     if _PLAN_CACHE and _PLAN_CACHE[0][0][1:] == key and _PLAN_CACHE[0][0][0] == table:
         return _PLAN_CACHE[0][1]
     forecast = forecast_peaks(table, config.profile_slot_minutes, latest, config.reaction_minutes)
