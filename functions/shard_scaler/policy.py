@@ -147,10 +147,13 @@ class PolicyConfig:
     profile_slot_minutes: int = 15
     """Resolution of the learned daily profile (time of day, UTC) used to look ahead."""
     profile_step_ratio: float = 2.0
-    """Where the profile steps up at least this much at the next slot and stays up the slot after, a
-    minute's normal is the stepped-up level: the profile places a step only to within a slot, and a day
-    whose step comes a few minutes early is not a surge (the level read would multiply with the step).
-    Only while the profile forecasts within `plan_max_forecast_error`."""
+    """Where the profile steps up at least this much at the next slot and stays up `profile_step_slots`
+    slots, a minute's normal is the stepped-up level: the profile places a step only to within a slot,
+    and a day whose step comes a few minutes early is not a surge (the level read would multiply with
+    the step). Not on a profile scored as missing by more than `plan_max_forecast_error`."""
+    profile_step_slots: int = 4
+    """How long a step must last to be read so: an hour. A day's real step holds for hours; a one-day
+    profile of a spiky stream (before it can be scored) has spikes that look like steps for a slot or two."""
     profile_weight: float = 0.5
     """Weight of the newest day in the daily profile (the rest is older days, decaying)."""
     profile_floor_share: float = 0.25
@@ -373,7 +376,7 @@ def _learn(
     start = memory.first_minute if memory.first_minute >= 0 else new_minutes[0]
     slo_decay = 0.5 ** (1.0 / config.slo_half_life_minutes)
     table, step = seasonal_values(memory, config), config.profile_slot_minutes
-    normals = _normals(table, _trusted_step_ratio(forecast_error(memory, config), config))
+    normals = _normals(table, _trusted_step_ratio(forecast_error(memory, config), config), config.profile_step_slots)
     size = len(table)
     for minute in new_minutes:
         value = units[minute]
@@ -508,27 +511,30 @@ def _floored(profile: tuple[float, ...], floor: float) -> list[float]:
 
 
 def _trusted_step_ratio(error: float | None, config: PolicyConfig) -> float:
-    """`profile_step_ratio` where the profile's forecast `error` is good enough to plan by (rule 7's gate),
-    else 0: a noisy profile's steps are noise, and reading minutes against them hides real surges."""
-    return config.profile_step_ratio if error is not None and error <= config.plan_max_forecast_error else 0.0
+    """`profile_step_ratio` unless the profile's forecast `error` is too large to plan by (rule 7's gate),
+    else 0: a noisy profile's steps are noise, and reading minutes against them hides real surges. A
+    profile not yet scored (`error` None: its first day) is trusted with steps that last
+    (`profile_step_slots`), or a daily step a few minutes early on the second day reads as a surge."""
+    return config.profile_step_ratio if error is None or error <= config.plan_max_forecast_error else 0.0
 
 
-_NORMALS_CACHE: list[tuple[list[float], float, list[float]]] = []
+_NORMALS_CACHE: list[tuple[list[float], tuple[float, int], list[float]]] = []
 
 
-def _normals(table: list[float], step_ratio: float) -> list[float]:
+def _normals(table: list[float], step_ratio: float, lasting_slots: int) -> list[float]:
     """Each slot's normal demand: its own profile value, or the next slot's where a step up of at least
-    `step_ratio` follows and lasts the slot after (0 turns this off). Reused while the table stands."""
-    if step_ratio <= 0.0:
+    `step_ratio` follows and lasts `lasting_slots` slots (0 turns this off). Reused while the table stands."""
+    if step_ratio <= 0.0 or len(table) < 2:
         return table
-    if _NORMALS_CACHE and _NORMALS_CACHE[0][0] is table and _NORMALS_CACHE[0][1] == step_ratio:
+    key = (step_ratio, lasting_slots)
+    if _NORMALS_CACHE and _NORMALS_CACHE[0][0] is table and _NORMALS_CACHE[0][1] == key:
         return _NORMALS_CACHE[0][2]
     size = len(table)
     normals = []
     for slot, here in enumerate(table):
-        after, later = table[(slot + 1) % size], table[(slot + 2) % size]
-        normals.append(after if min(after, later) >= step_ratio * here else here)
-    _NORMALS_CACHE[:] = [(table, step_ratio, normals)]
+        lowest_after = min(table[(slot + k) % size] for k in range(1, max(1, lasting_slots) + 1))
+        normals.append(table[(slot + 1) % size] if lowest_after >= step_ratio * here else here)
+    _NORMALS_CACHE[:] = [(table, key, normals)]
     return normals
 
 
@@ -610,7 +616,7 @@ def decide(
     # carries its noise, and ratio x the profile ahead is what capacity must cover next.
     table, step = seasonal_values(memory, config), config.profile_slot_minutes
     forecast = forecast_error(memory, config)
-    normals = _normals(table, _trusted_step_ratio(forecast, config))
+    normals = _normals(table, _trusted_step_ratio(forecast, config), config.profile_step_slots)
     ratio = demand_level(
         [v / normals[(m // step) % len(normals)] for m, v in units.items() if latest - m < window],
         config.level_quantile,

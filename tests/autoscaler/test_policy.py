@@ -546,3 +546,31 @@ def test_a_step_the_profile_expects_read_a_few_minutes_early_is_not_a_surge(
     )
     decision = run([10.0] * 192 + [40.0] * 8, shards=30, memory=memory, config=config)
     assert decision.target_shards == target
+
+
+@pytest.mark.parametrize(
+    ("busy_slots", "target"),
+    [
+        (40, 47),  # a day's step, 10 hours long: the early morning is read against it, as on a scored profile
+        (2, 60),  # a half-hour bump in one day's traffic is no step: 4x over the quiet slot is a surge
+    ],
+)
+def test_a_one_day_profile_reads_an_early_step_only_where_the_step_lasts_an_hour(
+    busy_slots: int, target: int
+) -> None:
+    # On the second day the profile (one day learned) has not been scored yet. art_daily's morning step
+    # 10 minutes early read 40 / 10 = 4x and went to twice the shards it needed for hours; elb's one-day
+    # profile has spikes of a slot or two that, read as steps, hid the next day's surges (0.112% throttled).
+    profile = tuple(40.0 if 32 <= slot < 32 + busy_slots else 10.0 for slot in range(96))
+    calm_histogram = (1e6,) + (0.0,) * (GROWTH_BIN_COUNT - 1)
+    memory = replace(
+        _profiled_memory(0.0, days=2),
+        profile=profile,
+        profile_slots_scored=0,
+        paired_slots_scored=0,
+        mean_units=20.0,
+        growth_weights=calm_histogram,
+    )
+    assert forecast_error(memory, PolicyConfig()) is None
+    decision = run([10.0] * 192 + [40.0] * 8, shards=30, memory=memory)
+    assert decision.target_shards == target
