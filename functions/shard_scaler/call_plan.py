@@ -15,6 +15,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import accumulate
+from operator import add
 from typing import Final
 
 PLAN_SLOT_MINUTES: Final = 15
@@ -89,6 +90,12 @@ def make_plan(
         for slot in range(slots)
     ]
     most = max(0, max(free))
+    # Holding a segment that starts at `start` for `length` slots costs its peak x length, whatever the
+    # calls made before it: computed once for every row below.
+    held = [
+        [peak * length for length, peak in enumerate(accumulate(forecast[start:], max), start=1)]
+        for start in range(slots)
+    ]
     after: list[list[float]] = []
     ends: list[list[int]] = []
     # Row `made`, built from the last: `made` calls before a call at `start`; index `slots` is the end.
@@ -99,14 +106,9 @@ def make_plan(
             if made + 1 > free[start]:
                 continue
             # Segment [start, end): held at its peak, then the best plan from `end` (0 past the horizon).
-            costs = [
-                peak * length + rest + call_cost
-                for length, (peak, rest) in enumerate(
-                    zip(accumulate(forecast[start:], max), following[start + 1 :], strict=True), start=1
-                )
-            ]
+            costs = list(map(add, held[start], following[start + 1 :]))
             best = min(costs)
-            row[start], row_ends[start] = best, start + 1 + costs.index(best)
+            row[start], row_ends[start] = best + call_cost, start + 1 + costs.index(best)
         after.append(row)
         ends.append(row_ends)
         following = row
