@@ -555,9 +555,7 @@ def test_a_step_the_profile_expects_read_a_few_minutes_early_is_not_a_surge(
         (2, 60),  # a half-hour bump in one day's traffic is no step: 4x over the quiet slot is a surge
     ],
 )
-def test_a_one_day_profile_reads_an_early_step_only_where_the_step_lasts_an_hour(
-    busy_slots: int, target: int
-) -> None:
+def test_a_one_day_profile_reads_an_early_step_only_where_the_step_lasts_an_hour(busy_slots: int, target: int) -> None:
     # On the second day the profile (one day learned) has not been scored yet. art_daily's morning step
     # 10 minutes early read 40 / 10 = 4x and went to twice the shards it needed for hours; elb's one-day
     # profile has spikes of a slot or two that, read as steps, hid the next day's surges (0.112% throttled).
