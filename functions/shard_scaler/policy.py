@@ -629,8 +629,12 @@ def decide(
     demand = ratio * table[(latest // step) % len(table)]
     recent_demand = max(v for m, v in units.items() if latest - m < config.reaction_minutes)
     # Where demand is heading by the time a call made now is live: it grew this much over the last
-    # reaction time and is assumed to grow as much again (0 while it is not growing).
-    projected = _projected_demand(units, latest, config.reaction_minutes)
+    # reaction time and is assumed to grow as much again (0 while it is not growing), but for the rise
+    # the profile itself shows over that time (its slot stepped up), which the plan holds capacity for:
+    # a daily step is not projected on as if it would climb as far again.
+    span = config.reaction_minutes
+    profile_rise = table[(latest // step) % len(table)] - table[((latest - span) // step) % len(table)]
+    projected = _projected_demand(units, latest, span, expected_rise=max(0.0, ratio * profile_rise))
     sustained = min(v for m, v in units.items() if latest - m < config.sustained_minutes)
     throttled = any(m.throttled_records > 0 and latest - m.minute < config.reaction_minutes for m in metrics)
     learned = headroom_for_budget(memory.growth_weights, config.throttle_budget)
@@ -781,17 +785,19 @@ def _scale_in_refusal(
     return None
 
 
-def _projected_demand(units: dict[int, float], latest: int, span: int, points: int = 3) -> float:
+def _projected_demand(
+    units: dict[int, float], latest: int, span: int, *, expected_rise: float, points: int = 3
+) -> float:
     """Demand `span` minutes on if it keeps rising as it did over the last `span`: the mean of the last
     `points` minutes plus its rise over the mean of as many minutes `span` earlier (means, so a noisy
-    flat stream shows no rise); 0 when it did not rise."""
+    flat stream shows no rise) beyond `expected_rise`; 0 when it did not rise."""
     now = [v for m, v in units.items() if latest - m < points]
     before = [v for m, v in units.items() if 0 <= latest - span - m < points]
     if not now or not before:
         return 0.0
     level = sum(now) / len(now)
     rise = level - sum(before) / len(before)
-    return level + rise if rise > 0.0 else 0.0
+    return level + max(0.0, rise - expected_rise) if rise > 0.0 else 0.0
 
 
 def _mean_record_bytes(metrics: Sequence[MinuteMetrics]) -> float:

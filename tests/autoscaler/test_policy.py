@@ -493,6 +493,26 @@ def test_a_rise_the_plan_did_not_expect_is_followed_before_it_throttles(units: l
 
 
 @pytest.mark.parametrize(
+    ("stepped_to", "target"),
+    [
+        (10.0, 19),  # a flat profile: the 3-minute mean rose 10 -> 13, unexpected, so 13 + 3 = 16 > 15 shards
+        (13.0, None),  # the profile steps up by 3 at 07:45: the plan's 15 shards are for this, hold them
+    ],
+)
+def test_a_rise_the_profile_steps_up_by_is_not_projected_on(stepped_to: float, target: int | None) -> None:
+    # NAB's art_daily traces step 4x at 09:00; the minutes just after, demand rose ~20 shards' worth in
+    # 6 minutes, and projecting that on spent a call on 56 -> 70 shards and another to come back, daily.
+    profile = tuple(stepped_to if slot >= 31 else 10.0 for slot in range(96))
+    weights = (1e6,) + (0.0,) * (GROWTH_BIN_COUNT - 1)
+    memory = replace(
+        _profiled_memory(0.0), profile=profile, weekly_profile=profile * 7, mean_units=10.0, growth_weights=weights
+    )
+    units = [10.0] * 194 + [10.0 + 0.6 * minute for minute in range(1, 7)]
+    decision = run(units, shards=15, memory=memory, metrics=minutes_of(units, end=NOW - 10))  # latest 07:50
+    assert decision.target_shards == target
+
+
+@pytest.mark.parametrize(
     ("units", "shards", "target"),
     [
         (2.5, 4, None),  # 3 would do, but one shard within a cost cap of 30 saves cents a day
