@@ -528,7 +528,8 @@ _NORMALS_CACHE: list[tuple[list[float], tuple[float, int], list[float]]] = []
 
 def _normals(table: list[float], step_ratio: float, lasting_slots: int) -> list[float]:
     """Each slot's normal demand: its own profile value, or the next slot's where a step up of at least
-    `step_ratio` follows and lasts `lasting_slots` slots (0 turns this off). Reused while the table stands."""
+    `step_ratio` follows and lasts `lasting_slots` slots (at least the one). A `step_ratio` of 0 turns
+    this off. Reused while the table stands."""
     if step_ratio <= 0.0 or len(table) < 2:
         return table
     key = (step_ratio, lasting_slots)
