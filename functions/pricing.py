@@ -41,6 +41,14 @@ LAMBDA_X86_64_GB_SECOND_USD: Final = 0.0000166667
 DYNAMODB_WRITES_PER_MILLION_USD: Final = 0.625
 DYNAMODB_READS_PER_MILLION_USD: Final = 0.125
 
+# CloudWatch (not in ANCHORS.md: AWS's published us-east-1 list prices). GetMetricData is billed per
+# metric requested in a call, however many points it returns; an alarm per metric it watches, per month.
+CLOUDWATCH_GET_METRIC_DATA_PER_THOUSAND_METRICS_USD: Final = 0.01
+CLOUDWATCH_ALARM_METRIC_MONTH_USD: Final = 0.10
+CLOUDWATCH_LOGS_INGEST_PER_GIB_USD: Final = 0.50
+HOURS_PER_MONTH: Final = 730
+"""AWS's monthly-estimate convention, for prices quoted per month."""
+
 # S3 Standard (not in ANCHORS.md: AWS's published us-east-1 list prices, first 50 TB tier).
 S3_STANDARD_GB_MONTH_USD: Final = 0.023
 S3_PUT_PER_THOUSAND_USD: Final = 0.005

@@ -17,7 +17,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from functions.aws_clients import ClientCache
 from functions.shard_scaler.metrics_reader import read_minutes
-from functions.shard_scaler.policy import StreamMode, StreamStatus, StreamView, decide
+from functions.shard_scaler.policy import StreamMode, StreamStatus, StreamView, decide, round_due
 from functions.shard_scaler.state import ScalingStateStore, StateConflict
 
 logger = Logger()
@@ -118,6 +118,10 @@ def scale_stream(settings: ScalerSettings, now: datetime, trigger: str) -> dict[
     store = ScalingStateStore(aws_client("dynamodb"), settings.scaling_table, settings.tenant, settings.stream_name)
     state = store.load()
     stream = _stream_view(settings)
+    if trigger == "schedule" and not round_due(stream, state.updated_minute, minute):
+        # No GetMetricData, no write: the next due round reads these minutes too.
+        logger.debug("on-demand stream between rounds", extra={"last_round_minute": state.updated_minute})
+        return {"action": "skipped", "reason": "on-demand stream between rounds", "trigger": trigger}
     window = read_minutes(
         aws_client("cloudwatch"), settings.stream_name, settings.consumer_function, now, LOOKBACK_MINUTES
     )

@@ -208,6 +208,10 @@ class PolicyConfig:
     plan_max_forecast_error: float = 0.2
     """Plan only while the profile misses slots by at most this share of its mean: a plan is only as
     good as its forecast (spiky or irregular streams keep the greedy rules)."""
+    on_demand_round_minutes: int = 15
+    """An on-demand stream gets a scheduled round this often, not every minute: all the policy decides
+    there is the way back, after two weeks and on hours of evidence, and each round's GetMetricData is
+    most of what the scaler costs to run (docs/autoscaling.md, "What the scaler costs")."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -864,6 +868,18 @@ def _mode_switch(
     ):
         return StreamMode.PROVISIONED
     return None
+
+
+def round_due(stream: StreamView, last_round_minute: int | None, now: int, config: PolicyConfig | None = None) -> bool:
+    """Whether a scheduled round should read the metrics and decide, or stop at the stream's mode.
+
+    Provisioned (or changing) streams decide every minute. An on-demand stream decides once per
+    `on_demand_round_minutes`; the minutes in between are read by the next round (the memory takes
+    every minute it has not seen yet), and the throttle alarm's rounds are never skipped.
+    """
+    if stream.mode != StreamMode.ON_DEMAND or last_round_minute is None:
+        return True
+    return now - last_round_minute >= (config or PolicyConfig()).on_demand_round_minutes
 
 
 def validate_shard_update(now: int, current: int, target: int, stream: StreamView, history: ScalingHistory) -> None:

@@ -28,6 +28,8 @@ class ScalingState:
     history: ScalingHistory
     memory: PolicyMemory
     version: int
+    updated_minute: int | None = None
+    """Minute of the round that wrote this state (None before the first)."""
 
 
 def partition_key(tenant: str, stream_name: str) -> str:
@@ -49,7 +51,8 @@ class ScalingStateStore:
         reshards = tuple(int(x["N"]) for x in item.get("reshard_minutes", {}).get("L", []))
         switches = tuple(int(x["N"]) for x in item.get("mode_switch_minutes", {}).get("L", []))
         memory = PolicyMemory.from_json_dict(json.loads(item["memory"]["S"])) if "memory" in item else PolicyMemory()
-        return ScalingState(ScalingHistory(reshards, switches), memory, int(item["version"]["N"]))
+        updated = int(item["updated_minute"]["N"]) if "updated_minute" in item else None
+        return ScalingState(ScalingHistory(reshards, switches), memory, int(item["version"]["N"]), updated)
 
     def save(
         self,

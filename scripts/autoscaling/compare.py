@@ -14,6 +14,7 @@ from functions.shard_scaler.policy import DAY_MINUTES
 from scripts.autoscaling.controllers import AwsSamplesController, KsuController, OursController
 from scripts.autoscaling.engine import OnDemandCapacity, Outcome, SimulationConfig, accepted_units, simulate
 from scripts.autoscaling.oracle import solve_oracle
+from scripts.autoscaling.scaler_cost import scaler_usd
 from scripts.autoscaling.trace import Demand
 
 POLICIES = ("ours", "ksu", "aws_samples", "static_peak", "on_demand", "ideal", "oracle")
@@ -29,6 +30,8 @@ class PolicyResult:
     on_demand_hours: float = 0.0
     rejected_calls: int = 0
     seconds: float = 0.0
+    scaler_cost_usd: float | None = None
+    """The scaler's own running cost, included in `cost_usd` (ours only)."""
 
     def to_json(self, include_mode_switches: bool) -> dict[str, float | int]:
         data = asdict(self)
@@ -65,6 +68,8 @@ def account(outcome: Outcome, demand: Demand) -> PolicyResult:
     cost = pricing.provisioned_cost_usd(shard_hours, provisioned_records, demand.record_bytes)
     if on_demand_hours:
         cost += pricing.on_demand_cost_usd(on_demand_hours, on_demand_records, demand.record_bytes)
+    if outcome.running_cost_usd is not None:
+        cost += outcome.running_cost_usd
     # Summed per minute (never negative there), not as 1 - accepted/offered: that leaves float
     # residue (2e-16) where nothing was throttled.
     lost_units = float(np.maximum(demand.units - outcome.accepted_units, 0.0).sum())
@@ -78,6 +83,7 @@ def account(outcome: Outcome, demand: Demand) -> PolicyResult:
         on_demand_hours=round(on_demand_hours, 3),
         rejected_calls=outcome.rejected_calls,
         seconds=round(outcome.seconds, 2),
+        scaler_cost_usd=None if outcome.running_cost_usd is None else round(outcome.running_cost_usd, 2),
     )
 
 
@@ -111,7 +117,9 @@ def run_policy(name: str, demand: Demand, config: SimulationConfig) -> Outcome:
     started = time.perf_counter()
     need = required_shards(demand.units)
     if name == "ours":
-        outcome = simulate(OursController(), demand, config)
+        controller = OursController()
+        outcome = simulate(controller, demand, config)
+        outcome.running_cost_usd = scaler_usd(controller.rounds, controller.skipped_rounds, demand.units.size / 60.0)
     elif name == "ksu":
         outcome = simulate(KsuController(), demand, config)
     elif name == "aws_samples":

@@ -17,6 +17,7 @@ from functions.shard_scaler.policy import (
     StreamStatus,
     StreamView,
     decide,
+    round_due,
 )
 
 
@@ -29,10 +30,20 @@ class OursController:
     name: str = "ours"
     window_minutes: int = 200
     memory: PolicyMemory = field(default_factory=PolicyMemory)
+    last_round_minute: int | None = None
+    rounds: int = 0
+    """Minutes the Lambda reads CloudWatch and decides (what the scaler's running cost counts)."""
+    skipped_rounds: int = 0
+    """Minutes an on-demand stream's scheduled run stops at the stream's mode (`round_due`)."""
 
     def decide(
         self, now: int, visible: Sequence[MinuteMetrics], stream: StreamView, history: ScalingHistory
     ) -> tuple[int | None, StreamMode | None]:
+        if not round_due(stream, self.last_round_minute, now, self.config):
+            self.skipped_rounds += 1
+            return None, None
+        self.rounds += 1
+        self.last_round_minute = now
         decision = decide(
             now,
             visible,

@@ -103,6 +103,8 @@ class Outcome:
     mode_switch_minutes: list[int] = field(default_factory=list)
     rejected_calls: int = 0
     seconds: float = 0.0
+    running_cost_usd: float | None = None
+    """What the policy itself costs to run (only `ours` is counted: scripts/autoscaling/scaler_cost.py)."""
 
 
 class OnDemandCapacity:

@@ -42,6 +42,9 @@ def to_table(results: dict[str, PolicyResult], title: str) -> str:
             f"| {name} | {r.shard_hours:,.0f} | {ratio} | {r.cost_usd:,.2f} | {percent(r.throttled_fraction)} "
             f"| {r.max_ops_24h} | {switches} | {r.seconds:.1f} |"
         )
+    ours = results.get("ours")
+    if ours is not None and ours.scaler_cost_usd is not None:
+        lines += ["", f"ours' cost includes {ours.scaler_cost_usd:,.2f} USD for running the scaler itself."]
     return "\n".join(lines)
 
 

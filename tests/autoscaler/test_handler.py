@@ -147,6 +147,48 @@ def test_second_round_sees_the_first_rounds_history(aws: dict[str, Any]) -> None
     assert state["version"]["N"] == "2"
 
 
+def state_version(dynamodb: Any) -> int:
+    key = {"pk": {"S": f"{TENANT}#{STREAM}"}, "sk": {"S": "state"}}
+    return int(dynamodb.get_item(TableName=TABLE, Key=key)["Item"]["version"]["N"])
+
+
+def test_on_demand_stream_reads_cloudwatch_once_per_quarter_hour_but_always_on_alarm(
+    aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    arn = aws["kinesis"].describe_stream_summary(StreamName=STREAM)["StreamDescriptionSummary"]["StreamARN"]
+    aws["kinesis"].update_stream_mode(StreamARN=arn, StreamModeDetails={"StreamMode": "ON_DEMAND"})
+    publish_traffic(aws["cloudwatch"], shards_worth=0.5)
+    reads: list[datetime] = []
+    real_read = handler.read_minutes
+
+    def counting_read(*args: Any, **kwargs: Any) -> Any:
+        reads.append(args[3])
+        return real_read(*args, **kwargs)
+
+    monkeypatch.setattr(handler, "read_minutes", counting_read)
+    settings = handler.ScalerSettings.from_env()
+    start = datetime.now(UTC)
+    assert handler.scale_stream(settings, start, "schedule")["action"] == "none"  # no state yet: a round
+    for minute in range(1, 15):
+        skipped = handler.scale_stream(settings, start + timedelta(minutes=minute), "schedule")
+        assert skipped["action"] == "skipped"
+    assert handler.scale_stream(settings, start + timedelta(minutes=7), "alarm")["action"] == "none"
+    assert len(reads) == 2 and state_version(aws["dynamodb"]) == 2
+    # 15 minutes after the last round that wrote the state (the alarm's), the schedule reads again.
+    assert handler.scale_stream(settings, start + timedelta(minutes=21), "schedule")["action"] == "skipped"
+    assert handler.scale_stream(settings, start + timedelta(minutes=22), "schedule")["action"] == "none"
+    assert len(reads) == 3 and state_version(aws["dynamodb"]) == 3
+
+
+def test_provisioned_stream_reads_cloudwatch_every_minute(aws: dict[str, Any]) -> None:
+    publish_traffic(aws["cloudwatch"], shards_worth=0.5)
+    settings = handler.ScalerSettings.from_env()
+    start = datetime.now(UTC)
+    for minute in range(3):
+        assert handler.scale_stream(settings, start + timedelta(minutes=minute), "schedule")["action"] == "none"
+    assert state_version(aws["dynamodb"]) == 3
+
+
 @pytest.mark.parametrize("event", [{}, {"Records": [{"eventSource": "aws:kinesis"}]}, "text", None])
 def test_unknown_event_is_rejected_without_raising(aws: dict[str, Any], event: Any) -> None:
     assert handler.lambda_handler(event, FakeContext())["action"] == "rejected"

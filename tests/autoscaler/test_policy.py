@@ -22,6 +22,7 @@ from functions.shard_scaler.policy import (
     decide,
     forecast_error,
     headroom_for_budget,
+    round_due,
     seasonal_values,
     validate_shard_update,
 )
@@ -592,3 +593,15 @@ def test_a_one_day_profile_reads_an_early_step_only_where_the_step_lasts_an_hour
     assert forecast_error(memory, PolicyConfig()) is None
     decision = run([10.0] * 192 + [40.0] * 8, shards=30, memory=memory)
     assert decision.target_shards == target
+
+
+def test_an_on_demand_stream_is_due_a_round_once_per_interval_a_provisioned_one_every_minute() -> None:
+    config = PolicyConfig(on_demand_round_minutes=15)
+    on_demand = StreamView(4, StreamStatus.ACTIVE, StreamMode.ON_DEMAND, 1, 16)
+    provisioned = StreamView(4, StreamStatus.ACTIVE, StreamMode.PROVISIONED, 1, 16)
+    assert round_due(on_demand, None, 100, config)  # no round yet
+    assert not round_due(on_demand, 100, 114, config)
+    assert round_due(on_demand, 100, 115, config)
+    assert round_due(provisioned, 100, 101, config)
+    updating = StreamView(4, StreamStatus.UPDATING, StreamMode.PROVISIONED, 1, 16)
+    assert round_due(updating, 100, 100, config)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -13,9 +14,11 @@ import numpy as np
 import pytest
 
 from functions import pricing
-from functions.shard_scaler.policy import MinuteMetrics, ScalingHistory, StreamMode, StreamView
+from functions.shard_scaler.policy import MinuteMetrics, ScalingHistory, StreamMode, StreamStatus, StreamView
 from scripts import simulate_scaling
+from scripts.autoscaling import scaler_cost
 from scripts.autoscaling.compare import account, max_operations_in_window, on_demand_outcome, run_policy
+from scripts.autoscaling.controllers import OursController
 from scripts.autoscaling.engine import SimulationConfig, simulate
 from scripts.autoscaling.report import percent
 from scripts.autoscaling.trace import Demand, TraceError, from_share, load_trace, to_demand
@@ -261,3 +264,41 @@ def test_a_policy_that_never_throttles_reports_exactly_zero() -> None:
     demand = Demand("uneven", 0, rng.uniform(0.1, 7.3, 10_000), 1024)
     outcome = run_policy("ideal", demand, SimulationConfig())
     assert account(outcome, demand).throttled_fraction == 0.0
+
+
+def test_ours_pays_for_running_the_scaler_a_round_a_minute_while_provisioned() -> None:
+    demand = demand_of([1.5] * 600)
+    outcome = run_policy("ours", demand, EXACT)
+    result = account(outcome, demand)
+    assert not outcome.on_demand.any()
+    expected = scaler_cost.scaler_usd(rounds=600, skipped_rounds=0, hours=10.0)
+    assert outcome.running_cost_usd == pytest.approx(expected)
+    assert result.scaler_cost_usd == round(expected, 2) and result.scaler_cost_usd > 0
+    records = float(outcome.accepted_units.sum()) * demand.records_per_unit_minute
+    stream_only = pricing.provisioned_cost_usd(float(outcome.billed_shards.sum()) / 60.0, records, 1024)
+    assert result.cost_usd == round(stream_only + expected, 2)
+    # The published scalers' own running costs are not counted (see docs/autoscaling.md).
+    assert account(run_policy("ksu", demand, EXACT), demand).scaler_cost_usd is None
+
+
+def test_ours_decides_an_on_demand_stream_once_per_round_interval() -> None:
+    controller = OursController()
+    on_demand = StreamView(4, StreamStatus.ACTIVE, StreamMode.ON_DEMAND, 1, 16)
+    metrics = [MinuteMetrics(m, 60_000 * 1024, 60_000, 0.0) for m in range(40)]
+    for now in range(40, 80):
+        controller.decide(now, metrics, on_demand, ScalingHistory())
+    interval = controller.config.on_demand_round_minutes
+    assert controller.rounds == math.ceil(40 / interval) and controller.skipped_rounds == 40 - controller.rounds
+    assert controller.memory.last_minute == 39  # the rounds it made read every minute published
+
+
+def test_a_month_of_scaler_rounds_costs_about_a_fifth_of_a_shard_mostly_get_metric_data() -> None:
+    month = scaler_cost.scaler_usd(rounds=43_800, skipped_rounds=0, hours=730.0)
+    shard_month = 730 * pricing.KINESIS_SHARD_HOUR_USD
+    assert 0.15 * shard_month < month < 0.25 * shard_month
+    get_metric_data = 43_800 * 4 * pricing.CLOUDWATCH_GET_METRIC_DATA_PER_THOUSAND_METRICS_USD / 1000
+    assert get_metric_data > 0.75 * month
+    assert scaler_cost.metrics_per_round(consumer_function=False) == 3
+    # An on-demand month, one round a quarter hour: under a sixth of that.
+    quiet = scaler_cost.scaler_usd(rounds=43_800 // 15, skipped_rounds=43_800 - 43_800 // 15, hours=730.0)
+    assert quiet < month / 6
