@@ -9,8 +9,9 @@ import pulumi
 import pulumi_aws as aws
 
 from infra import defaults
+from infra.alarm_specs import AlarmSpec
 from infra.components.platform_function import PlatformFunction, PlatformFunctionArgs
-from infra.components.stream_alarms import AlarmSpec, metric_alarm
+from infra.components.stream_alarms import metric_alarm
 from infra.platform_context import StreamScope
 from infra.policy_documents import allow, leading_keys, via_service
 

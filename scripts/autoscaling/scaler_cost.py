@@ -39,37 +39,46 @@ def metrics_per_round(consumer_function: bool = True) -> int:
     return len(metric_queries("stream", "consumer" if consumer_function else None))
 
 
-def _lambda_usd(seconds: float) -> float:
+STATE_READ_UNITS = math.ceil(STATE_ITEM_BYTES / DYNAMODB_STRONG_READ_UNIT_BYTES)
+"""Read request units of the state item's strongly consistent GetItem."""
+STATE_WRITE_UNITS = math.ceil(STATE_ITEM_BYTES / DYNAMODB_WRITE_UNIT_BYTES)
+
+
+def lambda_run_usd(seconds: float, architecture: str = defaults.ARCHITECTURE) -> float:
+    """One scaler run of `seconds`: GB-seconds at the scaler's memory, plus the request."""
     gb_seconds = seconds * defaults.SCALER_MEMORY_MB / 1024
     gb_second_usd = (
-        pricing.LAMBDA_ARM64_GB_SECOND_USD if defaults.ARCHITECTURE == "arm64" else pricing.LAMBDA_X86_64_GB_SECOND_USD
+        pricing.LAMBDA_ARM64_GB_SECOND_USD if architecture == "arm64" else pricing.LAMBDA_X86_64_GB_SECOND_USD
     )
     return gb_seconds * gb_second_usd + pricing.LAMBDA_REQUESTS_PER_MILLION_USD / 1e6
 
 
-def _state_read_usd() -> float:
-    return math.ceil(STATE_ITEM_BYTES / DYNAMODB_STRONG_READ_UNIT_BYTES) * pricing.DYNAMODB_READS_PER_MILLION_USD / 1e6
+def get_metric_data_usd(consumer_function: bool = True) -> float:
+    return metrics_per_round(consumer_function) * pricing.CLOUDWATCH_GET_METRIC_DATA_PER_THOUSAND_METRICS_USD / 1000
 
 
-def _logs_usd(log_bytes: int) -> float:
+def logs_usd(log_bytes: float) -> float:
     return log_bytes / pricing.GIB * pricing.CLOUDWATCH_LOGS_INGEST_PER_GIB_USD
+
+
+def _state_read_usd() -> float:
+    return STATE_READ_UNITS * pricing.DYNAMODB_READS_PER_MILLION_USD / 1e6
 
 
 def round_usd(consumer_function: bool = True) -> float:
     """One round: Lambda, GetMetricData, the state item read and written, its logs."""
-    metrics = metrics_per_round(consumer_function)
     return (
-        _lambda_usd(ROUND_SECONDS)
-        + metrics * pricing.CLOUDWATCH_GET_METRIC_DATA_PER_THOUSAND_METRICS_USD / 1000
+        lambda_run_usd(ROUND_SECONDS)
+        + get_metric_data_usd(consumer_function)
         + _state_read_usd()
-        + math.ceil(STATE_ITEM_BYTES / DYNAMODB_WRITE_UNIT_BYTES) * pricing.DYNAMODB_WRITES_PER_MILLION_USD / 1e6
-        + _logs_usd(LOG_BYTES_PER_ROUND)
+        + STATE_WRITE_UNITS * pricing.DYNAMODB_WRITES_PER_MILLION_USD / 1e6
+        + logs_usd(LOG_BYTES_PER_ROUND)
     )
 
 
 def skipped_round_usd() -> float:
     """A scheduled run that stops at the stream's mode: Lambda, the state item read, a little log."""
-    return _lambda_usd(SKIPPED_ROUND_SECONDS) + _state_read_usd() + _logs_usd(LOG_BYTES_PER_SKIPPED_ROUND)
+    return lambda_run_usd(SKIPPED_ROUND_SECONDS) + _state_read_usd() + logs_usd(LOG_BYTES_PER_SKIPPED_ROUND)
 
 
 def alarms_usd_per_hour() -> float:

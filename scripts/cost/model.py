@@ -1,4 +1,4 @@
-"""Monthly cost of one tenant stream: Kinesis (provisioned or on-demand), Firehose, Lambda, DynamoDB, S3.
+"""Monthly cost of one tenant stream: Kinesis (provisioned or on-demand), Firehose, Lambda, DynamoDB, CloudWatch, S3.
 
 Every price comes from `functions.pricing` (one dated list, shared with the autoscaling simulator).
 Throughput is the month's average; provisioned shards are sized for the peak (`peak_to_average`), so an
@@ -12,19 +12,19 @@ from dataclasses import dataclass, field
 
 from functions import pricing
 from functions.consumer.limits import FIREHOSE_MAX_RECORD_BYTES
-from infra import defaults
+from infra.alarm_specs import alarm_specs
 from infra.config import PlatformConfig, StreamSettings
+from scripts.autoscaling import scaler_cost
 from scripts.cost.traffic import StreamTraffic
 from scripts.replay.consumer_code import enrichment_bytes
 
-HOURS_PER_MONTH = 730  # AWS's monthly-estimate convention
+HOURS_PER_MONTH = pricing.HOURS_PER_MONTH
 SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
 SHARD_WRITE_BYTES_PER_S = 1024 * 1024
 SHARD_WRITE_RECORDS_PER_S = 1000
 ON_DEMAND_INITIAL_SHARDS = 4  # on-demand streams start at 4 MiB/s of write capacity
 LAMBDA_MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
-SCALER_INVOCATIONS_PER_MONTH = SECONDS_PER_MONTH // 60  # rate(1 minute)
-SCALER_SECONDS_PER_INVOCATION = 0.2  # assumption: a few API calls per run
+SCALER_INVOCATIONS_PER_MONTH = SECONDS_PER_MONTH // 60  # rate(1 minute); a provisioned stream's every run is a round
 # Consumer CPU per record as scripts/bench_consumer.py measures it (docs/consumer.md: 3.37 us, 5.05 us with
 # PII_FIELDS; x86, rounded up). Lambda gives a function CPU in proportion to its memory, one vCPU at
 # 1,769 MB, so below that the Duration a record adds is its CPU time scaled up by the share withheld.
@@ -34,9 +34,6 @@ LAMBDA_MB_PER_VCPU = 1769
 # Per consumer invocation: one checkpoint read, at least one checkpoint write.
 CHECKPOINT_READS_PER_BATCH = 1
 CHECKPOINT_WRITES_PER_BATCH = 1
-# The autoscaler reads and writes its state once per run.
-SCALER_READS_PER_RUN = 1
-SCALER_WRITES_PER_RUN = 1
 
 
 def consumer_us_per_record(settings: StreamSettings, traffic: StreamTraffic) -> float:
@@ -99,6 +96,7 @@ class StreamCost:
     firehose_unpacked_usd: float  # what one Firehose record per event would cost (for docs/cost.md)
     lambda_usd: float
     dynamodb_usd: float
+    cloudwatch_usd: float  # the stream's alarms; with autoscaling, the scaler's alarm, GetMetricData and logs
     lake_gb_per_month: float
     s3_usd: float
     invocations: float
@@ -106,7 +104,14 @@ class StreamCost:
 
     @property
     def total_usd(self) -> float:
-        return self.kinesis.total_usd + self.firehose_usd + self.lambda_usd + self.dynamodb_usd + self.s3_usd
+        return (
+            self.kinesis.total_usd
+            + self.firehose_usd
+            + self.lambda_usd
+            + self.dynamodb_usd
+            + self.cloudwatch_usd
+            + self.s3_usd
+        )
 
     @property
     def cheaper_mode(self) -> str:
@@ -200,14 +205,19 @@ def stream_cost(
     )
     reads = invocations * CHECKPOINT_READS_PER_BATCH
     writes = invocations * CHECKPOINT_WRITES_PER_BATCH
+    alarms = len(alarm_specs(settings, lake_buffer_seconds(settings, config)))
+    cloudwatch_usd = 0.0
     if settings.autoscaled:
-        scaler_runs = SCALER_INVOCATIONS_PER_MONTH
-        lambda_usd += (
-            scaler_runs * SCALER_SECONDS_PER_INVOCATION * defaults.SCALER_MEMORY_MB / 1024 * gb_second_usd
-            + scaler_runs / 1e6 * pricing.LAMBDA_REQUESTS_PER_MILLION_USD
+        # scripts/autoscaling/scaler_cost.py: a round a minute, GetMetricData most of it.
+        runs = SCALER_INVOCATIONS_PER_MONTH
+        lambda_usd += runs * scaler_cost.lambda_run_usd(scaler_cost.ROUND_SECONDS, config.architecture)
+        reads += runs * scaler_cost.STATE_READ_UNITS
+        writes += runs * scaler_cost.STATE_WRITE_UNITS
+        cloudwatch_usd += runs * (
+            scaler_cost.get_metric_data_usd() + scaler_cost.logs_usd(scaler_cost.LOG_BYTES_PER_ROUND)
         )
-        reads += scaler_runs * SCALER_READS_PER_RUN
-        writes += scaler_runs * SCALER_WRITES_PER_RUN
+        alarms += scaler_cost.SCALER_ALARMS
+    cloudwatch_usd += alarms * pricing.CLOUDWATCH_ALARM_METRIC_MONTH_USD
     dynamodb_usd = (
         reads / 1e6 * pricing.DYNAMODB_READS_PER_MILLION_USD + writes / 1e6 * pricing.DYNAMODB_WRITES_PER_MILLION_USD
     )
@@ -224,6 +234,7 @@ def stream_cost(
         firehose_unpacked_usd=firehose_unpacked_usd,
         lambda_usd=lambda_usd,
         dynamodb_usd=dynamodb_usd,
+        cloudwatch_usd=cloudwatch_usd,
         lake_gb_per_month=lake_gb,
         s3_usd=s3_usd,
         invocations=invocations,
@@ -231,10 +242,15 @@ def stream_cost(
     )
 
 
+def lake_buffer_seconds(settings: StreamSettings, config: PlatformConfig) -> int:
+    """Firehose's buffer interval for the stream: its own, else the platform's."""
+    return settings.lake.buffer_seconds if settings.lake.buffer_seconds is not None else config.lake.buffer_seconds
+
+
 def s3_monthly_usd(lake_gb: float, settings: StreamSettings, config: PlatformConfig, traffic: StreamTraffic) -> float:
     """Storage of one month of data for one month, plus Firehose's PUTs."""
     buffer_mb = settings.lake.buffer_mb or config.lake.buffer_mb
-    buffer_s = settings.lake.buffer_seconds if settings.lake.buffer_seconds is not None else config.lake.buffer_seconds
+    buffer_s = lake_buffer_seconds(settings, config)
     if traffic.bytes_per_s == 0:
         objects = 0.0
     else:

@@ -29,6 +29,7 @@ def cost_table(stack: str, costs: list[StreamCost]) -> Table:
         "Firehose",
         "Lambda",
         "DynamoDB",
+        "CloudWatch",
         "S3",
         "total",
     ):
@@ -47,16 +48,17 @@ def cost_table(stack: str, costs: list[StreamCost]) -> Table:
                 _usd(c.firehose_usd),
                 _usd(c.lambda_usd),
                 _usd(c.dynamodb_usd),
+                _usd(c.cloudwatch_usd),
                 _usd(c.s3_usd),
                 _usd(c.total_usd),
             )
         table.add_row(
             f"[bold]{tenant}[/bold]",
-            *[""] * 8,
+            *[""] * 9,
             f"[bold]{_usd(sum(c.total_usd for c in streams))}[/bold]",
             end_section=True,
         )
-    table.add_row("[bold]stack[/bold]", *[""] * 8, f"[bold]{_usd(sum(c.total_usd for c in costs))}[/bold]")
+    table.add_row("[bold]stack[/bold]", *[""] * 9, f"[bold]{_usd(sum(c.total_usd for c in costs))}[/bold]")
     return table
 
 
@@ -116,6 +118,7 @@ def as_json(stack: str, costs: list[StreamCost]) -> dict[str, Any]:
             "firehose_unpacked_usd": c.firehose_unpacked_usd,
             "lambda_usd": c.lambda_usd,
             "dynamodb_usd": c.dynamodb_usd,
+            "cloudwatch_usd": c.cloudwatch_usd,
             "s3_usd": c.s3_usd,
             "lake_gib_per_month": c.lake_gb_per_month,
             "consumer_invocations": c.invocations,

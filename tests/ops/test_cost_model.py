@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from functions import pricing
 from infra.config import PlatformConfig, config_from_pulumi_values, parse_config
 from infra.mock_runtime import load_stack_config
+from scripts.autoscaling.scaler_cost import scaler_usd
 from scripts.cost.cli import cost_command
 from scripts.cost.model import (
     CONSUMER_CPU_US_PER_RECORD,
@@ -82,10 +83,30 @@ def test_a_fixed_stream_too_small_for_its_peak_is_flagged() -> None:
     assert cost_of(config, mb_per_s=1).notes == []
 
 
-def test_an_idle_stream_pays_only_for_capacity() -> None:
+def test_an_idle_stream_pays_only_for_capacity_and_its_alarms() -> None:
     cost = cost_of(one_stream(mode="provisioned", shards=1, autoscaling={"enabled": False}), mb_per_s=0)
     assert (cost.firehose_usd, cost.lambda_usd, cost.dynamodb_usd, cost.kinesis.data_usd) == (0, 0, 0, 0)
-    assert cost.total_usd == pytest.approx(HOURS_PER_MONTH * pricing.KINESIS_SHARD_HOUR_USD)
+    alarms = 7  # iterator age, write and read throttling, consumer errors and throttles, failure queue, freshness
+    assert cost.cloudwatch_usd == pytest.approx(alarms * pricing.CLOUDWATCH_ALARM_METRIC_MONTH_USD)
+    assert cost.total_usd == pytest.approx(HOURS_PER_MONTH * pricing.KINESIS_SHARD_HOUR_USD + cost.cloudwatch_usd)
+
+
+def test_the_autoscaler_adds_its_runs_state_item_and_get_metric_data() -> None:
+    fixed = cost_of(one_stream(mode="provisioned", shards=1, autoscaling={"enabled": False}), mb_per_s=0)
+    scaled = cost_of(one_stream(mode="provisioned", shards=1, autoscaling={"min": 1, "max": 4}), mb_per_s=0)
+    runs = HOURS_PER_MONTH * 60
+    # GetMetricData bills each of the 4 metrics of every minute's call: 1.75 USD a month, most of the scaler.
+    get_metric_data = runs * 4 * pricing.CLOUDWATCH_GET_METRIC_DATA_PER_THOUSAND_METRICS_USD / 1000
+    assert get_metric_data == pytest.approx(1.752)
+    added_cloudwatch = scaled.cloudwatch_usd - fixed.cloudwatch_usd
+    assert get_metric_data + pricing.CLOUDWATCH_ALARM_METRIC_MONTH_USD < added_cloudwatch < get_metric_data + 0.2
+    # The ~8 KB state item: 8 write units and 2 strongly consistent read units a run.
+    assert scaled.dynamodb_usd == pytest.approx(
+        runs * (8 * pricing.DYNAMODB_WRITES_PER_MILLION_USD + 2 * pricing.DYNAMODB_READS_PER_MILLION_USD) / 1e6
+    )
+    assert 0 < scaled.lambda_usd < 0.1
+    scaler = scaled.total_usd - fixed.total_usd
+    assert scaler == pytest.approx(scaler_usd(runs, 0, HOURS_PER_MONTH))
 
 
 def test_bigger_batches_mean_fewer_invocations_and_checkpoint_writes() -> None:
@@ -148,7 +169,12 @@ def test_lake_storage_and_firehose_puts_are_priced_from_the_shared_price_list() 
     assert cost.lake_gb_per_month > 0
     assert cost.s3_usd == pytest.approx(expected)
     assert cost.total_usd == pytest.approx(
-        cost.kinesis.total_usd + cost.firehose_usd + cost.lambda_usd + cost.dynamodb_usd + cost.s3_usd
+        cost.kinesis.total_usd
+        + cost.firehose_usd
+        + cost.lambda_usd
+        + cost.dynamodb_usd
+        + cost.cloudwatch_usd
+        + cost.s3_usd
     )
 
 
