@@ -429,6 +429,24 @@ def _learn(
                 profile[index] = fresh if old == 0.0 else old + config.profile_weight * (fresh - old)
                 old = weekly[week_index]
                 weekly[week_index] = fresh if old == 0.0 else old + config.profile_weight * (fresh - old)
+                # The minutes after this one are read against the profile as it now stands, as a round a
+                # minute would read them: what is learned does not depend on how many minutes a round
+                # reads at once (an on-demand stream's quarter-hourly rounds, a missed run).
+                interim = replace(
+                    memory,
+                    last_minute=minute,
+                    first_minute=start,
+                    profile=tuple(profile),
+                    weekly_profile=tuple(weekly),
+                    daily_error=daily_error,
+                    weekly_error=weekly_error,
+                    paired_slots_scored=paired_scored,
+                    profile_error=profile_error,
+                    profile_slots_scored=profile_scored,
+                )
+                table = seasonal_values(interim, config)
+                step_ratio = _trusted_step_ratio(forecast_error(interim, config), config)
+                normals, size = _normals(table, step_ratio, config.profile_step_slots), len(table)
             slot, slot_sum, slot_count = current, 0.0, 0
         slot_sum += value
         slot_count += 1
