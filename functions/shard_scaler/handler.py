@@ -17,7 +17,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from functions.aws_clients import ClientCache
 from functions.shard_scaler.metrics_reader import read_minutes
-from functions.shard_scaler.policy import StreamMode, StreamStatus, StreamView, decide, round_due
+from functions.shard_scaler.policy import LOOKBACK_MINUTES, StreamMode, StreamStatus, StreamView, decide, round_due
 from functions.shard_scaler.state import ScalingStateStore, StateConflict
 
 logger = Logger()
@@ -25,9 +25,6 @@ metrics = Metrics()
 _CLIENT_CACHE = ClientCache(read_timeout=10)
 aws_client = _CLIENT_CACHE.get
 forget_clients = _CLIENT_CACHE.clear
-
-LOOKBACK_MINUTES = 200
-"""At least the policy's demand window plus its reaction time."""
 
 
 class ConfigError(ValueError):

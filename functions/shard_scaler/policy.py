@@ -36,6 +36,10 @@ MODE_SWITCHES_PER_24H: Final = 2
 DAY_MINUTES: Final = 1440
 WEEK_DAYS: Final = 7
 WEEK_MINUTES: Final = WEEK_DAYS * DAY_MINUTES
+LOOKBACK_MINUTES: Final = 220
+"""Published minutes a round reads. Every minute it has not read yet needs the demand window and the
+reaction time before it (186 minutes), and an on-demand stream's quarter-hourly rounds, with CloudWatch's
+delay, leave the oldest unread minute up to 18 minutes back. GetMetricData costs the same for any span."""
 
 GROWTH_BINS_PER_OCTAVE: Final = 8
 GROWTH_OCTAVES: Final = 12
@@ -429,24 +433,26 @@ def _learn(
                 profile[index] = fresh if old == 0.0 else old + config.profile_weight * (fresh - old)
                 old = weekly[week_index]
                 weekly[week_index] = fresh if old == 0.0 else old + config.profile_weight * (fresh - old)
-                # The minutes after this one are read against the profile as it now stands, as a round a
-                # minute would read them: what is learned does not depend on how many minutes a round
-                # reads at once (an on-demand stream's quarter-hourly rounds, a missed run).
-                interim = replace(
-                    memory,
-                    last_minute=minute,
-                    first_minute=start,
-                    profile=tuple(profile),
-                    weekly_profile=tuple(weekly),
-                    daily_error=daily_error,
-                    weekly_error=weekly_error,
-                    paired_slots_scored=paired_scored,
-                    profile_error=profile_error,
-                    profile_slots_scored=profile_scored,
-                )
-                table = seasonal_values(interim, config)
-                step_ratio = _trusted_step_ratio(forecast_error(interim, config), config)
-                normals, size = _normals(table, step_ratio, config.profile_step_slots), len(table)
+                if len(table) > 1:
+                    # The minutes after this one are read against the profile as it now stands, as a round a
+                    # minute would read them: what is learned does not depend on how many minutes a round
+                    # reads at once (an on-demand stream's quarter-hourly rounds, a missed run). A profile
+                    # comes into use only at a round (once in a stream's life, a day after its first minute).
+                    interim = replace(
+                        memory,
+                        last_minute=minute,
+                        first_minute=start,
+                        profile=tuple(profile),
+                        weekly_profile=tuple(weekly),
+                        daily_error=daily_error,
+                        weekly_error=weekly_error,
+                        paired_slots_scored=paired_scored,
+                        profile_error=profile_error,
+                        profile_slots_scored=profile_scored,
+                    )
+                    table = seasonal_values(interim, config)
+                    step_ratio = _trusted_step_ratio(forecast_error(interim, config), config)
+                    normals, size = _normals(table, step_ratio, config.profile_step_slots), len(table)
             slot, slot_sum, slot_count = current, 0.0, 0
         slot_sum += value
         slot_count += 1

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from functions.shard_scaler.policy import (
+    LOOKBACK_MINUTES,
     SHARD_WRITE_BYTES_PER_S,
     SHARD_WRITE_RECORDS_PER_S,
     MinuteMetrics,
@@ -28,7 +29,7 @@ class OursController:
     allow_mode_switch: bool = True
     config: PolicyConfig = field(default_factory=PolicyConfig)
     name: str = "ours"
-    window_minutes: int = 200
+    window_minutes: int = LOOKBACK_MINUTES
     memory: PolicyMemory = field(default_factory=PolicyMemory)
     last_round_minute: int | None = None
     rounds: int = 0

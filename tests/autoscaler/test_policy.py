@@ -608,27 +608,30 @@ def test_an_on_demand_stream_is_due_a_round_once_per_interval_a_provisioned_one_
     assert round_due(updating, 100, 100, config)
 
 
-def _learned(units: list[float], every: int) -> PolicyMemory:
-    """The memory after reading `units` (one a minute) in rounds `every` minutes apart, 200 minutes a round."""
+def _learned(units: list[float], every: int, start: int) -> PolicyMemory:
+    """The memory after reading `units` (one a minute), minute by minute up to `start` and then in rounds
+    `every` minutes apart, 220 minutes a round."""
     metrics = minutes_of(units)
     memory = PolicyMemory()
     on_demand = stream(8, mode=StreamMode.ON_DEMAND)  # nothing to act on: only the learning runs
-    for end in range(0, len(metrics), every):
-        window = metrics[max(0, end - 199) : end + 1]
+    ends = [*range(start), *range(start, len(metrics), every)]
+    if ends[-1] != len(metrics) - 1:
+        ends.append(len(metrics) - 1)
+    for end in ends:
+        window = metrics[max(0, end - 219) : end + 1]
         memory = decide(window[-1].minute + 2, window, on_demand, ScalingHistory(), memory).memory
-    last = len(metrics) - 1
-    if last % every:
-        memory = decide(metrics[-1].minute + 2, metrics[last - 199 :], on_demand, ScalingHistory(), memory).memory
     return memory
 
 
 def test_what_is_learned_does_not_depend_on_how_many_minutes_a_round_reads() -> None:
     # Three days whose quarter hours each differ from the day before by up to 5x: every closed slot
-    # moves the profile a lot, and the window's level is read against it.
+    # moves the profile a lot, and the window's level is read against it. The third day is read
+    # minute by minute, or a quarter hour at a time (an on-demand stream's rounds).
     rng = random.Random(5)
     slots = [rng.uniform(0.2, 5.0) for _ in range(3 * DAY_MINUTES // 15)]
     units = [2.0 * slots[m // 15] for m in range(3 * DAY_MINUTES)]
-    minute_by_minute, quarter_hourly = _learned(units, 1), _learned(units, 15)
+    minute_by_minute = _learned(units, 1, start=2 * DAY_MINUTES)
+    quarter_hourly = _learned(units, 15, start=2 * DAY_MINUTES)
     assert quarter_hourly.profile == pytest.approx(minute_by_minute.profile)
     assert quarter_hourly.growth_weights == pytest.approx(minute_by_minute.growth_weights, rel=1e-3)
     assert headroom_for_budget(quarter_hourly.growth_weights, 0.003) == pytest.approx(
