@@ -24,7 +24,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Final
+from typing import Final, TypedDict
 
 from functions import pricing
 from functions.shard_scaler.call_plan import CallPlan, forecast_peaks, make_plan
@@ -218,6 +218,16 @@ class PolicyConfig:
     most of what the scaler costs to run (docs/autoscaling.md, "What the scaler costs")."""
 
 
+class _ProfileScores(TypedDict):
+    """The profiles' scores, in PolicyMemory's field names."""
+
+    daily_error: float
+    weekly_error: float
+    paired_slots_scored: int
+    profile_error: float
+    profile_slots_scored: int
+
+
 @dataclass(frozen=True, slots=True)
 class PolicyMemory:
     """What the policy carries between calls (persisted by the Lambda, kept in memory by the simulator)."""
@@ -391,6 +401,17 @@ def _learn(
     table, step = seasonal_values(memory, config), config.profile_slot_minutes
     normals = _normals(table, _trusted_step_ratio(forecast_error(memory, config), config), config.profile_step_slots)
     size = len(table)
+
+    def scores() -> _ProfileScores:
+        """The profiles' scores as they stand."""
+        return {
+            "daily_error": daily_error,
+            "weekly_error": weekly_error,
+            "paired_slots_scored": paired_scored,
+            "profile_error": profile_error,
+            "profile_slots_scored": profile_scored,
+        }
+
     for minute in new_minutes:
         value = units[minute]
         earlier = [
@@ -444,11 +465,7 @@ def _learn(
                         first_minute=start,
                         profile=tuple(profile),
                         weekly_profile=tuple(weekly),
-                        daily_error=daily_error,
-                        weekly_error=weekly_error,
-                        paired_slots_scored=paired_scored,
-                        profile_error=profile_error,
-                        profile_slots_scored=profile_scored,
+                        **scores(),
                     )
                     table = seasonal_values(interim, config)
                     step_ratio = _trusted_step_ratio(forecast_error(interim, config), config)
@@ -474,11 +491,7 @@ def _learn(
         # Unchanged profiles keep their identity, so the tables derived from them stay cached.
         profile=tuple(profile) if changed else memory.profile,
         weekly_profile=tuple(weekly) if changed else memory.weekly_profile,
-        daily_error=daily_error,
-        weekly_error=weekly_error,
-        paired_slots_scored=paired_scored,
-        profile_error=profile_error,
-        profile_slots_scored=profile_scored,
+        **scores(),
         slot=slot,
         slot_sum=slot_sum,
         slot_count=slot_count,
