@@ -54,6 +54,11 @@ S3_STANDARD_GB_MONTH_USD: Final = 0.023
 S3_PUT_PER_THOUSAND_USD: Final = 0.005
 
 
+def lambda_gb_second_usd(architecture: str) -> float:
+    """Lambda's Duration price for `architecture` ("arm64" or "x86_64")."""
+    return LAMBDA_ARM64_GB_SECOND_USD if architecture == "arm64" else LAMBDA_X86_64_GB_SECOND_USD
+
+
 def put_payload_units(record_bytes: int) -> int:
     """PUT payload units one record costs in provisioned mode (each started 25 KiB counts)."""
     if record_bytes <= 0:

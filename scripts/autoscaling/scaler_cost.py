@@ -5,7 +5,7 @@ strongly consistent), the stream (DescribeStreamSummary, free), its CloudWatch m
 call of 3-4 metrics, billed per metric requested whatever the number of points) and writes the state
 item back (PutItem). A skipped round (an on-demand stream between its rounds, `policy.round_due`) stops
 after DescribeStreamSummary. The scaler also adds one alarm, on its own errors. At one round a minute
-GetMetricData is about four fifths of the bill: about 2.2 USD a month per stream, a fifth of one
+GetMetricData is about four fifths of the bill: about 2.15 USD a month per stream, a fifth of one
 shard's 10.95 USD.
 
 Not counted: the action item written on each call (at most 10 a day), and the alarm on write throttling,
@@ -21,8 +21,8 @@ from functions.shard_scaler.metrics_reader import metric_queries
 from infra import defaults
 
 STATE_ITEM_BYTES = 8_000
-"""The state item of a stream watched for a month (simulated on nyc_taxi and Twitter_volume_AMZN: 7.3 and
-7.9 KB of JSON; the weekly profile's 672 numbers are three quarters of it)."""
+"""The state item of a stream watched for a month (simulated on nyc_taxi and Twitter_volume_AMZN: 7.9 and
+7.3 KB of JSON; the weekly profile's 672 numbers are three quarters of it)."""
 ROUND_SECONDS = 0.2
 """Assumed Lambda Duration of a round: four API calls and the policy (the call plan is cached)."""
 SKIPPED_ROUND_SECONDS = 0.05
@@ -32,6 +32,9 @@ LOG_BYTES_PER_SKIPPED_ROUND = 400
 SCALER_ALARMS = 1
 DYNAMODB_WRITE_UNIT_BYTES = 1024
 DYNAMODB_STRONG_READ_UNIT_BYTES = 4096
+STATE_READ_UNITS = math.ceil(STATE_ITEM_BYTES / DYNAMODB_STRONG_READ_UNIT_BYTES)
+"""Read request units of the state item's strongly consistent GetItem."""
+STATE_WRITE_UNITS = math.ceil(STATE_ITEM_BYTES / DYNAMODB_WRITE_UNIT_BYTES)
 
 
 def metrics_per_round(consumer_function: bool = True) -> int:
@@ -39,18 +42,10 @@ def metrics_per_round(consumer_function: bool = True) -> int:
     return len(metric_queries("stream", "consumer" if consumer_function else None))
 
 
-STATE_READ_UNITS = math.ceil(STATE_ITEM_BYTES / DYNAMODB_STRONG_READ_UNIT_BYTES)
-"""Read request units of the state item's strongly consistent GetItem."""
-STATE_WRITE_UNITS = math.ceil(STATE_ITEM_BYTES / DYNAMODB_WRITE_UNIT_BYTES)
-
-
 def lambda_run_usd(seconds: float, architecture: str = defaults.ARCHITECTURE) -> float:
     """One scaler run of `seconds`: GB-seconds at the scaler's memory, plus the request."""
     gb_seconds = seconds * defaults.SCALER_MEMORY_MB / 1024
-    gb_second_usd = (
-        pricing.LAMBDA_ARM64_GB_SECOND_USD if architecture == "arm64" else pricing.LAMBDA_X86_64_GB_SECOND_USD
-    )
-    return gb_seconds * gb_second_usd + pricing.LAMBDA_REQUESTS_PER_MILLION_USD / 1e6
+    return gb_seconds * pricing.lambda_gb_second_usd(architecture) + pricing.LAMBDA_REQUESTS_PER_MILLION_USD / 1e6
 
 
 def get_metric_data_usd(consumer_function: bool = True) -> float:

@@ -194,9 +194,7 @@ def stream_cost(
     unpacked = records * math.ceil(line_bytes / rounding) * rounding
     firehose_unpacked_usd = unpacked / pricing.GIB * pricing.FIREHOSE_INGEST_PER_GIB_USD
 
-    gb_second_usd = (
-        pricing.LAMBDA_ARM64_GB_SECOND_USD if config.architecture == "arm64" else pricing.LAMBDA_X86_64_GB_SECOND_USD
-    )
+    gb_second_usd = pricing.lambda_gb_second_usd(config.architecture)
     per_record_s = consumer_us_per_record(settings, traffic) / 1e6
     duration_s = invocations * traffic.consumer_ms_per_batch / 1000 + records * per_record_s
     lambda_usd = (
