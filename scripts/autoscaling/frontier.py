@@ -20,12 +20,11 @@ import numpy.typing as npt
 from numpy.lib.stride_tricks import sliding_window_view
 
 from functions import pricing
+from functions.shard_scaler.policy import DAY_MINUTES, WEEK_MINUTES
 from scripts.autoscaling.trace import Demand
 
 WINDOWS_MINUTES = (60, 180, 720, 1440)
 QUANTILES = (0.5, 0.9, 1.0)
-DAY_MINUTES = 1440
-WEEK_MINUTES = 7 * DAY_MINUTES
 SEASONS = ((DAY_MINUTES, 1), (DAY_MINUTES, 7), (WEEK_MINUTES, 2))
 """(period, how many past periods): the seasonal candidates' memory, besides none at all."""
 SEASON_HALF_WINDOW_MINUTES = 30
@@ -143,7 +142,7 @@ def season_label(season: tuple[int, int] | None) -> str:
     if season is None:
         return "-"
     period, periods = season
-    unit = "week" if period == WEEK_MINUTES else "day" if period == DAY_MINUTES else f"{period} min"
+    unit = "week" if period == WEEK_MINUTES else "day"
     return f"the last {periods} {unit}s" if periods > 1 else f"the previous {unit}"
 
 

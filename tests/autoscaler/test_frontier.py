@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from functions.shard_scaler.policy import DAY_MINUTES
 from scripts import simulate_scaling
 from scripts.autoscaling.frontier import (
-    DAY_MINUTES,
     best_headroom,
     capacity_for,
     frontier,
@@ -90,6 +90,7 @@ def test_cli_prints_the_frontier_after_the_table(tmp_path: Path, capsys: pytest.
     out = capsys.readouterr().out
     assert code == 0
     assert "Causal frontier at <= 0.10% throttled" in out
+    assert "ours' cost includes" in out and "USD for running the scaler itself" in out
     assert out.count("\n| ") >= 2 + 1  # policy rows and at least one frontier row
 
 
