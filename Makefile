@@ -1,18 +1,42 @@
 # Two entry points: `make demo` (end-to-end run on the local emulator) and `make test`.
-# Both create .venv on first use with the machine's Python 3.11.
+# Both install exactly uv.lock into .venv first (`make install`), from nothing but Python 3.11, git and make.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
+UV := $(BIN)/uv
 STAMP := $(VENV)/.installed-stamp
+LAYER_ARGS := --python-platform aarch64-manylinux2014 --python-version 3.12 --only-binary :all: --generate-hashes
+# uv never downloads a Python of its own here: it uses the .venv made from $(PYTHON).
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: demo test lint typecheck unit plan clean
+.PHONY: install lock demo test lint typecheck unit plan clean
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required")'
+install: $(STAMP)
+
+# uv itself, at the lock's version, hash-checked by pip (the one thing pip installs).
+$(UV): uv-bootstrap.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r uv-bootstrap.txt
+	touch $(UV)
+
+$(STAMP): pyproject.toml uv.lock $(UV)
+	@$(UV) lock --check --quiet || { echo "uv.lock is out of date with pyproject.toml: run 'make lock' and commit uv.lock" >&2; exit 1; }
+	$(UV) sync --locked --extra dev --quiet
 	touch $(STAMP)
+
+# Re-resolve every package to the newest versions the ranges and [tool.uv] constraints allow, then derive the
+# uv bootstrap pin, the Lambda layer's hashed requirements (same versions where shared) and docs/deploy.md's table.
+lock: $(UV)
+	$(UV) lock --upgrade
+	$(UV) export --frozen --quiet --all-extras --no-emit-project --no-hashes --output-file .venv/lock-constraints.txt
+	grep -E '^uv==' .venv/lock-constraints.txt | $(UV) pip compile - --quiet --universal --generate-hashes \
+		--no-header --output-file uv-bootstrap.txt
+	$(UV) pip compile functions/requirements.in --quiet $(LAYER_ARGS) --constraint .venv/lock-constraints.txt \
+		--custom-compile-command 'make lock' --output-file functions/requirements.txt
+	rm -f .venv/lock-constraints.txt
+	$(BIN)/python scripts/pinned_versions.py
 
 demo: $(STAMP)
 	$(BIN)/streamctl local demo --stack dev

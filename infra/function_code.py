@@ -1,18 +1,19 @@
 """What the Lambda functions run: the `functions/` package, the Powertools layer and a dependency layer.
 
-The dependency layer is built from `functions/requirements.txt` as wheels for the Lambda platform
-(`pip install --platform manylinux2014_<arch> --only-binary=:all:`), so AWS imports the same pinned
-code the tests ran; it is built by `infra/__main__.py` before `pulumi preview/up`, never under mocks.
+The dependency layer is built from `functions/requirements.txt` (hashed, compiled by `make lock` at the
+versions of uv.lock) as wheels for the Lambda platform (`uv pip install --python-platform <arch>-manylinux2014
+--only-binary :all: --require-hashes`), so AWS imports the same pinned code the tests ran; it is built by
+`infra/__main__.py` before `pulumi preview/up`, never under mocks.
 """
 
 from __future__ import annotations
 
 import hashlib
 import subprocess
-import sys
 from pathlib import Path
 
 import pulumi
+from uv import find_uv_bin
 
 from infra import defaults
 
@@ -21,7 +22,7 @@ FUNCTIONS_DIR = REPO_ROOT / "functions"
 REQUIREMENTS = FUNCTIONS_DIR / "requirements.txt"
 BUILD_DIR = REPO_ROOT / ".build"
 LAMBDA_PYTHON_VERSION = defaults.LAMBDA_RUNTIME.removeprefix("python")
-PIP_PLATFORMS = {"arm64": "manylinux2014_aarch64", "x86_64": "manylinux2014_x86_64"}
+LAYER_PLATFORMS = {"arm64": "aarch64-manylinux2014", "x86_64": "x86_64-manylinux2014"}
 
 
 def function_code_archive() -> pulumi.AssetArchive:
@@ -48,21 +49,23 @@ def dependency_layer_dir(architecture: str) -> Path:
     return BUILD_DIR / f"layer-{architecture}-{digest}"
 
 
-def pip_layer_command(architecture: str, target: Path) -> list[str]:
+def layer_install_command(architecture: str, target: Path) -> list[str]:
+    """uv (pinned in uv.lock) installs the hashed requirements as the Lambda platform's wheels; a hash differing from
+    the file, or a package missing from it, fails the build."""
     return [
-        sys.executable,
-        "-m",
+        find_uv_bin(),
         "pip",
         "install",
         "--quiet",
-        "--no-compile",
-        "--platform",
-        PIP_PLATFORMS[architecture],
-        "--implementation",
-        "cp",
+        "--no-config",  # the layer is exactly the requirements file: no [tool.uv] settings of the dev environment
+        "--python-platform",
+        LAYER_PLATFORMS[architecture],
         "--python-version",
         LAMBDA_PYTHON_VERSION,
-        "--only-binary=:all:",
+        "--only-binary",
+        ":all:",
+        "--require-hashes",
+        "--no-deps",
         "--target",
         str(target / "python"),
         "--requirement",
@@ -77,6 +80,6 @@ def build_dependency_layer(architecture: str) -> Path:
         return target
     partial = target.with_suffix(".partial")
     subprocess.run(["rm", "-rf", str(partial)], check=True)
-    subprocess.run(pip_layer_command(architecture, partial), check=True)
+    subprocess.run(layer_install_command(architecture, partial), check=True)
     partial.rename(target)
     return target

