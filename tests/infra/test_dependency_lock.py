@@ -10,8 +10,7 @@ import sys
 import tomllib
 from pathlib import Path
 
-from infra import function_code
-from scripts import pinned_versions
+from infra import function_code, pinned_versions
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PIN = re.compile(r"^([A-Za-z0-9_.-]+)==([^\s\\;]+)")

@@ -11,7 +11,7 @@ import pytest
 from infra.config import config_from_pulumi_values
 from infra.mock_runtime import ProgramRun, RegisteredResource, available_stacks, load_stack_config, run_program
 from infra.naming import PlatformNames
-from scripts.stack_outputs import StackOutputs
+from streamctl.stack_outputs import StackOutputs
 
 STACKS = available_stacks()
 STATEFUL_TYPES = {

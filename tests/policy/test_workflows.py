@@ -13,7 +13,7 @@ import pytest
 import typer
 import yaml
 
-from scripts.loadtest.cli import app as loadtest_app
+from streamctl.loadtest.cli import app as loadtest_app
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = REPO_ROOT / ".github" / "workflows"

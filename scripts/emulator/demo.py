@@ -1,0 +1,131 @@
+"""`make demo`: emulator, deploy, ~20,000 events across tenants with a few poison records, drain, report.
+
+Exit code 0 only when nothing is lost. The demo cleans up what it started: the emulator (and with it
+every resource), or, when an emulator was already running, the stack it deployed.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+
+from emulator.deployer import deploy, deployment_file, destroy, forget_deployment
+from emulator.environment import use_emulator
+from emulator.function_host import FunctionHost
+from emulator.report import audit_run, render_report
+from emulator.runtime import LocalRuntime
+from emulator.server import DEFAULT_PORT, running_emulator, start_emulator, stop_emulator
+from emulator.workload import RunProgress, plan_load, produce_and_drain
+from infra.mock_runtime import DEFAULT_REGION, load_stack_config
+from streamctl.aws_clients import aws_client
+from streamctl.stack_outputs import LOCAL_STATE_DIR, StackOutputs
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    stack: str = "dev"
+    events: int = 20_000
+    poison_per_stream: int = 4
+    rate: float = 2_000.0
+    record_bytes: int = 512
+    port: int = DEFAULT_PORT
+    timeout_s: float = 600.0
+    keep: bool = False
+
+
+class ProgressDisplay:
+    """Two bars per stream: records produced and records the consumers finished."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.tasks: dict[tuple[str, str], TaskID] = {}
+
+    def update(self, state: RunProgress) -> None:
+        for stream, target in state.targets.items():
+            for kind, value in (("produced", state.produced[stream]), ("consumed", state.consumed[stream])):
+                key = (stream, kind)
+                if key not in self.tasks:
+                    self.tasks[key] = self.progress.add_task(f"{stream} {kind}", total=target)
+                self.progress.update(self.tasks[key], completed=value)
+
+
+def run_demo(options: DemoOptions, console: Console) -> int:
+    region = str(load_stack_config(options.stack).get("aws:region") or DEFAULT_REGION)
+    started = time.monotonic()
+    emulator = running_emulator()
+    started_emulator = emulator is None
+    if emulator is None:
+        console.print(f"Starting the emulator on 127.0.0.1:{options.port} ...")
+        emulator = start_emulator(options.port)
+        forget_deployment(options.stack)  # records of a previous emulator describe nothing now
+    use_emulator(emulator.endpoint_url, region)
+    host: FunctionHost | None = None
+    try:
+        if deployment_file(options.stack).exists():
+            console.print(f"Removing the previous local deployment of {options.stack} ...")
+            destroy(options.stack, region=region)
+        console.print(
+            f"Deploying stack {options.stack} onto the emulator (Pulumi program under emulator-backed mocks) ..."
+        )
+        deployment, program = deploy(options.stack, emulator.endpoint_url)
+        console.print(
+            f"  {len(deployment.resources) - len(deployment.not_emulated())} resources created, "
+            f"{len(deployment.not_emulated())} not emulated (see `streamctl local status`)"
+        )
+        outputs = StackOutputs.model_validate(program.outputs)
+        host = FunctionHost(emulator.endpoint_url, LOCAL_STATE_DIR / options.stack / "logs", region=region)
+        runtime = LocalRuntime(host, region=region)
+        runtime.start()
+        loads = plan_load(outputs, options.events, poison_per_stream=options.poison_per_stream)
+        run_id = f"demo-{uuid.uuid4().hex[:8]}"
+        console.print(
+            f"Producing {options.events} records ({sum(load.poison for load in loads)} poison) to "
+            f"{len(loads)} streams at ~{options.rate:.0f}/s, run {run_id}; handler logs in {host.log_dir}"
+        )
+        kinesis = aws_client("kinesis", region=region, endpoint_url=emulator.endpoint_url)
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        with Progress(*columns, console=console, transient=False) as progress:
+            display = ProgressDisplay(progress)
+            produced = produce_and_drain(
+                kinesis,
+                outputs,
+                runtime,
+                loads,
+                run_id,
+                rate=options.rate,
+                record_bytes=options.record_bytes,
+                timeout_s=options.timeout_s,
+                on_progress=display.update,
+            )
+        runtime.stop()
+        for stream, stats in runtime.stats_by_stream().items():
+            console.print(
+                f"  {stream}: {stats.invocations} invocations, {stats.partial_failures} partial failures, "
+                f"{stats.function_errors} function errors, {stats.discarded} records sent to the failure queue"
+            )
+        if not produced.drained:
+            console.print(f"[red]The consumers did not drain within {options.timeout_s:.0f}s.")
+        s3 = aws_client("s3", region=region, endpoint_url=emulator.endpoint_url)
+        dynamodb = aws_client("dynamodb", region=region, endpoint_url=emulator.endpoint_url)
+        audit = audit_run(outputs, produced.streams, s3, dynamodb)
+        audit.elapsed_s = time.monotonic() - started
+        render_report(audit, console)
+        if produced.unsent_record_ids:
+            console.print(f"[red]{len(produced.unsent_record_ids)} records could not be put on the streams.")
+        return 0 if audit.lost == 0 and produced.drained and not produced.unsent_record_ids else 1
+    finally:
+        if host is not None:
+            host.close()
+        if options.keep:
+            console.print(f"Keeping the emulator and stack {options.stack} (`streamctl local stop` when done).")
+        elif started_emulator:
+            stop_emulator(emulator)
+            forget_deployment(options.stack)
+            console.print("Stopped the emulator the demo started.")
+        else:
+            destroy(options.stack, region=region)
+            console.print(f"Removed stack {options.stack} from the running emulator.")

@@ -1,0 +1,217 @@
+"""Audit a local run against the lake: every produced event delivered or quarantined, nothing lost.
+
+Delivered events are NDJSON lines under each stream's lake prefix (found by `event_id`); poison records
+are quarantine lines whose base64 `data` is exactly the bytes that were produced.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import orjson
+
+from streamctl.loadtest.verify import list_objects_since, object_lines
+from streamctl.stack_outputs import StackOutputs
+
+
+@dataclass
+class StreamRun:
+    """What was produced to one stream: good event ids and the exact bytes of each poison record."""
+
+    tenant: str
+    stream: str
+    event_ids: set[str] = field(default_factory=set)
+    poison: set[bytes] = field(default_factory=set)
+
+    @property
+    def produced(self) -> int:
+        return len(self.event_ids) + len(self.poison)
+
+
+@dataclass
+class StreamAudit:
+    tenant: str
+    stream: str
+    produced: int
+    poison_produced: int
+    delivered: int
+    duplicates: int
+    quarantined: int
+    quarantined_without_reason: int
+    lost_events: list[str]
+    lost_poison: int
+    lake_objects: int
+    latencies_ms: list[float]
+
+    @property
+    def lost(self) -> int:
+        return len(self.lost_events) + self.lost_poison
+
+
+@dataclass
+class Checkpoint:
+    key: str
+    sequence_number: str
+    sub_sequence_number: int
+    updated_at: str
+
+
+@dataclass
+class RunAudit:
+    streams: list[StreamAudit]
+    checkpoints: list[Checkpoint]
+    elapsed_s: float = 0.0
+
+    def total(self, attribute: str) -> int:
+        return sum(int(getattr(stream, attribute)) for stream in self.streams)
+
+    @property
+    def lost(self) -> int:
+        return sum(stream.lost for stream in self.streams)
+
+    def lake_objects_by_tenant(self) -> dict[str, int]:
+        counts: Counter[str] = Counter()
+        for stream in self.streams:
+            counts[stream.tenant] += stream.lake_objects
+        return dict(sorted(counts.items()))
+
+    def latency_percentiles_ms(self) -> tuple[float, float] | None:
+        values = [value for stream in self.streams for value in stream.latencies_ms]
+        if not values:
+            return None
+        p50, p99 = np.percentile(np.asarray(values), [50, 99])
+        return float(p50), float(p99)
+
+
+def _latency_ms(line: Mapping[str, Any]) -> float | None:
+    """Produce-to-consumer latency: the consumer's `ingested_at` minus the producer's `produced_at`."""
+    payload = line.get("payload")
+    produced_at = payload.get("produced_at") if isinstance(payload, Mapping) else None
+    ingested_at = line.get("ingested_at")
+    if not isinstance(produced_at, int | float) or not isinstance(ingested_at, str):
+        return None
+    ingested = datetime.fromisoformat(ingested_at.replace("Z", "+00:00")).timestamp() * 1000
+    return ingested - float(produced_at)
+
+
+def audit_stream(s3: Any, bucket: str, lake_prefix: str, quarantine_prefix: str, run: StreamRun) -> StreamAudit:
+    copies: Counter[str] = Counter()
+    latencies: list[float] = []
+    lake_objects = 0
+    for key in list_objects_since(s3, bucket, lake_prefix, None):
+        lake_objects += 1
+        for raw in object_lines(s3.get_object(Bucket=bucket, Key=key)["Body"].read()):
+            line = orjson.loads(raw)
+            event_id = line.get("event_id")
+            if event_id in run.event_ids:
+                copies[event_id] += 1
+                if copies[event_id] == 1:
+                    latency = _latency_ms(line)
+                    if latency is not None:
+                        latencies.append(latency)
+    quarantined: set[bytes] = set()
+    without_reason = 0
+    for key in list_objects_since(s3, bucket, quarantine_prefix, None):
+        for raw in object_lines(s3.get_object(Bucket=bucket, Key=key)["Body"].read()):
+            entry = orjson.loads(raw)
+            data = base64.b64decode(entry.get("data", ""))
+            if data in run.poison:
+                quarantined.add(data)
+                without_reason += 0 if str(entry.get("reason") or "").strip() else 1
+    return StreamAudit(
+        tenant=run.tenant,
+        stream=run.stream,
+        produced=run.produced,
+        poison_produced=len(run.poison),
+        delivered=len(copies),
+        duplicates=sum(count - 1 for count in copies.values()),
+        quarantined=len(quarantined),
+        quarantined_without_reason=without_reason,
+        lost_events=sorted(run.event_ids - set(copies)),
+        lost_poison=len(run.poison - quarantined),
+        lake_objects=lake_objects,
+        latencies_ms=latencies,
+    )
+
+
+def read_checkpoints(dynamodb: Any, table: str) -> list[Checkpoint]:
+    checkpoints = []
+    for page in dynamodb.get_paginator("scan").paginate(TableName=table, ConsistentRead=True):
+        for item in page.get("Items", []):
+            checkpoints.append(
+                Checkpoint(
+                    key=item["pk"]["S"],
+                    sequence_number=item.get("sequence_number", {}).get("S", ""),
+                    sub_sequence_number=int(item.get("sub_sequence_number", {}).get("N", "0")),
+                    updated_at=item.get("updated_at", {}).get("S", ""),
+                )
+            )
+    return sorted(checkpoints, key=lambda checkpoint: checkpoint.key)
+
+
+def audit_run(outputs: StackOutputs, runs: list[StreamRun], s3: Any, dynamodb: Any) -> RunAudit:
+    audits = []
+    for run in runs:
+        stream = outputs.stream(run.tenant, run.stream)
+        audits.append(audit_stream(s3, outputs.lake_bucket, stream.lake_prefix, stream.quarantine_prefix, run))
+    return RunAudit(audits, read_checkpoints(dynamodb, outputs.checkpoint_table))
+
+
+def render_report(audit: RunAudit, console: Any) -> None:
+    """The demo's final report as rich tables: per stream, per tenant, latency and checkpoints."""
+    from rich.table import Table
+
+    streams = Table(title="Local run: produced vs. lake", show_lines=False)
+    for column in ("tenant/stream", "produced", "delivered", "quarantined", "duplicates", "lost", "lake objects"):
+        streams.add_column(column, justify="right" if column != "tenant/stream" else "left")
+    for stream in audit.streams:
+        streams.add_row(
+            f"{stream.tenant}/{stream.stream}",
+            str(stream.produced),
+            str(stream.delivered),
+            f"{stream.quarantined}/{stream.poison_produced}",
+            str(stream.duplicates),
+            f"[bold red]{stream.lost}[/]" if stream.lost else "[green]0[/]",
+            str(stream.lake_objects),
+        )
+    streams.add_row(
+        "[bold]total",
+        str(audit.total("produced")),
+        str(audit.total("delivered")),
+        f"{audit.total('quarantined')}/{audit.total('poison_produced')}",
+        str(audit.total("duplicates")),
+        f"[bold red]{audit.lost}[/]" if audit.lost else "[bold green]0[/]",
+        str(audit.total("lake_objects")),
+    )
+    console.print(streams)
+    tenants = ", ".join(f"{tenant}: {count}" for tenant, count in audit.lake_objects_by_tenant().items())
+    console.print(f"Lake objects per tenant: {tenants}")
+    percentiles = audit.latency_percentiles_ms()
+    if percentiles is not None:
+        console.print(
+            "End-to-end latency (produced -> consumer delivered): "
+            f"p50 {percentiles[0]:.0f} ms, p99 {percentiles[1]:.0f} ms"
+        )
+    checkpoints = Table(title="Checkpoints (DynamoDB)")
+    for column in ("tenant#consumer#stream#shard", "sequence number", "sub", "updated at"):
+        checkpoints.add_column(column)
+    for checkpoint in audit.checkpoints:
+        checkpoints.add_row(
+            checkpoint.key, checkpoint.sequence_number, str(checkpoint.sub_sequence_number), checkpoint.updated_at
+        )
+    console.print(checkpoints)
+    for stream in audit.streams:
+        if stream.lost_events:
+            console.print(f"[red]{stream.tenant}/{stream.stream}: lost {stream.lost_events[:5]} ...")
+        if stream.quarantined_without_reason:
+            console.print(
+                f"[red]{stream.tenant}/{stream.stream}: "
+                f"{stream.quarantined_without_reason} quarantined without a reason"
+            )
+    console.print(f"Elapsed: {audit.elapsed_s:.1f} s.  Lost: {audit.lost} (must be 0)")

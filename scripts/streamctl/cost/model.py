@@ -1,0 +1,265 @@
+"""Monthly cost of one tenant stream: Kinesis (provisioned or on-demand), Firehose, Lambda, DynamoDB, CloudWatch, S3.
+
+Every price comes from `functions.pricing` (one dated list, shared with the autoscaling simulator).
+Throughput is the month's average; provisioned shards are sized for the peak (`peak_to_average`), so an
+autoscaled stream's figure is an upper bound (the simulator in `scripts/research/autoscaling` prices a real trace).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from functions import pricing
+from functions.consumer.limits import FIREHOSE_MAX_RECORD_BYTES
+from infra.alarm_specs import alarm_specs
+from infra.config import PlatformConfig, StreamSettings
+from streamctl.cost import scaler_cost
+from streamctl.cost.traffic import StreamTraffic
+from streamctl.replay.consumer_code import enrichment_bytes
+
+HOURS_PER_MONTH = pricing.HOURS_PER_MONTH
+SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
+SHARD_WRITE_BYTES_PER_S = 1024 * 1024
+SHARD_WRITE_RECORDS_PER_S = 1000
+ON_DEMAND_INITIAL_SHARDS = 4  # on-demand streams start at 4 MiB/s of write capacity
+LAMBDA_MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
+SCALER_INVOCATIONS_PER_MONTH = SECONDS_PER_MONTH // 60  # rate(1 minute); a provisioned stream's every run is a round
+# Consumer CPU per record as research/benchmarks/consumer.py measures it (docs/consumer.md: 3.37 us, 5.05 us with
+# PII_FIELDS; x86, rounded up). Lambda gives a function CPU in proportion to its memory, one vCPU at
+# 1,769 MB, so below that the Duration a record adds is its CPU time scaled up by the share withheld.
+CONSUMER_CPU_US_PER_RECORD = 3.5
+CONSUMER_CPU_US_PER_RECORD_MASKED = 5.1
+LAMBDA_MB_PER_VCPU = 1769
+# Per consumer invocation: one checkpoint read, at least one checkpoint write.
+CHECKPOINT_READS_PER_BATCH = 1
+CHECKPOINT_WRITES_PER_BATCH = 1
+
+
+def consumer_us_per_record(settings: StreamSettings, traffic: StreamTraffic) -> float:
+    """Consumer Duration per record: the traffic file's figure (measured on Lambda) if it gives one,
+    else the benchmark's CPU time at the consumer's memory (masking PII fields costs more)."""
+    if traffic.consumer_us_per_record is not None:
+        return traffic.consumer_us_per_record
+    cpu = CONSUMER_CPU_US_PER_RECORD_MASKED if settings.pii_fields else CONSUMER_CPU_US_PER_RECORD
+    return cpu * max(1.0, LAMBDA_MB_PER_VCPU / settings.consumer.memory_mb)
+
+
+def lake_line_overhead_bytes() -> int:
+    """Bytes the consumer adds to a typical event: a 56-digit sequence number, about a second of lag."""
+    return enrichment_bytes(
+        shard_id="shardId-000000000000", sequence_number="4" * 56, sub_sequence_number=0, arrival_lag_ms=1000
+    )
+
+
+def shards_needed(bytes_per_s: float, records_per_s: float) -> int:
+    """Shards whose write limits (1 MiB/s, 1,000 records/s each) carry this load."""
+    return max(
+        1, math.ceil(max(bytes_per_s / SHARD_WRITE_BYTES_PER_S, records_per_s / SHARD_WRITE_RECORDS_PER_S) - 1e-9)
+    )
+
+
+def firehose_billed_bytes(batch_line_bytes: float) -> float:
+    """Firehose bytes billed for one invocation's lines, packed into records of up to 1,000 KiB.
+
+    The consumer concatenates lines into records (functions/consumer/firehose_delivery.py), so the
+    5 KB rounding applies per packed record, not per event.
+    """
+    rounding = pricing.FIREHOSE_RECORD_ROUNDING_BYTES
+    full_records, remainder = divmod(batch_line_bytes, FIREHOSE_MAX_RECORD_BYTES)
+    return full_records * FIREHOSE_MAX_RECORD_BYTES + math.ceil(remainder / rounding) * rounding
+
+
+@dataclass(frozen=True)
+class KinesisCost:
+    mode: str
+    shards: int
+    stream_usd: float  # shard-hours (provisioned) or stream-hours (on-demand)
+    data_usd: float  # PUT payload units (provisioned) or GB ingested and retrieved (on-demand)
+    retention_usd: float
+
+    @property
+    def total_usd(self) -> float:
+        return self.stream_usd + self.data_usd + self.retention_usd
+
+
+@dataclass(frozen=True)
+class StreamCost:
+    """One stream's month: the configured mode's bill and the other mode for comparison."""
+
+    tenant: str
+    stream: str
+    traffic: StreamTraffic
+    kinesis: KinesisCost
+    alternative: KinesisCost
+    firehose_usd: float
+    firehose_unpacked_usd: float  # what one Firehose record per event would cost (for docs/cost.md)
+    lambda_usd: float
+    dynamodb_usd: float
+    cloudwatch_usd: float  # the stream's alarms; with autoscaling, the scaler's alarm, GetMetricData and logs
+    lake_gb_per_month: float
+    s3_usd: float
+    invocations: float
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def total_usd(self) -> float:
+        return (
+            self.kinesis.total_usd
+            + self.firehose_usd
+            + self.lambda_usd
+            + self.dynamodb_usd
+            + self.cloudwatch_usd
+            + self.s3_usd
+        )
+
+    @property
+    def cheaper_mode(self) -> str:
+        return min((self.kinesis, self.alternative), key=lambda cost: cost.total_usd).mode
+
+
+def provisioned_cost(settings: StreamSettings, traffic: StreamTraffic) -> KinesisCost:
+    peak_shards = shards_needed(
+        traffic.bytes_per_s * traffic.peak_to_average, traffic.records_per_s * traffic.peak_to_average
+    )
+    if settings.autoscaled:
+        shards = min(max(peak_shards, settings.autoscaling.min), settings.autoscaling.max)
+    else:
+        shards = settings.shards if settings.shards is not None else peak_shards
+    shard_hours = shards * HOURS_PER_MONTH
+    records = traffic.records_per_s * SECONDS_PER_MONTH
+    total = pricing.provisioned_cost_usd(shard_hours, records, traffic.record_bytes)
+    stream_usd = shard_hours * pricing.KINESIS_SHARD_HOUR_USD
+    retention = (
+        shard_hours * pricing.KINESIS_EXTENDED_RETENTION_SHARD_HOUR_USD if settings.retention_hours > 24 else 0.0
+    )
+    return KinesisCost("provisioned", shards, stream_usd, total - stream_usd, retention)
+
+
+def on_demand_cost(traffic: StreamTraffic) -> KinesisCost:
+    records = traffic.records_per_s * SECONDS_PER_MONTH
+    total = pricing.on_demand_cost_usd(HOURS_PER_MONTH, records, traffic.record_bytes)
+    stream_usd = HOURS_PER_MONTH * pricing.KINESIS_ON_DEMAND_STREAM_HOUR_USD
+    retrieved_gib = traffic.bytes_per_s * SECONDS_PER_MONTH / pricing.GIB  # the consumer reads everything once
+    retrieval = retrieved_gib * pricing.KINESIS_ON_DEMAND_RETRIEVAL_PER_GIB_USD
+    # On-demand capacity follows twice the previous peak, starting at 4 MiB/s: the pollers' shard count.
+    peak = shards_needed(traffic.bytes_per_s * traffic.peak_to_average, traffic.records_per_s * traffic.peak_to_average)
+    shards = max(ON_DEMAND_INITIAL_SHARDS, 2 * peak)
+    return KinesisCost("on_demand", shards, stream_usd, total - stream_usd + retrieval, 0.0)
+
+
+def consumer_invocations_per_s(settings: StreamSettings, traffic: StreamTraffic, shards: int) -> float:
+    """Batches per second: each poller (shard x parallelization) sends a batch when it is full or its window ends."""
+    records_per_s = traffic.records_per_s
+    if records_per_s == 0:
+        return 0.0
+    consumer = settings.consumer
+    payload_cap = max(1, int(LAMBDA_MAX_PAYLOAD_BYTES / (traffic.record_bytes * 4 / 3)))  # base64 in the event
+    batch_size = min(consumer.batch_size, payload_cap)
+    pollers = shards * consumer.parallelization
+    per_poller = records_per_s / pollers
+    window = max(consumer.batching_window_seconds, 1)  # the mapping polls each shard about once per second
+    return pollers * min(per_poller, max(per_poller / batch_size, 1 / window))
+
+
+def stream_cost(
+    tenant: str, stream: str, settings: StreamSettings, config: PlatformConfig, traffic: StreamTraffic
+) -> StreamCost:
+    notes: list[str] = []
+    provisioned = provisioned_cost(settings, traffic)
+    on_demand = on_demand_cost(traffic)
+    configured, alternative = (provisioned, on_demand) if settings.mode == "provisioned" else (on_demand, provisioned)
+    if settings.mode == "provisioned" and not settings.autoscaled:
+        needed = shards_needed(
+            traffic.bytes_per_s * traffic.peak_to_average, traffic.records_per_s * traffic.peak_to_average
+        )
+        if needed > provisioned.shards:
+            notes.append(f"peak needs {needed} shards, {provisioned.shards} configured: producers would be throttled")
+    if settings.autoscaled and provisioned.shards == settings.autoscaling.max:
+        notes.append(f"peak reaches autoscaling.max ({settings.autoscaling.max} shards)")
+    if settings.mode == "on_demand" and settings.retention_hours > 24:
+        notes.append(
+            "on-demand extended retention is billed per GB-month and not in functions/pricing.py: not included"
+        )
+
+    seconds = SECONDS_PER_MONTH
+    records = traffic.records_per_s * seconds
+    line_bytes = traffic.record_bytes + lake_line_overhead_bytes()
+    invocations = consumer_invocations_per_s(settings, traffic, configured.shards) * seconds
+    records_per_batch = records / invocations if invocations else 0.0
+
+    firehose_bytes = invocations * firehose_billed_bytes(records_per_batch * line_bytes) if invocations else 0.0
+    firehose_usd = firehose_bytes / pricing.GIB * pricing.FIREHOSE_INGEST_PER_GIB_USD
+    rounding = pricing.FIREHOSE_RECORD_ROUNDING_BYTES
+    unpacked = records * math.ceil(line_bytes / rounding) * rounding
+    firehose_unpacked_usd = unpacked / pricing.GIB * pricing.FIREHOSE_INGEST_PER_GIB_USD
+
+    gb_second_usd = pricing.lambda_gb_second_usd(config.architecture)
+    per_record_s = consumer_us_per_record(settings, traffic) / 1e6
+    duration_s = invocations * traffic.consumer_ms_per_batch / 1000 + records * per_record_s
+    lambda_usd = (
+        duration_s * settings.consumer.memory_mb / 1024 * gb_second_usd
+        + invocations / 1e6 * pricing.LAMBDA_REQUESTS_PER_MILLION_USD
+    )
+    reads = invocations * CHECKPOINT_READS_PER_BATCH
+    writes = invocations * CHECKPOINT_WRITES_PER_BATCH
+    alarms = len(alarm_specs(settings, lake_buffer_seconds(settings, config)))
+    cloudwatch_usd = 0.0
+    if settings.autoscaled:
+        # scripts/streamctl/cost/scaler_cost.py: a round a minute, GetMetricData most of it.
+        runs = SCALER_INVOCATIONS_PER_MONTH
+        lambda_usd += runs * scaler_cost.lambda_run_usd(scaler_cost.ROUND_SECONDS, config.architecture)
+        reads += runs * scaler_cost.STATE_READ_UNITS
+        writes += runs * scaler_cost.STATE_WRITE_UNITS
+        cloudwatch_usd += runs * (
+            scaler_cost.get_metric_data_usd() + scaler_cost.logs_usd(scaler_cost.LOG_BYTES_PER_ROUND)
+        )
+        alarms += scaler_cost.SCALER_ALARMS
+    cloudwatch_usd += alarms * pricing.CLOUDWATCH_ALARM_METRIC_MONTH_USD
+    dynamodb_usd = (
+        reads / 1e6 * pricing.DYNAMODB_READS_PER_MILLION_USD + writes / 1e6 * pricing.DYNAMODB_WRITES_PER_MILLION_USD
+    )
+
+    lake_gb = records * line_bytes * traffic.lake_compression_ratio / pricing.GIB  # S3 bills binary GB
+    s3_usd = s3_monthly_usd(lake_gb, settings, config, traffic)
+    return StreamCost(
+        tenant=tenant,
+        stream=stream,
+        traffic=traffic,
+        kinesis=configured,
+        alternative=alternative,
+        firehose_usd=firehose_usd,
+        firehose_unpacked_usd=firehose_unpacked_usd,
+        lambda_usd=lambda_usd,
+        dynamodb_usd=dynamodb_usd,
+        cloudwatch_usd=cloudwatch_usd,
+        lake_gb_per_month=lake_gb,
+        s3_usd=s3_usd,
+        invocations=invocations,
+        notes=notes,
+    )
+
+
+def lake_buffer_seconds(settings: StreamSettings, config: PlatformConfig) -> int:
+    """Firehose's buffer interval for the stream: its own, else the platform's."""
+    return settings.lake.buffer_seconds if settings.lake.buffer_seconds is not None else config.lake.buffer_seconds
+
+
+def s3_monthly_usd(lake_gb: float, settings: StreamSettings, config: PlatformConfig, traffic: StreamTraffic) -> float:
+    """Storage of one month of data for one month, plus Firehose's PUTs."""
+    buffer_mb = settings.lake.buffer_mb or config.lake.buffer_mb
+    buffer_s = lake_buffer_seconds(settings, config)
+    if traffic.bytes_per_s == 0:
+        objects = 0.0
+    else:
+        seconds_per_object = min(max(buffer_s, 1), buffer_mb * 1e6 / traffic.bytes_per_s)
+        objects = SECONDS_PER_MONTH / seconds_per_object
+    return float(lake_gb * pricing.S3_STANDARD_GB_MONTH_USD + objects / 1000 * pricing.S3_PUT_PER_THOUSAND_USD)
+
+
+def stack_costs(config: PlatformConfig, traffic: dict[str, StreamTraffic]) -> list[StreamCost]:
+    """Every stream of the stack; streams missing from `traffic` are idle."""
+    return [
+        stream_cost(tenant, stream, settings, config, traffic.get(f"{tenant}/{stream}", StreamTraffic()))
+        for tenant, stream, settings in config.streams()
+    ]

@@ -1,0 +1,139 @@
+"""Render stream costs: a table per stream with tenant subtotals, the mode comparison, or JSON."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from functions import pricing
+from streamctl.cost.model import StreamCost
+
+
+def _usd(value: float | None) -> str:
+    return "n/a" if value is None else f"${value:,.2f}"
+
+
+def cost_table(stack: str, costs: list[StreamCost]) -> Table:
+    table = Table(
+        title=f"Monthly cost of stack {stack} (730 h, {pricing.PRICES_REGION} prices of {pricing.PRICES_CHECKED})"
+    )
+    for column in (
+        "tenant/stream",
+        "MB/s",
+        "mode",
+        "shards",
+        "Kinesis",
+        "Firehose",
+        "Lambda",
+        "DynamoDB",
+        "CloudWatch",
+        "S3",
+        "total",
+    ):
+        table.add_column(column, justify="left" if column in {"tenant/stream", "mode"} else "right")
+    by_tenant: dict[str, list[StreamCost]] = defaultdict(list)
+    for cost in costs:
+        by_tenant[cost.tenant].append(cost)
+    for tenant, streams in by_tenant.items():
+        for c in streams:
+            table.add_row(
+                f"{c.tenant}/{c.stream}",
+                f"{c.traffic.mb_per_s:g}",
+                c.kinesis.mode,
+                str(c.kinesis.shards),
+                _usd(c.kinesis.total_usd),
+                _usd(c.firehose_usd),
+                _usd(c.lambda_usd),
+                _usd(c.dynamodb_usd),
+                _usd(c.cloudwatch_usd),
+                _usd(c.s3_usd),
+                _usd(c.total_usd),
+            )
+        table.add_row(
+            f"[bold]{tenant}[/bold]",
+            *[""] * 9,
+            f"[bold]{_usd(sum(c.total_usd for c in streams))}[/bold]",
+            end_section=True,
+        )
+    table.add_row("[bold]stack[/bold]", *[""] * 9, f"[bold]{_usd(sum(c.total_usd for c in costs))}[/bold]")
+    return table
+
+
+def comparison_table(costs: list[StreamCost]) -> Table:
+    table = Table(title="Kinesis: provisioned versus on-demand (stream charges only)")
+    for column in ("tenant/stream", "MB/s", "provisioned", "on-demand", "cheaper", "on-demand / provisioned"):
+        table.add_column(column, justify="left" if column in {"tenant/stream", "cheaper"} else "right")
+    for c in costs:
+        provisioned, on_demand = (
+            (c.kinesis, c.alternative) if c.kinesis.mode == "provisioned" else (c.alternative, c.kinesis)
+        )
+        ratio = on_demand.total_usd / provisioned.total_usd if provisioned.total_usd else float("inf")
+        table.add_row(
+            f"{c.tenant}/{c.stream}",
+            f"{c.traffic.mb_per_s:g}",
+            f"{_usd(provisioned.total_usd)} ({provisioned.shards} shards)",
+            _usd(on_demand.total_usd),
+            c.cheaper_mode + (" (configured)" if c.cheaper_mode == c.kinesis.mode else " [bold](switch?)[/bold]"),
+            f"{ratio:.1f}x",
+        )
+    return table
+
+
+def print_report(console: Console, stack: str, costs: list[StreamCost]) -> None:
+    console.print(cost_table(stack, costs))
+    console.print(comparison_table(costs))
+    for c in costs:
+        for note in c.notes:
+            console.print(f"note: {c.tenant}/{c.stream}: {note}", highlight=False)
+    lake = sum(c.lake_gb_per_month for c in costs)
+    console.print(f"the lake grows by {lake:,.1f} GiB a month (S3 Standard, compressed)", highlight=False)
+    console.print(
+        f"prices: {pricing.PRICES_SOURCE}, checked {pricing.PRICES_CHECKED}; assumptions: docs/cost.md", highlight=False
+    )
+
+
+def as_json(stack: str, costs: list[StreamCost]) -> dict[str, Any]:
+    def kinesis(cost: Any) -> dict[str, Any]:
+        return {
+            "mode": cost.mode,
+            "shards": cost.shards,
+            "stream_usd": cost.stream_usd,
+            "data_usd": cost.data_usd,
+            "retention_usd": cost.retention_usd,
+            "total_usd": cost.total_usd,
+        }
+
+    streams = [
+        {
+            "tenant": c.tenant,
+            "stream": c.stream,
+            "traffic": c.traffic.model_dump(),
+            "kinesis": kinesis(c.kinesis),
+            "alternative": kinesis(c.alternative),
+            "cheaper_mode": c.cheaper_mode,
+            "firehose_usd": c.firehose_usd,
+            "firehose_unpacked_usd": c.firehose_unpacked_usd,
+            "lambda_usd": c.lambda_usd,
+            "dynamodb_usd": c.dynamodb_usd,
+            "cloudwatch_usd": c.cloudwatch_usd,
+            "s3_usd": c.s3_usd,
+            "lake_gib_per_month": c.lake_gb_per_month,
+            "consumer_invocations": c.invocations,
+            "total_usd": c.total_usd,
+            "notes": c.notes,
+        }
+        for c in costs
+    ]
+    tenants: dict[str, float] = defaultdict(float)
+    for c in costs:
+        tenants[c.tenant] += c.total_usd
+    return {
+        "stack": stack,
+        "prices_checked": pricing.PRICES_CHECKED.isoformat(),
+        "streams": streams,
+        "tenants": dict(tenants),
+        "total_usd": sum(c.total_usd for c in costs),
+    }

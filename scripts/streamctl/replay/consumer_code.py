@@ -1,0 +1,42 @@
+"""What the consumer accepts and what it adds, for the operations scripts, from its published contract.
+
+The rules are docs/events.md's: a record is one JSON object of at most MAX_EVENT_BYTES that passes the
+consumer's own envelope validator (`envelope_violation`) and names the consumer's tenant; the lake line
+is that object plus the enrichment fields. The consumer's encoder is its hot path and its signature
+changes with optimisations, so scripts use the contract, and tests/streamctl/replay checks it against the consumer.
+"""
+
+from __future__ import annotations
+
+import orjson
+
+from functions.consumer.config import DEFAULT_MAX_EVENT_BYTES
+from functions.consumer.envelope import envelope_violation
+
+
+def rejection(data: bytes, tenant: str, max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES) -> str | None:
+    """Why the consumer would quarantine this record, or None when it would deliver it."""
+    if len(data) > max_event_bytes:
+        return f"record is {len(data)} bytes, above MAX_EVENT_BYTES={max_event_bytes}"
+    try:
+        envelope = orjson.loads(data)
+    except orjson.JSONDecodeError as error:
+        return f"not JSON: {error}"
+    problem = envelope_violation(envelope)
+    if problem is not None:
+        return f"not an event envelope: {problem}"
+    if envelope["tenant"] != tenant:
+        return f"tenant {envelope['tenant']!r:.140} does not match this consumer's tenant {tenant!r}"
+    return None
+
+
+def enrichment_bytes(*, shard_id: str, sequence_number: str, sub_sequence_number: int, arrival_lag_ms: int) -> int:
+    """Bytes the consumer adds to an event's JSON object: the enrichment fields and the line's newline."""
+    fields = {
+        "ingested_at": "2026-01-01T00:00:00.000Z",  # always this shape: milliseconds and Z
+        "arrival_lag_ms": arrival_lag_ms,
+        "shard_id": shard_id,
+        "sequence_number": sequence_number,
+        "sub_sequence_number": sub_sequence_number,
+    }
+    return len(orjson.dumps(fields)) - 2 + len(",") + len("\n")  # without its braces, after a comma

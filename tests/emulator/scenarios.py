@@ -1,0 +1,108 @@
+"""Deploy a one-stream stack of the real program, run producer and runtime to the end, audit the lake."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from emulator.deployer import deploy
+from emulator.function_host import FunctionConfig, FunctionHost
+from emulator.report import RunAudit, audit_run
+from emulator.runtime import LocalRuntime, MappingStats
+from emulator.server import Emulator
+from emulator.workload import StreamLoad, plan_load, produce_and_drain
+from streamctl.aws_clients import aws_client
+from streamctl.stack_outputs import StackOutputs
+
+DRAIN_TIMEOUT_S = 120.0
+
+
+def one_stream_config(shards: int = 2, batch_size: int = 100) -> dict[str, Any]:
+    """Tenant acme with one provisioned stream, no autoscaler (scenarios reshard on their own)."""
+    return {
+        "aws:region": "us-east-1",
+        "streaming-platform:tenants": {
+            "acme": {
+                "streams": {
+                    "clicks": {
+                        "mode": "provisioned",
+                        "shards": shards,
+                        "autoscaling": {"enabled": False},
+                        "pii_fields": ["payload.email"],
+                        "consumer": {"batch_size": batch_size, "batching_window_seconds": 0},
+                    }
+                }
+            }
+        },
+    }
+
+
+@dataclass
+class ScenarioResult:
+    audit: RunAudit
+    stats: MappingStats
+    outputs: StackOutputs
+
+
+def run_scenario(
+    emulator: Emulator,
+    state_dir: Path,
+    name: str,
+    *,
+    events: int = 600,
+    poison_per_stream: int = 3,
+    poison_fraction: float = 0.0,
+    on_load: Callable[[FunctionConfig, ModuleType], None] | None = None,
+    between_chunks: Callable[[StackOutputs, StreamLoad, int], None] | None = None,
+) -> ScenarioResult:
+    stack = f"lt{name}"
+    _, program = deploy(stack, emulator.endpoint_url, config=one_stream_config(), state_dir=state_dir)
+    outputs = StackOutputs.model_validate(program.outputs)
+    host = FunctionHost(emulator.endpoint_url, state_dir / "logs", on_load=on_load)
+    # Earlier scenarios' stacks stay in the module's emulator: poll only this stack's consumer.
+    runtime = LocalRuntime(host, functions={outputs.stream("acme", "clicks").consumer_function})
+    runtime.start()
+    try:
+        hook = None
+        if between_chunks is not None:
+
+            def hook(load: StreamLoad, chunk: int) -> None:
+                between_chunks(outputs, load, chunk)
+
+        produced = produce_and_drain(
+            aws_client("kinesis", endpoint_url=emulator.endpoint_url),
+            outputs,
+            runtime,
+            plan_load(outputs, events, poison_per_stream=poison_per_stream, poison_fraction=poison_fraction),
+            f"{name}-{uuid.uuid4().hex[:6]}",
+            rate=4000,
+            timeout_s=DRAIN_TIMEOUT_S,
+            between_chunks=hook,
+        )
+    finally:
+        runtime.stop()
+        host.close()
+    stats = runtime.stats_by_stream()[outputs.stream("acme", "clicks").stream_name]
+    assert produced.drained, f"not drained: {stats}"
+    assert not produced.unsent_record_ids
+    audit = audit_run(
+        outputs,
+        produced.streams,
+        aws_client("s3", endpoint_url=emulator.endpoint_url),
+        aws_client("dynamodb", endpoint_url=emulator.endpoint_url),
+    )
+    return ScenarioResult(audit, stats, outputs)
+
+
+def assert_nothing_lost(result: ScenarioResult) -> None:
+    """0 lost, every poison record quarantined with a reason, and no good event quarantined instead."""
+    audit = result.audit
+    assert audit.lost == 0, [(s.stream, s.lost_events[:3], s.lost_poison) for s in audit.streams]
+    assert audit.total("quarantined") == audit.total("poison_produced") > 0
+    assert audit.total("quarantined_without_reason") == 0
+    assert audit.total("delivered") + audit.total("quarantined") == audit.total("produced")
+    assert result.stats.discarded == 0, "nothing may reach the failure queue in these scenarios"
