@@ -111,7 +111,10 @@ def run_demo(options: DemoOptions, console: Console) -> int:
             console.print(f"[red]The consumers did not drain within {options.timeout_s:.0f}s.")
         s3 = aws_client("s3", region=region, endpoint_url=emulator.endpoint_url)
         dynamodb = aws_client("dynamodb", region=region, endpoint_url=emulator.endpoint_url)
-        audit = audit_run(outputs, produced.streams, s3, dynamodb)
+        factors = {
+            poller.config.stream_name: poller.config.parallelization_factor for poller in runtime.pollers.values()
+        }
+        audit = audit_run(outputs, produced.streams, s3, dynamodb, factors)
         audit.elapsed_s = time.monotonic() - started
         render_report(audit, console)
         if produced.unsent_record_ids:

@@ -48,6 +48,7 @@ class StreamAudit:
     lost_poison: int
     lake_objects: int
     latencies_ms: list[float]
+    parallelization: int = 1  # the consumer mapping's ParallelizationFactor
 
     @property
     def lost(self) -> int:
@@ -155,11 +156,20 @@ def read_checkpoints(dynamodb: Any, table: str) -> list[Checkpoint]:
     return sorted(checkpoints, key=lambda checkpoint: checkpoint.key)
 
 
-def audit_run(outputs: StackOutputs, runs: list[StreamRun], s3: Any, dynamodb: Any) -> RunAudit:
+def audit_run(
+    outputs: StackOutputs,
+    runs: list[StreamRun],
+    s3: Any,
+    dynamodb: Any,
+    parallelization: Mapping[str, int] | None = None,
+) -> RunAudit:
+    """Audit every stream; `parallelization` is each Kinesis stream name's consumer ParallelizationFactor."""
     audits = []
     for run in runs:
         stream = outputs.stream(run.tenant, run.stream)
-        audits.append(audit_stream(s3, outputs.lake_bucket, stream.lake_prefix, stream.quarantine_prefix, run))
+        audit = audit_stream(s3, outputs.lake_bucket, stream.lake_prefix, stream.quarantine_prefix, run)
+        audit.parallelization = (parallelization or {}).get(stream.stream_name, 1)
+        audits.append(audit)
     return RunAudit(audits, read_checkpoints(dynamodb, outputs.checkpoint_table))
 
 
@@ -168,11 +178,13 @@ def render_report(audit: RunAudit, console: Any) -> None:
     from rich.table import Table
 
     streams = Table(title="Local run: produced vs. lake", show_lines=False)
-    for column in ("tenant/stream", "produced", "delivered", "quarantined", "duplicates", "lost", "lake objects"):
+    columns = ("tenant/stream", "factor", "produced", "delivered", "quarantined", "duplicates", "lost", "lake objects")
+    for column in columns:
         streams.add_column(column, justify="right" if column != "tenant/stream" else "left")
     for stream in audit.streams:
         streams.add_row(
             f"{stream.tenant}/{stream.stream}",
+            str(stream.parallelization),
             str(stream.produced),
             str(stream.delivered),
             f"{stream.quarantined}/{stream.poison_produced}",
@@ -182,6 +194,7 @@ def render_report(audit: RunAudit, console: Any) -> None:
         )
     streams.add_row(
         "[bold]total",
+        "",
         str(audit.total("produced")),
         str(audit.total("delivered")),
         f"{audit.total('quarantined')}/{audit.total('poison_produced')}",

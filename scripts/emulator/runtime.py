@@ -1,18 +1,24 @@
 """`streamctl local run`: poll every event source mapping like Lambda does, and run scheduled functions.
 
-Per mapping, one worker per shard (as Lambda with ParallelizationFactor 1): read with GetRecords,
-batch up to BatchSize or until MaximumBatchingWindowInSeconds has passed since the first record,
-invoke the function in-process with the exact Kinesis event, and on failure follow the mapping's
-settings: ReportBatchItemFailures (retry from the lowest failed sequence number), BisectBatchOnFunctionError
-(split a failing batch; splitting does not use the retry quota), MaximumRetryAttempts and
-MaximumRecordAgeInSeconds (then send the batch's KinesisBatchInfo to the on-failure destination and
-move on). A child shard starts only after its parent shards are drained. What is read is published
+Per mapping, one reader per shard (GetRecords) feeding ParallelizationFactor lanes, as Lambda runs it:
+each partition key always goes to the same lane, so its records stay in order, while the lanes' batches
+are in flight at the same time and finish in any order (Lambda guarantees order per partition key only:
+https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html, "Lambda still ensures in-order processing
+at the partition-key level"). How Lambda assigns keys to lanes is not documented; the emulator uses the
+key's MD5 modulo the factor, and the consumer must not depend on it. Each lane batches up to BatchSize or
+until MaximumBatchingWindowInSeconds has passed since its first record, invokes the function in-process
+with the exact Kinesis event, and on failure follows the mapping's settings for its own batches:
+ReportBatchItemFailures (retry from the lowest failed sequence number), BisectBatchOnFunctionError (split a
+failing batch; splitting does not use the retry quota), MaximumRetryAttempts and MaximumRecordAgeInSeconds
+(then send the batch's KinesisBatchInfo to the on-failure destination and move on). A child shard starts
+only after its parent shard's every lane is drained. What is read is published
 as AWS/Kinesis metrics per StreamName (see `KinesisMetrics`), so the shard autoscaler and the
 dashboards have real-shaped data.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -37,6 +43,9 @@ SHARD_DISCOVERY_S = 1.0
 METRICS_FLUSH_S = 5.0
 MAX_GET_RECORDS = 10_000
 RETRY_BACKOFF_CAP_S = 1.0
+# The reader stops reading while this many records per lane wait in the lanes (Lambda, too, reads a shard
+# only as fast as its batches are processed).
+LANE_BUFFER_BATCHES = 4
 
 
 @dataclass(frozen=True)
@@ -177,8 +186,15 @@ class KinesisMetrics:
                     logger.warning("could not publish Kinesis metrics: %s", error)
 
 
+def lane_of(partition_key: str, lanes: int) -> int:
+    """The emulator's lane for a partition key: the same key always in the same lane."""
+    if lanes == 1:
+        return 0
+    return int.from_bytes(hashlib.md5(partition_key.encode(), usedforsecurity=False).digest()[:8], "big") % lanes
+
+
 class ShardWorker(threading.Thread):
-    """Reads one shard in order and feeds its records to the mapping's function, batch after batch."""
+    """Reads one shard in order and splits its records by partition key into the mapping's lanes."""
 
     def __init__(self, poller: MappingPoller, shard_id: str, iterator_type: str) -> None:
         super().__init__(name=f"{poller.config.stream_name}/{shard_id}", daemon=True)
@@ -186,32 +202,49 @@ class ShardWorker(threading.Thread):
         self.shard_id = shard_id
         self.iterator_type = iterator_type
         self.finished = threading.Event()
-        self._buffer: deque[StreamRecord] = deque()
+        self.lanes = [ShardLane(self, index) for index in range(poller.config.parallelization_factor)]
         self._iterator: str | None = None
-        self._drained = False
 
     def run(self) -> None:
+        for lane in self.lanes:
+            lane.start()
         try:
             self._run()
         except Exception as error:  # keep the runtime alive; the stats say what happened
             logger.exception("shard worker %s stopped", self.name)
             self.poller.record_error(f"{self.shard_id}: {type(error).__name__}: {error}")
+        for lane in self.lanes:
+            lane.reader_done()
+        for lane in self.lanes:
+            lane.join()
+        if not self.poller.runtime.stopping.is_set():
+            self.finished.set()
+            self.poller.shard_finished()
 
     def _run(self) -> None:
         runtime, config = self.poller.runtime, self.poller.config
         self._iterator = runtime.kinesis.get_shard_iterator(
             StreamARN=config.stream_arn, ShardId=self.shard_id, ShardIteratorType=self.iterator_type
         )["ShardIterator"]
+        full = config.batch_size * LANE_BUFFER_BATCHES
         while not runtime.stopping.is_set():
-            batch = self._collect_batch()
-            if batch:
-                self._process(batch)
-            elif self._drained:
-                self.finished.set()
-                self.poller.shard_finished()
+            if any(lane.waiting() >= full for lane in self.lanes):
+                runtime.stopping.wait(IDLE_POLL_S / 4)
+                continue
+            records = self._read()
+            if records:
+                self._distribute(records)
+                continue
+            if self._iterator is None or (self._shard_closed() and not self._read_more()):
                 return
-            else:
-                runtime.stopping.wait(IDLE_POLL_S)
+            runtime.stopping.wait(IDLE_POLL_S)
+
+    def _distribute(self, records: list[StreamRecord]) -> None:
+        by_lane: dict[int, list[StreamRecord]] = defaultdict(list)
+        for record in records:
+            by_lane[lane_of(record.partition_key, len(self.lanes))].append(record)
+        for index, lane_records in by_lane.items():
+            self.lanes[index].feed(lane_records)
 
     def _read(self) -> list[StreamRecord]:
         runtime, config = self.poller.runtime, self.poller.config
@@ -232,30 +265,76 @@ class ShardWorker(threading.Thread):
                 return "EndingSequenceNumber" in shard["SequenceNumberRange"]
         return True  # trimmed: nothing left to read
 
-    def _collect_batch(self) -> list[StreamRecord]:
-        config = self.poller.config
-        deadline: float | None = None
-        while len(self._buffer) < config.batch_size and not self._drained:
-            records = self._read()
-            self._buffer.extend(records)
-            if self._buffer and deadline is None:
-                deadline = time.monotonic() + config.batching_window_s
-            if records:
-                continue
-            if self._iterator is None or (self._shard_closed() and not self._read_more()):
-                self._drained = True
-                break
-            if not self._buffer or time.monotonic() >= (deadline or 0):
-                break
-            self.poller.runtime.stopping.wait(min(IDLE_POLL_S, max(0.0, (deadline or 0) - time.monotonic())))
-        count = min(config.batch_size, len(self._buffer))
-        return [self._buffer.popleft() for _ in range(count)]
-
     def _read_more(self) -> bool:
         """After seeing the shard closed, read once more: records put before the close may remain."""
         records = self._read()
-        self._buffer.extend(records)
+        self._distribute(records)
         return bool(records)
+
+
+class ShardLane(threading.Thread):
+    """One of a shard's ParallelizationFactor concurrent batch streams: batches its keys' records in order."""
+
+    def __init__(self, shard: ShardWorker, index: int) -> None:
+        super().__init__(name=f"{shard.name}/lane-{index}", daemon=True)
+        self.shard = shard
+        self.poller = shard.poller
+        self.index = index
+        self._buffer: deque[StreamRecord] = deque()
+        self._fed_at: deque[float] = deque()  # when each buffered record reached the lane
+        self._arrived = threading.Condition()
+        self._reader_done = False
+
+    def feed(self, records: list[StreamRecord]) -> None:
+        now = time.monotonic()
+        with self._arrived:
+            self._buffer.extend(records)
+            self._fed_at.extend([now] * len(records))
+            self._arrived.notify()
+
+    def reader_done(self) -> None:
+        with self._arrived:
+            self._reader_done = True
+            self._arrived.notify()
+
+    def waiting(self) -> int:
+        with self._arrived:
+            return len(self._buffer)
+
+    def run(self) -> None:
+        try:
+            while not self.poller.runtime.stopping.is_set():
+                batch = self._collect_batch()
+                if batch:
+                    self._process(batch)
+                elif self._drained():
+                    return
+        except Exception as error:  # keep the runtime alive; the stats say what happened
+            logger.exception("lane %s stopped", self.name)
+            self.poller.record_error(f"{self.shard.shard_id} lane {self.index}: {type(error).__name__}: {error}")
+
+    def _drained(self) -> bool:
+        with self._arrived:
+            return self._reader_done and not self._buffer
+
+    def _collect_batch(self) -> list[StreamRecord]:
+        """Up to BatchSize records, once the batch is full, the batching window has passed or the shard ended."""
+        config, stopping = self.poller.config, self.poller.runtime.stopping
+        with self._arrived:
+            while not self._buffer and not self._reader_done and not stopping.is_set():
+                self._arrived.wait(IDLE_POLL_S)
+            if not self._buffer:
+                return []
+            deadline = self._fed_at[0] + config.batching_window_s
+            while len(self._buffer) < config.batch_size and not self._reader_done and not stopping.is_set():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._arrived.wait(min(IDLE_POLL_S, left))
+            count = min(config.batch_size, len(self._buffer))
+            for _ in range(count):
+                self._fed_at.popleft()
+            return [self._buffer.popleft() for _ in range(count)]
 
     def _process(self, batch: list[StreamRecord]) -> None:
         """Deliver `batch` to the function until every record succeeded or was discarded."""
@@ -475,10 +554,6 @@ class LocalRuntime:
             if not config.enabled:
                 self.notes.append(f"mapping {config.uuid} is disabled")
                 continue
-            if config.parallelization_factor > 1:
-                self.notes.append(
-                    f"mapping {config.uuid}: ParallelizationFactor {config.parallelization_factor} runs as 1 locally"
-                )
             if config.tumbling_window_s:
                 self.notes.append(f"mapping {config.uuid}: tumbling windows are not emulated (no state is passed)")
             poller = self.pollers[config.uuid] = MappingPoller(self, config)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import time
@@ -17,7 +18,7 @@ from typing import Any
 import pytest
 
 from emulator.function_host import FunctionConfig, FunctionHost
-from emulator.runtime import LocalRuntime
+from emulator.runtime import LocalRuntime, lane_of
 from emulator.server import Emulator
 from streamctl.aws_clients import aws_client
 
@@ -304,3 +305,68 @@ def test_a_full_batch_is_sent_without_waiting_for_the_window(
     runtime = run_runtime(pipeline)
     wait_completed(runtime, pipeline.stream_name, 4)
     assert invoked_datas(pipeline) == [["f0", "f1"], ["f2", "f3"]]
+
+
+def put_keyed(stream_name: str, records: list[tuple[str, str]]) -> None:
+    kinesis = aws_client("kinesis")
+    for data, key in records:
+        kinesis.put_record(StreamName=stream_name, Data=data.encode(), PartitionKey=key)
+
+
+def invoked_records(pipeline: Pipeline) -> list[list[dict[str, Any]]]:
+    """Each invocation's Kinesis records, in invocation order (the host runs one invocation at a time)."""
+    return [event["Records"] for event in pipeline.module[pipeline.stream_name].EVENTS]
+
+
+def test_parallelization_keeps_each_key_in_one_lane_in_order_while_lanes_finish_in_any_order(
+    make_pipeline: MakePipeline, run_runtime: RunRuntime
+) -> None:
+    """Lambda at ParallelizationFactor N: order per partition key only; batches of a shard interleave."""
+    factor, keys = 4, [f"key-{k}" for k in range(12)]
+    pipeline = make_pipeline(ParallelizationFactor=factor, BatchSize=4)
+    put_keyed(pipeline.stream_name, [(f"{key}/{i}", key) for i in range(5) for key in keys])
+    held_back: set[int] = set()
+
+    def hold_back_lane_zero_once(config: Any, records: list[Any]) -> None:
+        lane = lane_of(records[0].partition_key, factor)
+        if lane == 0 and lane not in held_back:
+            held_back.add(lane)
+            time.sleep(1.0)  # the other lanes' later records finish first
+
+    runtime = run_runtime(pipeline, invoke_hook=hold_back_lane_zero_once)
+    wait_completed(runtime, pipeline.stream_name, len(keys) * 5)
+    batches = invoked_records(pipeline)
+    assert all(len({lane_of(r["kinesis"]["partitionKey"], factor) for r in batch}) == 1 for batch in batches)
+    assert len({lane_of(r["kinesis"]["partitionKey"], factor) for batch in batches for r in batch}) == factor
+    for key in keys:
+        datas = [
+            base64.b64decode(r["kinesis"]["data"]).decode()
+            for batch in batches
+            for r in batch
+            if r["kinesis"]["partitionKey"] == key
+        ]
+        assert datas == [f"{key}/{i}" for i in range(5)], key
+    sequences = [[int(r["kinesis"]["sequenceNumber"]) for r in batch] for batch in batches]
+    assert any(min(later) < max(earlier) for i, earlier in enumerate(sequences) for later in sequences[i + 1 :]), (
+        "no batch of lower sequence numbers finished after one of higher: the lanes did not interleave"
+    )
+
+
+def test_a_failing_lane_retries_its_own_records_while_the_other_lanes_go_on(
+    make_pipeline: MakePipeline, run_runtime: RunRuntime
+) -> None:
+    factor = 2
+    keys = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot"]
+    assert len({lane_of(key, factor) for key in keys}) == factor
+    pipeline = make_pipeline(ParallelizationFactor=factor, BatchSize=10, MaximumRetryAttempts=5)
+    put_keyed(pipeline.stream_name, [(f"{key}/{i}", key) for i in range(3) for key in keys])
+    failing = next(key for key in keys if lane_of(key, factor) == 0)
+    runtime = run_runtime(pipeline, {"report_failure_once": {f"{failing}/1"}})
+    wait_completed(runtime, pipeline.stream_name, len(keys) * 3)
+    batches = invoked_records(pipeline)
+    retried = [batch for batch in batches if any(r["kinesis"]["partitionKey"] == failing for r in batch)]
+    assert len(retried) == 2  # the first try and the retry from the failed record on
+    assert all(lane_of(r["kinesis"]["partitionKey"], factor) == 0 for batch in retried for r in batch)
+    lane_one = [r for batch in batches for r in batch if lane_of(r["kinesis"]["partitionKey"], factor) == 1]
+    assert len(lane_one) == len([k for k in keys if lane_of(k, factor) == 1]) * 3  # each exactly once
+    assert runtime.stats_by_stream()[pipeline.stream_name].partial_failures == 1
