@@ -19,6 +19,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from functions.consumer import quarantine_reasons
 from functions.consumer.checkpoints import CheckpointStore
 from functions.consumer.config import ConsumerConfig
 from functions.consumer.deaggregation import KPL_MAGIC, CorruptAggregateError, deaggregate
@@ -269,7 +270,8 @@ class KinesisConsumer:
                 try:
                     data = decode_data(kinesis["data"])
                 except (binascii.Error, ValueError) as error:
-                    self._decode_failed(decoded, shard_id, raw_index, skip_through, f"not base64: {error}")
+                    reason = quarantine_reasons.not_base64(error)
+                    self._decode_failed(decoded, shard_id, raw_index, skip_through, reason)
                     continue
                 if data.startswith(KPL_MAGIC):
                     self._decode_aggregate(decoded, data, shard_id, raw_index, skip_through, encoder)
