@@ -54,7 +54,7 @@ class ShardCheckpoint:
         self._shard_id = shard_id
         self._updated_at = updated_at
         self._logger = logger
-        self._covered_item = -1  # items of this batch up to here are covered by the stored checkpoint
+        self._covered_item = -1  # the last item handed to the store, written or not: never asked again
         self.errors = errors
         self.sequence_bound = position.sequence if position is not None else -1
         self._sub_sequence = position.sub_sequence if position is not None else -1
