@@ -16,6 +16,8 @@ from types import ModuleType
 import aws_kinesis_agg
 from google.protobuf.message import DecodeError
 
+from functions.consumer.quarantine_reasons import corrupt_aggregate
+
 KPL_MAGIC = aws_kinesis_agg.MAGIC
 _DIGEST_SIZE = aws_kinesis_agg.DIGEST_SIZE
 
@@ -40,23 +42,24 @@ def deaggregate(data: bytes) -> list[tuple[bytes, str]]:
     body = data[len(KPL_MAGIC) : -_DIGEST_SIZE]
     digest = data[-_DIGEST_SIZE:]
     if len(data) <= len(KPL_MAGIC) + _DIGEST_SIZE:
-        raise CorruptAggregateError("corrupt KPL aggregate: shorter than magic and MD5 digest")
+        raise CorruptAggregateError(corrupt_aggregate("shorter than magic and MD5 digest"))
     if hashlib.md5(body, usedforsecurity=False).digest() != digest:
-        raise CorruptAggregateError("corrupt KPL aggregate: MD5 digest mismatch")
+        raise CorruptAggregateError(corrupt_aggregate("MD5 digest mismatch"))
     message = messages_pb2.AggregatedRecord()
     try:
         message.ParseFromString(body)
     except DecodeError as error:
-        raise CorruptAggregateError(f"corrupt KPL aggregate: protobuf decode failed ({error})") from None
+        raise CorruptAggregateError(corrupt_aggregate(f"protobuf decode failed ({error})")) from None
     partition_keys = message.partition_key_table
     user_records: list[tuple[bytes, str]] = []
     for index, record in enumerate(message.records):
         if record.partition_key_index >= len(partition_keys):
             raise CorruptAggregateError(
-                f"corrupt KPL aggregate: sub-record {index} points at partition key "
-                f"{record.partition_key_index} of {len(partition_keys)}"
+                corrupt_aggregate(
+                    f"sub-record {index} points at partition key {record.partition_key_index} of {len(partition_keys)}"
+                )
             )
         user_records.append((record.data, partition_keys[record.partition_key_index]))
     if not user_records:
-        raise CorruptAggregateError("corrupt KPL aggregate: no user records")
+        raise CorruptAggregateError(corrupt_aggregate("no user records"))
     return user_records

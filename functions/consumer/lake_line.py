@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from functions.consumer import quarantine_reasons
 from functions.consumer.envelope import envelope_tenant, envelope_violation
 from functions.consumer.limits import FIREHOSE_MAX_RECORD_BYTES
 from functions.consumer.pii import PiiMasker
@@ -83,7 +84,7 @@ class LakeLineEncoder:
         `splice_head` is `self.splice_head(shard_id)`, passed in so the hot loop computes it once.
         """
         if len(data) > self._max_event_bytes:
-            raise PoisonRecordError(f"record is {len(data)} bytes, above MAX_EVENT_BYTES={self._max_event_bytes}")
+            raise PoisonRecordError(quarantine_reasons.too_large(len(data), self._max_event_bytes))
         arrival_lag_ms = int(self._ingested_epoch_ms - arrival_timestamp * 1000.0)
         # Without masking, a record msgspec vouches for is spliced unparsed: the common case.
         if not (self._mask is None and _spliceable(data, sequence_number) and envelope_tenant(data) == self._tenant):
@@ -113,18 +114,13 @@ class LakeLineEncoder:
             envelope = orjson.loads(data)
         except orjson.JSONDecodeError as error:
             if envelope_tenant(data) is not None:  # valid, but with a number beyond double range
-                raise PoisonRecordError(
-                    "valid JSON that cannot be re-encoded (for PII masking, line breaks or surrounding"
-                    f" whitespace): {error}"
-                ) from None
-            raise PoisonRecordError(f"not JSON: {error}") from None
+                raise PoisonRecordError(quarantine_reasons.not_reencodable(error)) from None
+            raise PoisonRecordError(quarantine_reasons.not_json(error)) from None
         problem = envelope_violation(envelope)
         if problem is not None:
-            raise PoisonRecordError(f"not an event envelope: {problem}")
+            raise PoisonRecordError(quarantine_reasons.not_an_envelope(problem))
         if envelope["tenant"] != self._tenant:
-            raise PoisonRecordError(
-                f"tenant {envelope['tenant']!r:.140} does not match this consumer's tenant {self._tenant!r}"
-            )
+            raise PoisonRecordError(quarantine_reasons.other_tenant(envelope["tenant"], self._tenant))
         return envelope
 
     @staticmethod
@@ -132,7 +128,5 @@ class LakeLineEncoder:
         """`line_bytes`, or PoisonRecordError (with the line taken back) when Firehose would refuse it."""
         if line_bytes > FIREHOSE_MAX_RECORD_BYTES:
             out.seek(-line_bytes, _SEEK_CUR)
-            raise PoisonRecordError(
-                f"lake line is {line_bytes} bytes, above the Firehose record limit {FIREHOSE_MAX_RECORD_BYTES}"
-            )
+            raise PoisonRecordError(quarantine_reasons.line_too_large(line_bytes, FIREHOSE_MAX_RECORD_BYTES))
         return line_bytes

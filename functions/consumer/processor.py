@@ -1,19 +1,19 @@
-"""The consumer's business logic, free of Lambda: decode a batch, quarantine poison, deliver, checkpoint.
+"""The consumer's batch logic, free of Lambda: per shard, a pipeline to read from top to bottom.
 
-Per shard: skip records at or below the checkpoint, turn the rest into lake lines or quarantine entries,
-deliver lines in order, then store the quarantine object. The first record that is neither delivered
-nor quarantined (if any) is where the batch stops: the checkpoint moves to just before it, and it and
-every later Kinesis record are reported as batch item failures so Lambda retries them in order.
+`_process_shard` reads the shard's checkpoint (shard_checkpoint.py), decodes the records past it into
+lake lines and quarantine entries (decode.py, the hot path), delivers the lines to Firehose in order,
+checkpointing after each call, writes the quarantine entries as one S3 object, moves the checkpoint to
+where the batch stopped, and reports the batch item failures. The batch stops at the first item that
+is neither delivered nor quarantined, if any: that Kinesis record and every later one are reported,
+so Lambda retries them in order, and the checkpoint stays just before it.
 """
 
 from __future__ import annotations
 
-import binascii
 import io
 import logging
-from bisect import bisect_left
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,16 +21,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.consumer.checkpoints import CheckpointStore
 from functions.consumer.config import ConsumerConfig
-from functions.consumer.deaggregation import KPL_MAGIC, CorruptAggregateError, deaggregate
-from functions.consumer.firehose_delivery import FirehoseDelivery, LineBuffer
-from functions.consumer.kinesis_event import InvalidKinesisEventError, decode_data, records_by_shard
-from functions.consumer.lake_line import LakeLineEncoder, PoisonRecordError
+from functions.consumer.decode import DecodedShard, decode_shard
+from functions.consumer.firehose_delivery import FirehoseDelivery
+from functions.consumer.kinesis_event import records_by_shard
+from functions.consumer.lake_line import LakeLineEncoder
 from functions.consumer.pii import PiiMasker
-from functions.consumer.positions import Position
-from functions.consumer.quarantine import QuarantineEntry, QuarantineWriter, entry_for_bytes
-
-_ALL_SUB_RECORDS = 1 << 62
-_KPL_FIRST_BYTE = KPL_MAGIC[0]
+from functions.consumer.quarantine import QuarantineWriter
+from functions.consumer.shard_checkpoint import ShardCheckpoint
 
 
 @dataclass(slots=True)
@@ -57,36 +54,10 @@ class BatchResult:
         return {"batchItemFailures": [{"itemIdentifier": seq} for seq in self.failed_sequence_numbers]}
 
 
-@dataclass(slots=True)
-class _DecodedShard:
-    """User records of one shard after skipping duplicates ("items"), as parallel lists.
-
-    Item i is sub-record `item_sub_sequence[i]` of Kinesis record `item_raw_index[i]`; lake lines and
-    quarantine entries each remember their item so delivery results map back to positions.
-    """
-
-    records: list[dict[str, Any]]
-    item_raw_index: list[int] = field(default_factory=list)
-    item_sub_sequence: list[int] = field(default_factory=list)
-    lines: LineBuffer = field(default_factory=LineBuffer)
-    line_items: list[int] = field(default_factory=list)
-    quarantine: list[QuarantineEntry] = field(default_factory=list)
-    quarantine_items: list[int] = field(default_factory=list)
-    duplicates: int = 0
-    min_arrival: float = float("inf")
-
-    def sequence_number(self, item: int) -> str:
-        return str(self.records[self.item_raw_index[item]]["kinesis"]["sequenceNumber"])
-
-    def add_poison(self, raw_index: int, sub_sequence: int, entry: QuarantineEntry) -> None:
-        self.quarantine_items.append(len(self.item_raw_index))
-        self.item_raw_index.append(raw_index)
-        self.item_sub_sequence.append(sub_sequence)
-        self.quarantine.append(entry)
-
-
 @dataclass(frozen=True, slots=True)
 class _Invocation:
+    """What every shard of one invocation shares."""
+
     encoder: LakeLineEncoder
     stats: BatchStats
     ingested_at: str
@@ -163,267 +134,68 @@ class KinesisConsumer:
             failures.extend(self._process_shard(shard_id, records, invocation))
         return BatchResult(failures, stats)
 
-    def _process_shard(
-        self,
-        shard_id: str,
-        records: list[dict[str, Any]],
-        invocation: _Invocation,
-    ) -> list[str]:
+    def _process_shard(self, shard_id: str, records: list[dict[str, Any]], invocation: _Invocation) -> list[str]:
+        """The pipeline for one shard; returns the sequence numbers Lambda must retry."""
         stats, now = invocation.stats, invocation.ingested_at
-        checkpoint = self._load_checkpoint(shard_id, stats)
-        decoded = self._decode(shard_id, records, checkpoint, invocation.encoder)
-        item_count = len(decoded.item_raw_index)
-        stats.records_in += item_count + decoded.duplicates
-        stats.duplicates_skipped += decoded.duplicates
-        if decoded.min_arrival != float("inf"):
-            lag = int((invocation.ingested_epoch - decoded.min_arrival) * 1000.0)
-            stats.max_arrival_lag_ms = max(stats.max_arrival_lag_ms, lag)
-        # Intermediate checkpoints must not pass a quarantine entry that is not yet written.
-        first_quarantined = decoded.quarantine_items[0] if decoded.quarantine_items else item_count
-        checkpointed = -1
-
-        def checkpoint_before(item_end: int) -> None:
-            nonlocal checkpointed
-            last = item_end - 1
-            if last > checkpointed:
-                self._advance(shard_id, decoded, last, stats, now)
-                checkpointed = last
-
-        def on_call_delivered(delivered_lines: int) -> None:
-            if delivered_lines < len(decoded.lines):
-                checkpoint_before(min(decoded.line_items[delivered_lines], first_quarantined))
-
-        outcome = self._delivery.deliver(
-            decoded.lines, time_left_ms=invocation.time_left_ms, on_call_delivered=on_call_delivered
-        )
-        stats.delivered += outcome.delivered_lines
-        stats.delivery_retries += outcome.retried_calls
-        stop = item_count
-        if outcome.delivered_lines < len(decoded.lines):
-            stop = decoded.line_items[outcome.delivered_lines]
-            self._logger.warning(
-                "Firehose delivery incomplete; the rest of the batch will be retried",
-                extra={"delivered_lines": outcome.delivered_lines, "error": outcome.error},
-            )
-        quarantine_count = bisect_left(decoded.quarantine_items, stop)
-        if quarantine_count:
-            try:
-                key = self._quarantine.write(decoded.quarantine[:quarantine_count], now)
-            except (ClientError, BotoCoreError) as error:
-                stop = decoded.quarantine_items[0]
-                self._logger.error("quarantine write failed; retrying from the first poison record: %s", error)
-            else:
-                stats.quarantined += quarantine_count
-                self._logger.warning(
-                    "quarantined poison records",
-                    extra={
-                        "quarantine_key": key,
-                        "quarantined": quarantine_count,
-                        "first_reason": decoded.quarantine[0].reason,
-                    },
-                )
-        checkpoint_before(stop)
+        checkpoint = ShardCheckpoint.load(self._checkpoints, shard_id, updated_at=now, logger=self._logger)
+        decoded = decode_shard(records, shard_id, checkpoint, invocation.encoder, self._line_buffer)
+        _count_decoded(decoded, invocation)
+        stop = self._deliver(decoded, checkpoint, invocation)
+        stop = self._quarantine_batch(decoded, stop, invocation)
+        checkpoint.advance_before(decoded, stop)
+        stats.checkpoint_errors += checkpoint.errors
+        item_count = len(decoded.items)
         if stop == item_count:
             return []
         stats.left_for_retry += item_count - stop
-        first_raw = decoded.item_raw_index[stop]
-        return [record["kinesis"]["sequenceNumber"] for record in records[first_raw:]]
+        return decoded.sequence_numbers_from(stop)
 
-    def _decode(
-        self,
-        shard_id: str,
-        records: list[dict[str, Any]],
-        checkpoint: Position | None,
-        encoder: LakeLineEncoder,
-    ) -> _DecodedShard:
-        """Skip, deaggregate and encode every record; the loop is the hot path, so it stays flat."""
-        self._line_buffer.seek(0)
-        decoded = _DecodedShard(records, lines=LineBuffer(self._line_buffer))
-        plain = self._encode_plain_prefix(decoded, shard_id, checkpoint, encoder)
-        write_line = encoder.write_line
-        splice_head = encoder.splice_head(shard_id)
-        item_raw_index_append = decoded.item_raw_index.append
-        item_sub_sequence_append = decoded.item_sub_sequence.append
-        line_items_append = decoded.line_items.append
-        line_data = decoded.lines.data
-        line_ends_append = decoded.lines.ends.append
-        line_end = decoded.lines.size
-        line_data.seek(line_end)  # where the plain run left it, unless it ended in an unexpected error
-        min_arrival = decoded.min_arrival
-        raw_index = plain
+    def _deliver(self, decoded: DecodedShard, checkpoint: ShardCheckpoint, invocation: _Invocation) -> int:
+        """Send the lines to Firehose, checkpointing after each call; the first item not delivered."""
+        items, lines = decoded.items, decoded.lines
+        # Intermediate checkpoints must not pass a quarantine entry that is not yet written.
+        first_quarantined = items.first_quarantined
+
+        def on_call_delivered(delivered_lines: int) -> None:
+            if delivered_lines < len(lines):
+                checkpoint.advance_before(decoded, min(items.of_line(delivered_lines), first_quarantined))
+
+        outcome = self._delivery.deliver(
+            lines, time_left_ms=invocation.time_left_ms, on_call_delivered=on_call_delivered
+        )
+        invocation.stats.delivered += outcome.delivered_lines
+        invocation.stats.delivery_retries += outcome.retried_calls
+        if outcome.delivered_lines == len(lines):
+            return len(items)
+        self._logger.warning(
+            "Firehose delivery incomplete; the rest of the batch will be retried",
+            extra={"delivered_lines": outcome.delivered_lines, "error": outcome.error},
+        )
+        return items.of_line(outcome.delivered_lines)
+
+    def _quarantine_batch(self, decoded: DecodedShard, stop: int, invocation: _Invocation) -> int:
+        """Write the quarantine entries before item `stop` as one object; the batch's new stop (the
+        first poison item when the write fails)."""
+        count = decoded.items.quarantined_before(stop)
+        if not count:
+            return stop
         try:
-            for raw_index in range(plain, len(records)):
-                record = records[raw_index]
-                kinesis = record["kinesis"]
-                sequence_number = kinesis["sequenceNumber"]
-                arrival = kinesis["approximateArrivalTimestamp"]
-                if arrival < min_arrival:
-                    min_arrival = arrival
-                skip_through = -1
-                if checkpoint is not None:
-                    sequence = int(sequence_number)
-                    if sequence < checkpoint.sequence:
-                        skip_through = _ALL_SUB_RECORDS
-                    elif sequence == checkpoint.sequence:
-                        skip_through = checkpoint.sub_sequence
-                try:
-                    data = decode_data(kinesis["data"])
-                except (binascii.Error, ValueError) as error:
-                    self._decode_failed(decoded, shard_id, raw_index, skip_through, f"not base64: {error}")
-                    continue
-                if data.startswith(KPL_MAGIC):
-                    self._decode_aggregate(decoded, data, shard_id, raw_index, skip_through, encoder)
-                    line_end = decoded.lines.size
-                    continue
-                if skip_through >= 0:
-                    decoded.duplicates += 1
-                    continue
-                item = len(decoded.item_raw_index)
-                item_raw_index_append(raw_index)
-                item_sub_sequence_append(0)
-                try:
-                    line_end += write_line(line_data, data, shard_id, splice_head, sequence_number, 0, arrival)
-                except PoisonRecordError as poison:
-                    decoded.quarantine_items.append(item)
-                    decoded.quarantine.append(_entry(data, shard_id, record, 0, str(poison)))
-                    continue
-                line_ends_append(line_end)
-                line_items_append(item)
-        except (KeyError, TypeError, ValueError) as error:
-            raise InvalidKinesisEventError(
-                f"shard {shard_id} record {raw_index}: not a Kinesis record ({type(error).__name__}: {error})"
-            ) from None
-        decoded.min_arrival = min_arrival
-        return decoded
-
-    def _encode_plain_prefix(
-        self, decoded: _DecodedShard, shard_id: str, checkpoint: Position | None, encoder: LakeLineEncoder
-    ) -> int:
-        """Encode the leading run of plain records and return its length.
-
-        Plain: past the checkpoint, base64, not a KPL aggregate, a valid lake line; usually the whole
-        batch. Record i of the run is item i and line i, so the per-item bookkeeping is written once at
-        the end instead of three appends per record (measurably cheaper). The first record that is not
-        plain, or that raises, ends the run unconsumed: `_decode`'s general loop takes it from there,
-        so poison is quarantined and a malformed record reported exactly as before (a poison record is
-        encoded twice, which only costs time).
-        """
-        records = decoded.records
-        write_line = encoder.write_line
-        splice_head = encoder.splice_head(shard_id)
-        line_data = decoded.lines.data
-        line_ends_append = decoded.lines.ends.append
-        line_end = decoded.lines.size
-        after = checkpoint.sequence if checkpoint is not None else -1
-        min_arrival = decoded.min_arrival
-        try:
-            for record in records:
-                kinesis = record["kinesis"]
-                sequence_number = kinesis["sequenceNumber"]
-                arrival = kinesis["approximateArrivalTimestamp"]
-                if arrival < min_arrival:
-                    min_arrival = arrival
-                if after >= 0 and int(sequence_number) <= after:
-                    break
-                data = decode_data(kinesis["data"])
-                # The first byte alone rules out an aggregate: cheaper than startswith.
-                if data and data[0] == _KPL_FIRST_BYTE and data.startswith(KPL_MAGIC):
-                    break
-                line_end += write_line(line_data, data, shard_id, splice_head, sequence_number, 0, arrival)
-                line_ends_append(line_end)
-                # Free the decoded bytes before the next record's are allocated, not when `data` is
-                # rebound after it: the allocator then reuses the same memory (0.96x handler CPU in
-                # an interleaved A/B).
-                del data
-        except (KeyError, TypeError, ValueError):  # includes PoisonRecordError and binascii.Error
-            pass
-        decoded.min_arrival = min_arrival
-        plain = len(decoded.lines.ends)  # one line per plain record
-        decoded.item_raw_index.extend(range(plain))
-        decoded.item_sub_sequence.extend([0] * plain)
-        decoded.line_items.extend(range(plain))
-        return plain
-
-    def _decode_failed(
-        self, decoded: _DecodedShard, shard_id: str, raw_index: int, skip_through: int, reason: str
-    ) -> None:
-        if skip_through >= 0:
-            decoded.duplicates += 1
-            return
-        record = decoded.records[raw_index]
-        raw = str(record["kinesis"]["data"]).encode()
-        decoded.add_poison(raw_index, 0, _entry(raw, shard_id, record, 0, reason))
-
-    def _decode_aggregate(
-        self,
-        decoded: _DecodedShard,
-        data: bytes,
-        shard_id: str,
-        raw_index: int,
-        skip_through: int,
-        encoder: LakeLineEncoder,
-    ) -> None:
-        record = decoded.records[raw_index]
-        try:
-            user_records = deaggregate(data)
-        except CorruptAggregateError as error:
-            # The whole aggregate is one poison item at sub-sequence 0.
-            if skip_through >= 0:
-                decoded.duplicates += 1
-            else:
-                decoded.add_poison(raw_index, 0, _entry(data, shard_id, record, 0, str(error)))
-            return
-        kinesis = record["kinesis"]
-        sequence_number = kinesis["sequenceNumber"]
-        arrival = kinesis["approximateArrivalTimestamp"]
-        splice_head = encoder.splice_head(shard_id)
-        for sub_sequence, (user_data, partition_key) in enumerate(user_records):
-            if sub_sequence <= skip_through:
-                decoded.duplicates += 1
-                continue
-            try:
-                line_bytes = encoder.write_line(
-                    decoded.lines.data, user_data, shard_id, splice_head, sequence_number, sub_sequence, arrival
-                )
-            except PoisonRecordError as poison:
-                entry = entry_for_bytes(
-                    user_data, shard_id, sequence_number, sub_sequence, partition_key, arrival, str(poison)
-                )
-                decoded.add_poison(raw_index, sub_sequence, entry)
-                continue
-            decoded.line_items.append(len(decoded.item_raw_index))
-            decoded.item_raw_index.append(raw_index)
-            decoded.item_sub_sequence.append(sub_sequence)
-            decoded.lines.ends.append(decoded.lines.size + line_bytes)
-
-    def _load_checkpoint(self, shard_id: str, stats: BatchStats) -> Position | None:
-        try:
-            return self._checkpoints.load(shard_id)
-        except (ClientError, BotoCoreError, ValueError) as error:
-            # Without a checkpoint we may re-deliver (duplicates), never lose: better than blocking the shard.
-            stats.checkpoint_errors += 1
-            self._logger.error("checkpoint read failed; processing without duplicate skipping: %s", error)
-            return None
-
-    def _advance(self, shard_id: str, decoded: _DecodedShard, item: int, stats: BatchStats, now: str) -> None:
-        try:
-            self._checkpoints.advance(
-                shard_id, decoded.sequence_number(item), decoded.item_sub_sequence[item], updated_at=now
-            )
+            key = self._quarantine.write(decoded.quarantine[:count], invocation.ingested_at)
         except (ClientError, BotoCoreError) as error:
-            # The data is safe; a stale checkpoint only means a retry may re-deliver duplicates.
-            stats.checkpoint_errors += 1
-            self._logger.error("checkpoint write failed: %s", error)
+            self._logger.error("quarantine write failed; retrying from the first poison record: %s", error)
+            return decoded.items.first_quarantined
+        invocation.stats.quarantined += count
+        self._logger.warning(
+            "quarantined poison records",
+            extra={"quarantine_key": key, "quarantined": count, "first_reason": decoded.quarantine[0].reason},
+        )
+        return stop
 
 
-def _entry(data: bytes, shard_id: str, record: dict[str, Any], sub_sequence: int, reason: str) -> QuarantineEntry:
-    kinesis = record["kinesis"]
-    return entry_for_bytes(
-        data,
-        shard_id,
-        kinesis["sequenceNumber"],
-        sub_sequence,
-        kinesis.get("partitionKey", ""),
-        kinesis["approximateArrivalTimestamp"],
-        reason,
-    )
+def _count_decoded(decoded: DecodedShard, invocation: _Invocation) -> None:
+    stats = invocation.stats
+    stats.records_in += len(decoded.items) + decoded.duplicates
+    stats.duplicates_skipped += decoded.duplicates
+    if decoded.min_arrival != float("inf"):
+        lag = int((invocation.ingested_epoch - decoded.min_arrival) * 1000.0)
+        stats.max_arrival_lag_ms = max(stats.max_arrival_lag_ms, lag)

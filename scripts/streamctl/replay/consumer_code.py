@@ -4,12 +4,14 @@ The rules are docs/events.md's: a record is one JSON object of at most MAX_EVENT
 consumer's own envelope validator (`envelope_violation`) and names the consumer's tenant; the lake line
 is that object plus the enrichment fields. The consumer's encoder is its hot path and its signature
 changes with optimisations, so scripts use the contract, and tests/streamctl/replay checks it against the consumer.
+Reasons are worded by the consumer's own `quarantine_reasons`, so a prediction reads like the entry it predicts.
 """
 
 from __future__ import annotations
 
 import orjson
 
+from functions.consumer import quarantine_reasons
 from functions.consumer.config import DEFAULT_MAX_EVENT_BYTES
 from functions.consumer.envelope import envelope_violation
 
@@ -17,16 +19,16 @@ from functions.consumer.envelope import envelope_violation
 def rejection(data: bytes, tenant: str, max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES) -> str | None:
     """Why the consumer would quarantine this record, or None when it would deliver it."""
     if len(data) > max_event_bytes:
-        return f"record is {len(data)} bytes, above MAX_EVENT_BYTES={max_event_bytes}"
+        return quarantine_reasons.too_large(len(data), max_event_bytes)
     try:
         envelope = orjson.loads(data)
     except orjson.JSONDecodeError as error:
-        return f"not JSON: {error}"
+        return quarantine_reasons.not_json(error)
     problem = envelope_violation(envelope)
     if problem is not None:
-        return f"not an event envelope: {problem}"
+        return quarantine_reasons.not_an_envelope(problem)
     if envelope["tenant"] != tenant:
-        return f"tenant {envelope['tenant']!r:.140} does not match this consumer's tenant {tenant!r}"
+        return quarantine_reasons.other_tenant(envelope["tenant"], tenant)
     return None
 
 

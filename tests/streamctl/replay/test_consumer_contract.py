@@ -19,28 +19,31 @@ def _records(build: Any) -> dict[str, bytes]:
         "valid with spaces": b'{ "event_id": "e-2", "tenant": "acme", "type": "t",'
         b' "occurred_at": "2026-11-26T06:00:00Z", "payload": {"x": [1, 2]} }',
         "not json": b"{oops",
+        "not UTF-8": b'{"event_id": "\xff"}',
         "other tenant": build.envelope(3, tenant="globex"),
         "missing payload": orjson.dumps({k: v for k, v in orjson.loads(build.envelope(4)).items() if k != "payload"}),
         "extra property": build.envelope(5, producer="x"),
         "array": b"[1, 2]",
+        "bad occurred_at": build.envelope(6, occurred_at="yesterday"),
     }
 
 
-def test_scripts_reject_exactly_what_the_consumer_quarantines(deployed: Any, build: Any) -> None:
+def test_scripts_reject_exactly_what_the_consumer_quarantines_in_its_words(deployed: Any, build: Any) -> None:
     records = _records(build)
     deployed.put(list(records.values()))
     assert deployed.deliver() == []
 
     s3 = deployed.clients.s3
     listing = s3.list_objects_v2(Bucket=deployed.target.lake_bucket, Prefix=deployed.target.quarantine_prefix)
-    quarantined = {
-        base64.b64decode(orjson.loads(line)["data"])
+    entries = [
+        orjson.loads(line)
         for item in listing.get("Contents", [])
         for line in s3.get_object(Bucket=deployed.target.lake_bucket, Key=item["Key"])["Body"].read().splitlines()
-    }
-    predicted = {data for data in records.values() if rejection(data, TENANT) is not None}
+    ]
+    quarantined = {base64.b64decode(entry["data"]): entry["reason"] for entry in entries}
+    predicted = {data: reason for data in records.values() if (reason := rejection(data, TENANT)) is not None}
     assert quarantined == predicted
-    assert len(predicted) == 5
+    assert len(predicted) == 7
 
 
 def test_enrichment_bytes_are_what_the_consumer_adds_to_each_event(deployed: Any, build: Any) -> None:
