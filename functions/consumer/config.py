@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from functions.consumer.limits import FIREHOSE_MAX_RECORD_BYTES
+from functions.aws_limits import FIREHOSE_MAX_RECORD_BYTES
 from functions.consumer.pii import parse_pii_path
 
 REQUIRED_VARIABLES = (

@@ -11,7 +11,12 @@ import math
 from dataclasses import dataclass, field
 
 from functions import pricing
-from functions.consumer.limits import FIREHOSE_MAX_RECORD_BYTES
+from functions.aws_limits import (
+    FIREHOSE_MAX_RECORD_BYTES,
+    KINESIS_SHARD_WRITE_BYTES_PER_S,
+    KINESIS_SHARD_WRITE_RECORDS_PER_S,
+    LAMBDA_MAX_PAYLOAD_BYTES,
+)
 from infra.alarm_specs import alarm_specs
 from infra.config import PlatformConfig, StreamSettings
 from streamctl.cost import scaler_cost
@@ -20,10 +25,7 @@ from streamctl.replay.consumer_code import enrichment_bytes
 
 HOURS_PER_MONTH = pricing.HOURS_PER_MONTH
 SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
-SHARD_WRITE_BYTES_PER_S = 1024 * 1024
-SHARD_WRITE_RECORDS_PER_S = 1000
 ON_DEMAND_INITIAL_SHARDS = 4  # on-demand streams start at 4 MiB/s of write capacity
-LAMBDA_MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
 SCALER_INVOCATIONS_PER_MONTH = SECONDS_PER_MONTH // 60  # rate(1 minute); a provisioned stream's every run is a round
 # Consumer CPU per record as research/benchmarks/consumer.py measures it (docs/consumer.md: 3.37 us, 5.05 us with
 # PII_FIELDS; x86, rounded up). Lambda gives a function CPU in proportion to its memory, one vCPU at
@@ -55,7 +57,10 @@ def lake_line_overhead_bytes() -> int:
 def shards_needed(bytes_per_s: float, records_per_s: float) -> int:
     """Shards whose write limits (1 MiB/s, 1,000 records/s each) carry this load."""
     return max(
-        1, math.ceil(max(bytes_per_s / SHARD_WRITE_BYTES_PER_S, records_per_s / SHARD_WRITE_RECORDS_PER_S) - 1e-9)
+        1,
+        math.ceil(
+            max(bytes_per_s / KINESIS_SHARD_WRITE_BYTES_PER_S, records_per_s / KINESIS_SHARD_WRITE_RECORDS_PER_S) - 1e-9
+        ),
     )
 
 
