@@ -58,6 +58,7 @@ LAMBDA_MAX_MAXIMUM_RECORD_AGE_SECONDS: Final = 604_800  # 7 days
 LAMBDA_MAX_PAYLOAD_BYTES: Final = 6 * MIB  # a synchronous invocation's event, so a Kinesis batch
 LAMBDA_MIN_MEMORY_MB: Final = 128
 LAMBDA_MAX_MEMORY_MB: Final = 10_240
+LAMBDA_MIN_TIMEOUT_SECONDS: Final = 1
 LAMBDA_MAX_TIMEOUT_SECONDS: Final = 900
 
 # --- Amazon Data Firehose -------------------------------------------------------------------------------------------
@@ -70,3 +71,30 @@ FIREHOSE_MIN_BUFFER_MB: Final = 1
 FIREHOSE_MAX_BUFFER_MB: Final = 128
 FIREHOSE_MIN_BUFFER_SECONDS: Final = 0
 FIREHOSE_MAX_BUFFER_SECONDS: Final = 900
+
+# --- CloudWatch Logs ------------------------------------------------------------------------------------------------
+# https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html (retentionInDays)
+CLOUDWATCH_LOGS_RETENTION_DAYS: Final = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
