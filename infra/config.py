@@ -46,7 +46,7 @@ AWS_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-class ConfigError(ValueError):
+class StackConfigError(ValueError):
     """Invalid stack configuration; `problems` holds one `key.path: rule` line per error."""
 
     def __init__(self, stack: str, problems: list[str]) -> None:
@@ -522,11 +522,11 @@ def format_errors(error: ValidationError) -> list[str]:
 
 
 def parse_config(raw: Mapping[str, Any], *, stack: str, region: str | None = None) -> PlatformConfig:
-    """Validate a stack's config (keys without the project namespace) or raise ConfigError."""
+    """Validate a stack's config (keys without the project namespace) or raise StackConfigError."""
     try:
         return PlatformConfig.model_validate(dict(raw), context={"stack": stack, "region": region})
     except ValidationError as error:
-        raise ConfigError(stack, format_errors(error)) from None
+        raise StackConfigError(stack, format_errors(error)) from None
 
 
 def config_from_pulumi_values(values: Mapping[str, Any], *, stack: str) -> PlatformConfig:

@@ -17,7 +17,7 @@ def stack_config_values() -> dict[str, Any]:
 
 
 def load_platform_config() -> tuple[PlatformConfig, str]:
-    """The validated config and the AWS region; raises ConfigError before any resource is registered."""
+    """The validated config and the AWS region; raises StackConfigError before any resource is registered."""
     values = stack_config_values()
     config = config_from_pulumi_values(values, stack=pulumi.get_stack())
     region = str(values.get("aws:region") or "us-east-1")

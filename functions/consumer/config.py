@@ -21,7 +21,7 @@ DEFAULT_MAX_EVENT_BYTES = 1_000_000
 DEFAULT_DELIVERY_ATTEMPTS = 4
 
 
-class ConfigError(ValueError):
+class ConsumerConfigError(ValueError):
     """The environment does not describe a usable consumer; the message names the variable."""
 
 
@@ -43,13 +43,13 @@ class ConsumerConfig:
     def from_env(cls, env: Mapping[str, str]) -> ConsumerConfig:
         missing = [name for name in REQUIRED_VARIABLES if not env.get(name, "").strip()]
         if missing:
-            raise ConfigError(f"missing environment variables for the consumer: {', '.join(missing)}")
+            raise ConsumerConfigError(f"missing environment variables for the consumer: {', '.join(missing)}")
         pii_fields = tuple(field.strip() for field in env.get("PII_FIELDS", "").split(",") if field.strip())
         for field in pii_fields:
             try:
                 parse_pii_path(field)
             except ValueError as error:
-                raise ConfigError(str(error)) from error
+                raise ConsumerConfigError(str(error)) from error
         prefix = env["QUARANTINE_PREFIX"].strip().lstrip("/")
         return cls(
             tenant=env["TENANT"].strip(),
@@ -75,7 +75,7 @@ def _positive_int(env: Mapping[str, str], name: str, default: int, maximum: int)
     try:
         value = int(raw)
     except ValueError:
-        raise ConfigError(f"{name}={raw!r} is not an integer") from None
+        raise ConsumerConfigError(f"{name}={raw!r} is not an integer") from None
     if not 1 <= value <= maximum:
-        raise ConfigError(f"{name}={value} must be between 1 and {maximum}")
+        raise ConsumerConfigError(f"{name}={value} must be between 1 and {maximum}")
     return value

@@ -27,7 +27,7 @@ aws_client = _CLIENT_CACHE.get
 forget_clients = _CLIENT_CACHE.clear
 
 
-class ConfigError(ValueError):
+class ScalerConfigError(ValueError):
     """A missing or malformed environment variable; the message names it."""
 
 
@@ -49,7 +49,7 @@ class ScalerSettings:
         def required(name: str) -> str:
             value = env.get(name, "").strip()
             if not value:
-                raise ConfigError(f"environment variable {name} is required")
+                raise ScalerConfigError(f"environment variable {name} is required")
             return value
 
         def integer(name: str, default: int) -> int:
@@ -57,14 +57,14 @@ class ScalerSettings:
             try:
                 return int(raw) if raw else default
             except ValueError:
-                raise ConfigError(f"environment variable {name} must be an integer, got {raw!r}") from None
+                raise ScalerConfigError(f"environment variable {name} must be an integer, got {raw!r}") from None
 
         switch = env.get("ALLOW_MODE_SWITCH", "false").strip().lower()
         if switch not in ("true", "false", ""):
-            raise ConfigError(f"environment variable ALLOW_MODE_SWITCH must be true or false, got {switch!r}")
+            raise ScalerConfigError(f"environment variable ALLOW_MODE_SWITCH must be true or false, got {switch!r}")
         min_shards, max_shards = integer("MIN_SHARDS", 1), integer("MAX_SHARDS", 500)
         if not 1 <= min_shards <= max_shards:
-            raise ConfigError(f"need 1 <= MIN_SHARDS <= MAX_SHARDS, got {min_shards} and {max_shards}")
+            raise ScalerConfigError(f"need 1 <= MIN_SHARDS <= MAX_SHARDS, got {min_shards} and {max_shards}")
         return cls(
             stream_name=required("STREAM_NAME"),
             stream_arn=required("STREAM_ARN"),

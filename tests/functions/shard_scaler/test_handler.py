@@ -197,13 +197,13 @@ def test_unknown_event_is_rejected_without_raising(aws: dict[str, Any], event: A
 
 def test_missing_environment_variable_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("STREAM_ARN", raising=False)
-    with pytest.raises(handler.ConfigError, match="STREAM_ARN"):
+    with pytest.raises(handler.ScalerConfigError, match="STREAM_ARN"):
         handler.ScalerSettings.from_env({"STREAM_NAME": "s", "SCALING_TABLE": "t", "TENANT": "x"})
 
 
 def test_malformed_shard_limits_are_rejected() -> None:
     env = {"STREAM_NAME": "s", "STREAM_ARN": "a", "SCALING_TABLE": "t", "TENANT": "x", "MAX_SHARDS": "ten"}
-    with pytest.raises(handler.ConfigError, match="MAX_SHARDS"):
+    with pytest.raises(handler.ScalerConfigError, match="MAX_SHARDS"):
         handler.ScalerSettings.from_env(env)
 
 
