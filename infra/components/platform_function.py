@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from functions.powertools_environment import powertools_environment
 from infra import defaults
 from infra.policy_documents import Statement, assume_role, document, log_group_writes, xray_writes
 
@@ -16,6 +17,8 @@ class PlatformFunctionArgs:
     function_name: str
     role_name: str
     handler: str
+    # Powertools' `service` of its logs and metrics; the Powertools variables are set from it.
+    service_name: str
     description: str
     code: pulumi.Archive
     layers: list[pulumi.Input[str]]
@@ -68,7 +71,7 @@ class PlatformFunction(pulumi.ComponentResource):
             layers=args.layers,
             memory_size=args.memory_mb,
             timeout=args.timeout_seconds,
-            environment={"variables": args.environment},
+            environment={"variables": {**args.environment, **powertools_environment(args.service_name)}},
             tracing_config={"mode": "Active"},
             logging_config={"log_format": "JSON", "log_group": self.log_group.name},
             tags=args.tags,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from functions.shard_scaler import config as scaler_config
 from infra import defaults
 from infra.alarm_specs import AlarmSpec
 from infra.components.platform_function import PlatformFunction, PlatformFunctionArgs
@@ -64,18 +65,16 @@ class ShardAutoscaler(pulumi.ComponentResource):
                 description=f"Shard autoscaler of {scope.subject}",
                 code=ctx.code,
                 layers=ctx.layers,
+                service_name=scaler_config.SERVICE_NAME,
                 environment={
-                    "TENANT": scope.tenant,
-                    "STREAM_NAME": names.stream,
-                    "STREAM_ARN": args.stream_arn,
-                    "SCALING_TABLE": ctx.scaling_table,
-                    "MIN_SHARDS": str(scaling.min),
-                    "MAX_SHARDS": str(scaling.max),
-                    "CONSUMER_FUNCTION": args.consumer_function,
-                    "ALLOW_MODE_SWITCH": "true" if scaling.allow_mode_switch else "false",
-                    "POWERTOOLS_SERVICE_NAME": "shard-scaler",
-                    "POWERTOOLS_METRICS_NAMESPACE": "StreamingPlatform",
-                    "LOG_LEVEL": "INFO",
+                    scaler_config.ENV_TENANT: scope.tenant,
+                    scaler_config.ENV_STREAM_NAME: names.stream,
+                    scaler_config.ENV_STREAM_ARN: args.stream_arn,
+                    scaler_config.ENV_SCALING_TABLE: ctx.scaling_table,
+                    scaler_config.ENV_MIN_SHARDS: str(scaling.min),
+                    scaler_config.ENV_MAX_SHARDS: str(scaling.max),
+                    scaler_config.ENV_CONSUMER_FUNCTION: args.consumer_function,
+                    scaler_config.ENV_ALLOW_MODE_SWITCH: "true" if scaling.allow_mode_switch else "false",
                 },
                 statements=statements,
                 architecture=ctx.config.architecture,

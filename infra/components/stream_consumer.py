@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from functions.consumer import config as consumer_config
 from infra import defaults
 from infra.components.platform_function import PlatformFunction, PlatformFunctionArgs
 from infra.platform_context import StreamScope
@@ -93,17 +94,14 @@ class StreamConsumer(pulumi.ComponentResource):
             ),
         ]
         environment: dict[str, pulumi.Input[str]] = {
-            "TENANT": scope.tenant,
-            "STREAM_NAME": names.stream,
-            "CONSUMER_NAME": names.consumer_function,
-            "CHECKPOINT_TABLE": ctx.checkpoint_table,
-            "DELIVERY_STREAM": args.delivery_stream_name,
-            "QUARANTINE_BUCKET": ctx.lake_bucket,
-            "QUARANTINE_PREFIX": args.quarantine_prefix,
-            "PII_FIELDS": ",".join(scope.settings.pii_fields),
-            "POWERTOOLS_SERVICE_NAME": "consumer",
-            "POWERTOOLS_METRICS_NAMESPACE": "StreamingPlatform",
-            "LOG_LEVEL": "INFO",
+            consumer_config.ENV_TENANT: scope.tenant,
+            consumer_config.ENV_STREAM_NAME: names.stream,
+            consumer_config.ENV_CONSUMER_NAME: names.consumer_function,
+            consumer_config.ENV_CHECKPOINT_TABLE: ctx.checkpoint_table,
+            consumer_config.ENV_DELIVERY_STREAM: args.delivery_stream_name,
+            consumer_config.ENV_QUARANTINE_BUCKET: ctx.lake_bucket,
+            consumer_config.ENV_QUARANTINE_PREFIX: args.quarantine_prefix,
+            consumer_config.ENV_PII_FIELDS: ",".join(scope.settings.pii_fields),
         }
         self.function = PlatformFunction(
             f"{name}-function",
@@ -111,6 +109,7 @@ class StreamConsumer(pulumi.ComponentResource):
                 function_name=names.consumer_function,
                 role_name=names.consumer_role,
                 handler=CONSUMER_HANDLER,
+                service_name=consumer_config.SERVICE_NAME,
                 description=f"Delivers {scope.subject} events to the lake",
                 code=ctx.code,
                 layers=ctx.layers,
