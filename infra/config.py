@@ -195,6 +195,15 @@ class AlarmSettings(StrictModel):
 Compression = Literal["GZIP", "SNAPPY", "ZIP", "HADOOP_SNAPPY", "UNCOMPRESSED"]
 
 
+@dataclass(frozen=True)
+class LakeDeliverySettings:
+    """What one stream's Firehose delivery uses: its own overrides, else the stack's lake defaults."""
+
+    buffer_mb: int
+    buffer_seconds: int
+    compression: Compression
+
+
 class LakeSettings(StrictModel):
     """Stack-wide lake defaults: Firehose buffering and the bucket's lifecycle."""
 
@@ -227,6 +236,14 @@ class LakeSettings(StrictModel):
                 "same_region", "'{value}' is the stack's own region; a replica must be in another", {"value": value}
             )
         return value
+
+    def for_stream(self, overrides: StreamLakeSettings) -> LakeDeliverySettings:
+        """The delivery settings of a stream with these overrides."""
+        return LakeDeliverySettings(
+            buffer_mb=overrides.buffer_mb if overrides.buffer_mb is not None else self.buffer_mb,
+            buffer_seconds=overrides.buffer_seconds if overrides.buffer_seconds is not None else self.buffer_seconds,
+            compression=overrides.compression if overrides.compression is not None else self.compression,
+        )
 
 
 class StreamLakeSettings(StrictModel):

@@ -208,7 +208,7 @@ def stream_cost(
     )
     reads = invocations * CHECKPOINT_READS_PER_BATCH
     writes = invocations * CHECKPOINT_WRITES_PER_BATCH
-    alarms = len(alarm_specs(settings, lake_buffer_seconds(settings, config)))
+    alarms = len(alarm_specs(settings, config.lake.for_stream(settings.lake).buffer_seconds))
     cloudwatch_usd = 0.0
     if settings.autoscaled:
         # scripts/streamctl/cost/scaler_cost.py: a round a minute, GetMetricData most of it.
@@ -245,15 +245,10 @@ def stream_cost(
     )
 
 
-def lake_buffer_seconds(settings: StreamSettings, config: PlatformConfig) -> int:
-    """Firehose's buffer interval for the stream: its own, else the platform's."""
-    return settings.lake.buffer_seconds if settings.lake.buffer_seconds is not None else config.lake.buffer_seconds
-
-
 def s3_monthly_usd(lake_gb: float, settings: StreamSettings, config: PlatformConfig, traffic: StreamTraffic) -> float:
     """Storage of one month of data for one month, plus Firehose's PUTs."""
-    buffer_mb = settings.lake.buffer_mb or config.lake.buffer_mb
-    buffer_s = lake_buffer_seconds(settings, config)
+    delivery = config.lake.for_stream(settings.lake)
+    buffer_mb, buffer_s = delivery.buffer_mb, delivery.buffer_seconds
     if traffic.bytes_per_s == 0:
         objects = 0.0
     else:
