@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from infra.config import StackConfigError, parse_config
-from infra.mock_runtime import FabricatedAwsMocks, run_program
+from infra.mock_runtime import FabricatedAwsMocks, load_stack_config, run_program
 
 NS = "streaming-platform"
 
@@ -183,3 +183,10 @@ def test_defaults_fill_a_minimal_stream() -> None:
     assert settings.consumer.max_retries == 10
     on_demand = parse_config({"tenants": {"acme": {"streams": {"orders": {"mode": "on_demand"}}}}}, stack="dev")
     assert not on_demand.tenants["acme"].streams["orders"].autoscaled
+
+
+def test_the_program_rejects_a_misspelt_top_level_key_it_reads_through_pulumi_config() -> None:
+    # pulumi.Config reads known keys only; the program lists the engine's keys so a typo is not ignored.
+    config = {**load_stack_config("dev"), f"{NS}:log_retention_day": 14}
+    with pytest.raises(StackConfigError, match=r"log_retention_day: unknown key; did you mean 'log_retention_days'"):
+        run_program("dev", config=config)

@@ -395,3 +395,18 @@ def test_autoscaler_may_only_resize_its_own_stream_and_keep_its_own_history(run:
         )
         assert grants["OwnScalingHistory"][0] == ["dynamodb:GetItem", "dynamodb:PutItem"]
         assert grants["ReadStreamMetrics"] == (["cloudwatch:GetMetricData"], ["*"])
+
+
+def test_every_component_registers_its_outputs(run: ProgramRun) -> None:
+    components = [r for r in run.resources if not r.custom and r.type.startswith("streaming:platform:")]
+    assert components
+    silent = [r.name for r in components if not r.outputs]
+    assert not silent, f"components that register no outputs: {silent}"
+    platform = next(r for r in components if r.type == "streaming:platform:StreamingPlatform")
+    assert without_none(run.outputs) == platform.outputs  # the engine keeps no null outputs
+
+
+def without_none(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: without_none(item) for key, item in value.items() if item is not None}
+    return value
