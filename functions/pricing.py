@@ -11,6 +11,8 @@ import math
 from datetime import date
 from typing import Final
 
+from functions.aws_limits import KINESIS_PUT_PAYLOAD_UNIT_BYTES
+
 PRICES_CHECKED: Final = date(2026, 11, 26)
 PRICES_REGION: Final = "us-east-1"
 PRICES_SOURCE: Final = (
@@ -23,7 +25,6 @@ GIB: Final = 1024**3
 
 # Kinesis Data Streams, provisioned mode.
 KINESIS_SHARD_HOUR_USD: Final = 0.015
-KINESIS_PUT_PAYLOAD_UNIT_BYTES: Final = 25 * 1024
 KINESIS_PUT_UNITS_PER_MILLION_USD: Final = 0.014
 KINESIS_EXTENDED_RETENTION_SHARD_HOUR_USD: Final = 0.02
 

@@ -1,7 +1,8 @@
 """The stack configuration schema: read once, validated into typed models, passed down.
 
-Every limit below is AWS's own (or CloudWatch's, IAM's...), so a bad value fails here with the key
-path and the rule instead of half-way through `pulumi up`. Stack files keep keys in the project
+Every range is a `Bound`, written once: AWS's own limits come from functions/aws_limits.py, the others
+are the platform's sanity bounds. A bad value fails here with the key path and the rule instead of
+half-way through `pulumi up`. Stack files keep keys in the project
 namespace (`streaming-platform:tenants`), set the Pulumi way:
 `pulumi config set --path 'tenants.acme.streams.clicks.shards' 4`.
 """
@@ -13,6 +14,7 @@ import difflib
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import (
@@ -20,43 +22,21 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
     ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
+from functions import aws_limits as aws
 from infra import defaults
 from infra.naming import NameLimitError, PlatformNames
 
 PROJECT_NAMESPACE = "streaming-platform"
-
-# CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
-LOG_RETENTION_DAYS = (
-    1,
-    3,
-    5,
-    7,
-    14,
-    30,
-    60,
-    90,
-    120,
-    150,
-    180,
-    365,
-    400,
-    545,
-    731,
-    1096,
-    1827,
-    2192,
-    2557,
-    2922,
-    3288,
-    3653,
-)
 
 TENANT_NAME = re.compile(r"^[a-z][a-z0-9]{1,19}$")
 STREAM_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
@@ -66,7 +46,7 @@ AWS_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-class ConfigError(ValueError):
+class StackConfigError(ValueError):
     """Invalid stack configuration; `problems` holds one `key.path: rule` line per error."""
 
     def __init__(self, stack: str, problems: list[str]) -> None:
@@ -76,51 +56,105 @@ class ConfigError(ValueError):
         super().__init__(f"invalid configuration for stack {stack!r} ({len(problems)} problem(s)):\n{lines}")
 
 
-def within(low: int, high: int, authority: str) -> Any:
-    """An inclusive range check whose error names the authority, e.g. 'below the Kinesis minimum of 24'."""
+@dataclass(frozen=True)
+class Bound:
+    """An inclusive integer range written once: it validates a field (the error names the authority, e.g.
+    'below the Kinesis minimum of 24') and documents it (`minimum`/`maximum` in the JSON schema, hence in
+    docs/configuration.md)."""
 
-    def check(value: int) -> int:
-        if value < low:
+    low: int
+    high: int
+    authority: str
+
+    def check(self, value: int) -> int:
+        if value < self.low:
             raise PydanticCustomError(
                 "below_minimum",
                 "{value} is below the {authority} minimum of {low}",
-                {"value": value, "authority": authority, "low": low},
+                {"value": value, "authority": self.authority, "low": self.low},
             )
-        if value > high:
+        if value > self.high:
             raise PydanticCustomError(
                 "above_maximum",
                 "{value} is above the {authority} maximum of {high}",
-                {"value": value, "authority": authority, "high": high},
+                {"value": value, "authority": self.authority, "high": self.high},
             )
         return value
 
-    return AfterValidator(check)
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.no_info_after_validator_function(self.check, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        json_schema.update(minimum=self.low, maximum=self.high)
+        return json_schema
 
 
-def _range_schema(low: int, high: int) -> Any:
-    return Field(json_schema_extra={"minimum": low, "maximum": high})
+RETRY_ATTEMPTS = Bound(0, aws.LAMBDA_MAX_RETRY_ATTEMPTS, "Lambda retry attempts")
+RECORD_AGE_SECONDS = Bound(
+    aws.LAMBDA_MIN_MAXIMUM_RECORD_AGE_SECONDS, aws.LAMBDA_MAX_MAXIMUM_RECORD_AGE_SECONDS, "Lambda maximum record age"
+)
 
 
-# Every integer setting with AWS limits, named by what it is.
-BatchingWindowSeconds = Annotated[int, within(0, 300, "Lambda batching window"), _range_schema(0, 300)]
-LifecycleDaysOrZero = Annotated[int, within(0, 3650, "S3 lifecycle"), _range_schema(0, 3650)]
-FirehoseBufferSeconds = Annotated[int, within(0, 900, "Firehose"), _range_schema(0, 900)]
-ParallelizationFactor = Annotated[int, within(1, 10, "Lambda parallelization factor"), _range_schema(1, 10)]
-LayerVersion = Annotated[int, within(1, 1000, "Powertools layer version"), _range_schema(1, 1000)]
-ShardCount = Annotated[int, within(1, 10_000, "Kinesis shard count"), _range_schema(1, 10_000)]
-BatchSize = Annotated[int, within(1, 10_000, "Lambda Kinesis batch size"), _range_schema(1, 10_000)]
-ThrottledRecords = Annotated[int, within(1, 10_000_000, "throttled records"), _range_schema(1, 10_000_000)]
-FirehoseBufferMb = Annotated[int, within(1, 128, "Firehose"), _range_schema(1, 128)]
-LambdaErrorCount = Annotated[int, within(1, 1_000_000, "Lambda errors"), _range_schema(1, 1_000_000)]
-LambdaThrottleCount = Annotated[int, within(1, 1_000_000, "Lambda throttles"), _range_schema(1, 1_000_000)]
-QueueDepth = Annotated[int, within(1, 1_000_000, "queue depth"), _range_schema(1, 1_000_000)]
-LifecycleDaysUpToYear = Annotated[int, within(1, 365, "S3 lifecycle"), _range_schema(1, 365)]
-LifecycleDays = Annotated[int, within(1, 3650, "S3 lifecycle"), _range_schema(1, 3650)]
-IteratorAgeSeconds = Annotated[int, within(1, 604_800, "iterator age"), _range_schema(1, 604_800)]
-LambdaTimeoutSeconds = Annotated[int, within(1, 900, "Lambda timeout"), _range_schema(1, 900)]
-LambdaMemoryMb = Annotated[int, within(128, 10_240, "Lambda memory"), _range_schema(128, 10_240)]
-RetentionHours = Annotated[int, within(24, 8760, "Kinesis"), _range_schema(24, 8760)]
-FreshnessSeconds = Annotated[int, within(60, 86_400, "Firehose data freshness"), _range_schema(60, 86_400)]
+def _finite_retries(value: int) -> int:
+    if value == aws.LAMBDA_RETRY_FOREVER:
+        raise PydanticCustomError(
+            "infinite_retries",
+            "{value} (retry forever) is not allowed: a poison batch would block the shard until the records "
+            "expire; use {low}-{high}",
+            {"value": value, "low": RETRY_ATTEMPTS.low, "high": RETRY_ATTEMPTS.high},
+        )
+    return value
+
+
+def _finite_age(value: int) -> int:
+    if value == aws.LAMBDA_NO_MAXIMUM_RECORD_AGE:
+        raise PydanticCustomError(
+            "infinite_age",
+            "{value} (no maximum record age) is not allowed: failed records must reach the on-failure queue; "
+            "use {low}-{high}",
+            {"value": value, "low": RECORD_AGE_SECONDS.low, "high": RECORD_AGE_SECONDS.high},
+        )
+    return value
+
+
+# Every integer setting with a limit, named by what it is; AWS's own limits come from functions/aws_limits.py.
+BatchingWindowSeconds = Annotated[
+    int,
+    Bound(aws.LAMBDA_MIN_BATCHING_WINDOW_SECONDS, aws.LAMBDA_MAX_BATCHING_WINDOW_SECONDS, "Lambda batching window"),
+]
+LifecycleDaysOrZero = Annotated[int, Bound(0, 3650, "S3 lifecycle")]
+FirehoseBufferSeconds = Annotated[
+    int, Bound(aws.FIREHOSE_MIN_BUFFER_SECONDS, aws.FIREHOSE_MAX_BUFFER_SECONDS, "Firehose")
+]
+ParallelizationFactor = Annotated[
+    int,
+    Bound(
+        aws.LAMBDA_MIN_PARALLELIZATION_FACTOR, aws.LAMBDA_MAX_PARALLELIZATION_FACTOR, "Lambda parallelization factor"
+    ),
+]
+LayerVersion = Annotated[int, Bound(1, 1000, "Powertools layer version")]
+ShardCount = Annotated[int, Bound(1, 10_000, "Kinesis shard count")]
+BatchSize = Annotated[
+    int, Bound(aws.LAMBDA_KINESIS_MIN_BATCH_SIZE, aws.LAMBDA_KINESIS_MAX_BATCH_SIZE, "Lambda Kinesis batch size")
+]
+ThrottledRecords = Annotated[int, Bound(1, 10_000_000, "throttled records")]
+FirehoseBufferMb = Annotated[int, Bound(aws.FIREHOSE_MIN_BUFFER_MB, aws.FIREHOSE_MAX_BUFFER_MB, "Firehose")]
+LambdaErrorCount = Annotated[int, Bound(1, 1_000_000, "Lambda errors")]
+LambdaThrottleCount = Annotated[int, Bound(1, 1_000_000, "Lambda throttles")]
+QueueDepth = Annotated[int, Bound(1, 1_000_000, "queue depth")]
+LifecycleDaysUpToYear = Annotated[int, Bound(1, 365, "S3 lifecycle")]
+LifecycleDays = Annotated[int, Bound(1, 3650, "S3 lifecycle")]
+IteratorAgeSeconds = Annotated[int, Bound(1, 604_800, "iterator age")]
+LambdaTimeoutSeconds = Annotated[
+    int, Bound(aws.LAMBDA_MIN_TIMEOUT_SECONDS, aws.LAMBDA_MAX_TIMEOUT_SECONDS, "Lambda timeout")
+]
+LambdaMemoryMb = Annotated[int, Bound(aws.LAMBDA_MIN_MEMORY_MB, aws.LAMBDA_MAX_MEMORY_MB, "Lambda memory")]
+RetentionHours = Annotated[int, Bound(aws.KINESIS_MIN_RETENTION_HOURS, aws.KINESIS_MAX_RETENTION_HOURS, "Kinesis")]
+FreshnessSeconds = Annotated[int, Bound(60, 86_400, "Firehose data freshness")]
+# Finite only: the -1 AWS accepts ("forever", "no maximum") is refused with its own reason before the range check.
+MaxRetryAttempts = Annotated[int, AfterValidator(_finite_retries), RETRY_ATTEMPTS]
+MaxRecordAgeSeconds = Annotated[int, AfterValidator(_finite_age), RECORD_AGE_SECONDS]
 
 
 class StrictModel(BaseModel):
@@ -161,6 +195,15 @@ class AlarmSettings(StrictModel):
 Compression = Literal["GZIP", "SNAPPY", "ZIP", "HADOOP_SNAPPY", "UNCOMPRESSED"]
 
 
+@dataclass(frozen=True)
+class LakeDeliverySettings:
+    """What one stream's Firehose delivery uses: its own overrides, else the stack's lake defaults."""
+
+    buffer_mb: int
+    buffer_seconds: int
+    compression: Compression
+
+
 class LakeSettings(StrictModel):
     """Stack-wide lake defaults: Firehose buffering and the bucket's lifecycle."""
 
@@ -194,6 +237,14 @@ class LakeSettings(StrictModel):
             )
         return value
 
+    def for_stream(self, overrides: StreamLakeSettings) -> LakeDeliverySettings:
+        """The delivery settings of a stream with these overrides."""
+        return LakeDeliverySettings(
+            buffer_mb=overrides.buffer_mb if overrides.buffer_mb is not None else self.buffer_mb,
+            buffer_seconds=overrides.buffer_seconds if overrides.buffer_seconds is not None else self.buffer_seconds,
+            compression=overrides.compression if overrides.compression is not None else self.compression,
+        )
+
 
 class StreamLakeSettings(StrictModel):
     """Per-stream overrides of the stack's Firehose buffering."""
@@ -215,11 +266,9 @@ class ConsumerSettings(StrictModel):
     """Seconds the ESM waits to fill a batch (latency against invocations)."""
     parallelization: ParallelizationFactor = defaults.CONSUMER_PARALLELIZATION
     """Concurrent batches per shard; order is kept per partition key."""
-    max_retries: int = Field(default=defaults.CONSUMER_MAX_RETRIES, json_schema_extra={"minimum": 0, "maximum": 10_000})
+    max_retries: MaxRetryAttempts = defaults.CONSUMER_MAX_RETRIES
     """Retries of a failing batch before it goes to the on-failure queue (finite only)."""
-    max_record_age_seconds: int = Field(
-        default=defaults.CONSUMER_MAX_RECORD_AGE_SECONDS, json_schema_extra={"minimum": 60, "maximum": 604_800}
-    )
+    max_record_age_seconds: MaxRecordAgeSeconds = defaults.CONSUMER_MAX_RECORD_AGE_SECONDS
     """Records older than this go to the on-failure queue instead of the consumer (finite only)."""
     starting_position: Literal["TRIM_HORIZON", "LATEST"] = defaults.CONSUMER_STARTING_POSITION
     """Where a new consumer starts reading."""
@@ -227,28 +276,6 @@ class ConsumerSettings(StrictModel):
     """Consumer memory (and proportional CPU)."""
     timeout_seconds: LambdaTimeoutSeconds = defaults.CONSUMER_TIMEOUT_SECONDS
     """Consumer timeout."""
-
-    @field_validator("max_retries")
-    @classmethod
-    def _finite_retries(cls, value: int) -> int:
-        if value == -1:
-            raise PydanticCustomError(
-                "infinite_retries",
-                "-1 (retry forever) is not allowed: a poison batch would block the shard until the records "
-                "expire; use 0-10000",
-            )
-        return within(0, 10_000, "Lambda retry attempts").func(value)
-
-    @field_validator("max_record_age_seconds")
-    @classmethod
-    def _finite_age(cls, value: int) -> int:
-        if value == -1:
-            raise PydanticCustomError(
-                "infinite_age",
-                "-1 (no maximum record age) is not allowed: failed records must reach the on-failure queue; "
-                "use 60-604800",
-            )
-        return within(60, 604_800, "Lambda maximum record age").func(value)
 
 
 class AutoscalingSettings(StrictModel):
@@ -405,7 +432,8 @@ class PlatformConfig(StrictModel):
     alarms: AlarmSettings = Field(default_factory=AlarmSettings)
     lake: LakeSettings = Field(default_factory=LakeSettings)
     log_retention_days: int = Field(
-        default=defaults.LOG_RETENTION_DAYS, json_schema_extra={"enum": list(LOG_RETENTION_DAYS)}
+        default=defaults.LOG_RETENTION_DAYS,
+        json_schema_extra={"enum": list(aws.CLOUDWATCH_LOGS_RETENTION_DAYS)},
     )
     """Retention of every log group the platform creates."""
     protect_stateful: bool = Field(
@@ -431,11 +459,11 @@ class PlatformConfig(StrictModel):
     @field_validator("log_retention_days")
     @classmethod
     def _retention(cls, value: int) -> int:
-        if value not in LOG_RETENTION_DAYS:
+        if value not in aws.CLOUDWATCH_LOGS_RETENTION_DAYS:
             raise PydanticCustomError(
                 "log_retention",
                 "{value} is not a CloudWatch Logs retention period; use one of {allowed}",
-                {"value": value, "allowed": ", ".join(map(str, LOG_RETENTION_DAYS))},
+                {"value": value, "allowed": ", ".join(map(str, aws.CLOUDWATCH_LOGS_RETENTION_DAYS))},
             )
         return value
 
@@ -511,11 +539,11 @@ def format_errors(error: ValidationError) -> list[str]:
 
 
 def parse_config(raw: Mapping[str, Any], *, stack: str, region: str | None = None) -> PlatformConfig:
-    """Validate a stack's config (keys without the project namespace) or raise ConfigError."""
+    """Validate a stack's config (keys without the project namespace) or raise StackConfigError."""
     try:
         return PlatformConfig.model_validate(dict(raw), context={"stack": stack, "region": region})
     except ValidationError as error:
-        raise ConfigError(stack, format_errors(error)) from None
+        raise StackConfigError(stack, format_errors(error)) from None
 
 
 def config_from_pulumi_values(values: Mapping[str, Any], *, stack: str) -> PlatformConfig:

@@ -6,9 +6,11 @@ Used by `streamctl plan`, the tests and local mode (whose mocks create each reso
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+import os
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 PROJECT = "streaming-platform"
 FABRICATED_ACCOUNT = "123456789012"
 DEFAULT_REGION = "us-east-1"
+CONFIG_VARIABLE = "PULUMI_CONFIG"
 
 
 def stack_file(stack: str) -> Path:
@@ -240,6 +243,13 @@ class RecordingMonitor(MockMonitor):
         )
         return response
 
+    def RegisterResourceOutputs(self, request: Any) -> Any:
+        """A component's `register_outputs` become its recorded `outputs`."""
+        for registration in self.registrations:
+            if registration.urn == request.urn:
+                registration.outputs = rpc.deserialize_properties(request.outputs) if request.outputs else {}
+        return super().RegisterResourceOutputs(request)
+
 
 @dataclass
 class ProgramRun:
@@ -293,7 +303,6 @@ def run_program(
     monitor = RecordingMonitor(mocks or FabricatedAwsMocks(region))
     ROOT.set(None)  # a fresh root stack resource per run
     pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
-    pulumi.runtime.set_all_config(as_pulumi_config(values))
     exported: dict[str, Any] = {}
 
     @pulumi.runtime.test
@@ -301,5 +310,23 @@ def run_program(
         outputs = (program or platform_program)()
         return pulumi.Output.from_input(dict(outputs)).apply(exported.update)
 
-    execute()
+    with engine_config(values):
+        execute()
     return ProgramRun(stack=stack, resources=list(monitor.registrations), outputs=exported)
+
+
+@contextlib.contextmanager
+def engine_config(values: Mapping[str, Any]) -> Iterator[None]:
+    """Hand the program its config the way the Pulumi engine hands it to a Python program: PULUMI_CONFIG, a JSON
+    object of `namespace:key` to string (structured values as JSON), which pulumi.Config reads and
+    infra.program lists the project's keys from. Restored afterwards."""
+    previous = os.environ.get(CONFIG_VARIABLE)
+    os.environ[CONFIG_VARIABLE] = json.dumps(as_pulumi_config(values))
+    pulumi.runtime.set_all_config({})  # no config set in-process may shadow the engine's
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(CONFIG_VARIABLE, None)
+        else:
+            os.environ[CONFIG_VARIABLE] = previous

@@ -12,16 +12,31 @@ from infra.components.alarm_topic import AlarmTopic, AlarmTopicArgs
 from infra.components.data_lake import DataLake, DataLakeArgs
 from infra.components.encryption_key import EncryptionKey, EncryptionKeyArgs
 from infra.components.lake_replica import LakeReplica, LakeReplicaArgs
+from infra.components.platform_function import FunctionPackage
 from infra.components.state_table import StateTable, StateTableArgs
 from infra.components.tenant_pipeline import TenantPipeline, TenantPipelineArgs
 from infra.config import PlatformConfig
 from infra.function_code import dependency_layer_dir, function_code_archive, powertools_layer_arn
 from infra.naming import PlatformNames
-from infra.platform_context import PlatformContext
+from infra.platform_resources import PlatformResources
 
 
 class StreamingPlatform(pulumi.ComponentResource):
-    """Every resource of a stack hangs under this component, on an explicit provider with default tags."""
+    """Every resource of a stack hangs under this component, on an explicit provider with default tags.
+
+    Its outputs are the stack outputs: the contract every script reads (scripts/streamctl/stack_outputs.py).
+    """
+
+    provider: aws.Provider
+    platform_key: EncryptionKey
+    lake: DataLake
+    replica: LakeReplica | None
+    checkpoints: StateTable
+    scaling_history: StateTable
+    alarm_topic: AlarmTopic
+    dependency_layer: aws.lambda_.LayerVersion
+    tenants: dict[str, TenantPipeline]
+    outputs: dict[str, Any]
 
     def __init__(
         self,
@@ -53,10 +68,14 @@ class StreamingPlatform(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        lake = config.lake
         self.lake = DataLake(
             "lake",
             DataLakeArgs(
-                settings=config.lake,
+                tiering_after_days=lake.tiering_after_days,
+                noncurrent_expiry_days=lake.noncurrent_expiry_days,
+                abort_incomplete_upload_days=lake.abort_incomplete_upload_days,
+                access_log_expiry_days=lake.access_log_expiry_days,
                 key_arn=self.platform_key.arn,
                 glue_database=names.glue_database,
                 athena_workgroup=names.athena_workgroup,
@@ -68,15 +87,15 @@ class StreamingPlatform(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        self.replica: LakeReplica | None = None
-        if config.lake.replica_region:
+        self.replica = None
+        if lake.replica_region:
             self.replica = LakeReplica(
                 "lake-replica",
                 LakeReplicaArgs(
-                    replica_region=config.lake.replica_region,
+                    replica_region=lake.replica_region,
                     source_region=region,
                     source_bucket=self.lake.bucket.id,
-                    source_bucket_arn=self.lake.bucket.arn,
+                    source_bucket_arn=self.lake.bucket_arn,
                     source_key_arn=self.platform_key.arn,
                     source_versioning=self.lake.versioning,
                     bucket_prefix=f"{names.base}-lake-replica-",
@@ -108,7 +127,8 @@ class StreamingPlatform(pulumi.ComponentResource):
                 topic_name=names.alarm_topic,
                 key_arn=self.platform_key.arn,
                 account_id=account_id,
-                settings=config.alarms,
+                emails=config.alarms.emails,
+                https_endpoints=config.alarms.https_endpoints,
             ),
             opts=child,
         )
@@ -121,41 +141,55 @@ class StreamingPlatform(pulumi.ComponentResource):
             compatible_architectures=[config.architecture],
             opts=child,
         )
-        context = PlatformContext(
-            config=config,
-            names=names,
+        platform = PlatformResources(
             region=region,
             account_id=account_id,
             platform_key_arn=self.platform_key.arn,
-            lake_bucket=self.lake.bucket.bucket,
-            lake_bucket_arn=self.lake.bucket.arn,
+            lake_bucket=self.lake.bucket_name,
+            lake_bucket_arn=self.lake.bucket_arn,
             checkpoint_table=self.checkpoints.name,
             checkpoint_table_arn=self.checkpoints.arn,
             scaling_table=self.scaling_history.name,
             scaling_table_arn=self.scaling_history.arn,
             alarm_topic_arn=self.alarm_topic.arn,
+        )
+        package = FunctionPackage(
             code=function_code_archive(),
             layers=[
                 powertools_layer_arn(region, config.architecture, config.powertools_layer_version),
                 self.dependency_layer.arn,
             ],
-            base_tags=base_tags,
+            architecture=config.architecture,
+            log_retention_days=config.log_retention_days,
         )
         self.tenants = {
-            tenant: TenantPipeline(tenant, TenantPipelineArgs(tenant, settings, context), opts=child)
+            tenant: TenantPipeline(
+                tenant,
+                TenantPipelineArgs(
+                    tenant=tenant,
+                    settings=settings,
+                    lake=lake,
+                    names=names,
+                    platform=platform,
+                    package=package,
+                    protect=protect,
+                    tags=base_tags,
+                ),
+                opts=child,
+            )
             for tenant, settings in sorted(config.tenants.items())
         }
-        self.outputs: dict[str, Any] = {
+        self.outputs = {
             "region": region,
-            "lake_bucket": self.lake.bucket.bucket,
+            "lake_bucket": self.lake.bucket_name,
             "lake_events_prefix": defaults.LAKE_EVENTS_PREFIX,
-            "lake_replica_bucket": self.replica.bucket.bucket if self.replica else None,
+            "lake_replica_bucket": self.replica.bucket_name if self.replica else None,
             "quarantine_prefix": defaults.LAKE_QUARANTINE_PREFIX,
-            "glue_database": self.lake.database.name,
-            "athena_workgroup": self.lake.workgroup.name,
+            "glue_database": self.lake.database_name,
+            "athena_workgroup": self.lake.workgroup_name,
             "checkpoint_table": self.checkpoints.name,
             "scaling_table": self.scaling_history.name,
             "alarm_topic_arn": self.alarm_topic.arn,
             "tenants": {tenant: pipeline.outputs for tenant, pipeline in self.tenants.items()},
         }
-        self.register_outputs({})
+        self.register_outputs(self.outputs)

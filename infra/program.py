@@ -5,19 +5,34 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
-from pulumi.runtime.config import CONFIG, get_config_env
 
-from infra.config import PlatformConfig, config_from_pulumi_values
+from infra.config import PROJECT_NAMESPACE, PlatformConfig, config_from_pulumi_values
 from infra.platform import StreamingPlatform
 
 
+def project_config_keys() -> list[str]:
+    """The keys of this project's namespace the engine passed (the PULUMI_CONFIG object, in its order).
+
+    pulumi.Config reads a key's value but cannot list keys; the list lets a misspelt key fail validation
+    ("did you mean") instead of silently leaving its setting at the default.
+    """
+    namespace = f"{PROJECT_NAMESPACE}:"
+    return [key.removeprefix(namespace) for key in pulumi.runtime.get_config_env() if key.startswith(namespace)]
+
+
 def stack_config_values() -> dict[str, Any]:
-    """All config values the engine passed to this program, namespaced keys as in Pulumi.<stack>.yaml."""
-    return {**get_config_env(), **CONFIG.get()}
+    """This stack's config, read with pulumi.Config, keyed as in Pulumi.<stack>.yaml (`namespace:key`)."""
+    project = pulumi.Config(PROJECT_NAMESPACE)
+    keys = dict.fromkeys([*PlatformConfig.model_fields, *project_config_keys()])
+    values: dict[str, Any] = {project.full_key(key): value for key in keys if (value := project.get(key)) is not None}
+    region = pulumi.Config("aws").get("region")
+    if region:
+        values["aws:region"] = region
+    return values
 
 
 def load_platform_config() -> tuple[PlatformConfig, str]:
-    """The validated config and the AWS region; raises ConfigError before any resource is registered."""
+    """The validated config and the AWS region; raises StackConfigError before any resource is registered."""
     values = stack_config_values()
     config = config_from_pulumi_values(values, stack=pulumi.get_stack())
     region = str(values.get("aws:region") or "us-east-1")

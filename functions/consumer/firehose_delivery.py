@@ -24,7 +24,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from functions.consumer.limits import (
+from functions.aws_limits import (
     FIREHOSE_MAX_BYTES_PER_CALL,
     FIREHOSE_MAX_RECORD_BYTES,
     FIREHOSE_MAX_RECORDS_PER_CALL,

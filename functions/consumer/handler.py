@@ -17,6 +17,7 @@ from functions.aws_clients import ClientCache
 from functions.consumer.config import ConsumerConfig
 from functions.consumer.kinesis_event import records_by_shard, sequence_range
 from functions.consumer.processor import BatchStats, KinesisConsumer
+from functions.powertools_environment import ENV_METRICS_NAMESPACE, ENV_SERVICE_NAME
 
 logger = Logger()
 metrics = Metrics()
@@ -32,8 +33,8 @@ def consumer() -> KinesisConsumer:
     if _consumer is None:
         config = ConsumerConfig.from_env(os.environ)
         # Local mode may import this module before setting the environment; Powertools read it at import.
-        metrics.namespace = metrics.namespace or os.environ.get("POWERTOOLS_METRICS_NAMESPACE")
-        metrics.service = metrics.service or os.environ.get("POWERTOOLS_SERVICE_NAME")
+        metrics.namespace = metrics.namespace or os.environ.get(ENV_METRICS_NAMESPACE)
+        metrics.service = metrics.service or os.environ.get(ENV_SERVICE_NAME)
         _consumer = KinesisConsumer(
             config,
             firehose_client=aws_client("firehose"),

@@ -15,9 +15,9 @@ from typing import Any
 
 import orjson
 
+from functions.aws_limits import FIREHOSE_MAX_RECORD_BYTES
 from functions.consumer import quarantine_reasons
 from functions.consumer.envelope import envelope_tenant, envelope_violation
-from functions.consumer.limits import FIREHOSE_MAX_RECORD_BYTES
 from functions.consumer.pii import PiiMasker
 
 _DUMP_OPTIONS = orjson.OPT_APPEND_NEWLINE

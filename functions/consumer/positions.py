@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from functions.consumer.limits import POSITION_SEQUENCE_WIDTH, POSITION_SUB_SEQUENCE_WIDTH
+# Zero-padded to these widths, string order is numeric order; 64 leaves room above the 56 digits Kinesis
+# assigns (functions.aws_limits.KINESIS_SEQUENCE_NUMBER_DIGITS).
+POSITION_SEQUENCE_WIDTH = 64
+POSITION_SUB_SEQUENCE_WIDTH = 10
 
 
 class Position(NamedTuple):

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from infra.config import AlarmSettings
 from infra.policy_documents import deny_insecure_transport, document
 
 
@@ -16,12 +15,18 @@ class AlarmTopicArgs:
     topic_name: str
     key_arn: pulumi.Input[str]
     account_id: pulumi.Input[str]
-    settings: AlarmSettings
+    emails: list[str] = field(default_factory=list)
+    https_endpoints: list[str] = field(default_factory=list)
     tags: dict[str, str] = field(default_factory=dict)
 
 
 class AlarmTopic(pulumi.ComponentResource):
     """KMS-encrypted SNS topic that only CloudWatch of this account may publish to, over TLS only."""
+
+    topic: aws.sns.Topic
+    policy: aws.sns.TopicPolicy
+    subscriptions: list[aws.sns.TopicSubscription]
+    arn: pulumi.Output[str]
 
     def __init__(self, name: str, args: AlarmTopicArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("streaming:platform:AlarmTopic", name, None, opts)
@@ -47,13 +52,19 @@ class AlarmTopic(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        for index, email in enumerate(args.settings.emails):
-            aws.sns.TopicSubscription(
-                f"{name}-email-{index}", topic=self.topic.arn, protocol="email", endpoint=email, opts=child
-            )
-        for index, url in enumerate(args.settings.https_endpoints):
-            aws.sns.TopicSubscription(
-                f"{name}-https-{index}", topic=self.topic.arn, protocol="https", endpoint=url, opts=child
-            )
+        self.subscriptions = [
+            *(
+                aws.sns.TopicSubscription(
+                    f"{name}-email-{index}", topic=self.topic.arn, protocol="email", endpoint=email, opts=child
+                )
+                for index, email in enumerate(args.emails)
+            ),
+            *(
+                aws.sns.TopicSubscription(
+                    f"{name}-https-{index}", topic=self.topic.arn, protocol="https", endpoint=url, opts=child
+                )
+                for index, url in enumerate(args.https_endpoints)
+            ),
+        ]
         self.arn = self.topic.arn
-        self.register_outputs({"arn": self.topic.arn})
+        self.register_outputs({"arn": self.arn})

@@ -12,7 +12,6 @@ import pulumi
 import pulumi_aws as aws
 
 from infra import defaults
-from infra.config import LakeSettings
 from infra.policy_documents import deny_insecure_transport, document
 
 # Columns of a lake line: the event envelope plus the consumer's enrichment (docs/events.md).
@@ -35,7 +34,10 @@ PARTITION_COLUMNS = [("tenant", "string"), ("stream", "string"), ("dt", "string"
 
 @dataclass(frozen=True)
 class DataLakeArgs:
-    settings: LakeSettings
+    tiering_after_days: int
+    noncurrent_expiry_days: int
+    abort_incomplete_upload_days: int
+    access_log_expiry_days: int
     key_arn: pulumi.Input[str]
     glue_database: str
     athena_workgroup: str
@@ -71,11 +73,26 @@ def _owner_enforced(name: str, bucket: aws.s3.Bucket, parent: pulumi.Resource) -
 class DataLake(pulumi.ComponentResource):
     """Lake bucket + access-log bucket + Glue catalog + Athena workgroup."""
 
+    access_log_bucket: aws.s3.Bucket
+    bucket: aws.s3.Bucket
+    public_access_block: aws.s3.BucketPublicAccessBlock
+    versioning: aws.s3.BucketVersioning
+    encryption: aws.s3.BucketServerSideEncryptionConfiguration
+    lifecycle: aws.s3.BucketLifecycleConfiguration
+    logging: aws.s3.BucketLogging
+    policy: aws.s3.BucketPolicy
+    database: aws.glue.CatalogDatabase
+    events_table: aws.glue.CatalogTable
+    workgroup: aws.athena.Workgroup
+    bucket_name: pulumi.Output[str]
+    bucket_arn: pulumi.Output[str]
+    database_name: pulumi.Output[str]
+    workgroup_name: pulumi.Output[str]
+
     def __init__(self, name: str, args: DataLakeArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("streaming:platform:DataLake", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         stateful = pulumi.ResourceOptions(parent=self, protect=args.protect)
-        settings = args.settings
 
         # Server access logs: S3 can only deliver them to an SSE-S3 bucket, never SSE-KMS.
         self.access_log_bucket = aws.s3.Bucket(
@@ -100,10 +117,8 @@ class DataLake(pulumi.ComponentResource):
                     "id": "expire-access-logs",
                     "status": "Enabled",
                     "filter": {"prefix": ""},
-                    "expiration": {"days": settings.access_log_expiry_days},
-                    "abort_incomplete_multipart_upload": {
-                        "days_after_initiation": settings.abort_incomplete_upload_days
-                    },
+                    "expiration": {"days": args.access_log_expiry_days},
+                    "abort_incomplete_multipart_upload": {"days_after_initiation": args.abort_incomplete_upload_days},
                 }
             ],
             opts=child,
@@ -142,21 +157,19 @@ class DataLake(pulumi.ComponentResource):
                     "id": "abort-incomplete-uploads",
                     "status": "Enabled",
                     "filter": {"prefix": ""},
-                    "abort_incomplete_multipart_upload": {
-                        "days_after_initiation": settings.abort_incomplete_upload_days
-                    },
+                    "abort_incomplete_multipart_upload": {"days_after_initiation": args.abort_incomplete_upload_days},
                 },
                 {
                     "id": "tier-events",
                     "status": "Enabled",
                     "filter": {"prefix": defaults.LAKE_EVENTS_PREFIX},
-                    "transitions": [{"days": settings.tiering_after_days, "storage_class": "INTELLIGENT_TIERING"}],
+                    "transitions": [{"days": args.tiering_after_days, "storage_class": "INTELLIGENT_TIERING"}],
                 },
                 {
                     "id": "expire-noncurrent-versions",
                     "status": "Enabled",
                     "filter": {"prefix": ""},
-                    "noncurrent_version_expiration": {"noncurrent_days": settings.noncurrent_expiry_days},
+                    "noncurrent_version_expiration": {"noncurrent_days": args.noncurrent_expiry_days},
                 },
                 {
                     "id": "expire-athena-results",
@@ -266,4 +279,15 @@ class DataLake(pulumi.ComponentResource):
             tags=args.tags,
             opts=child,
         )
-        self.register_outputs({"bucket": self.bucket.bucket, "database": self.database.name})
+        self.bucket_name = self.bucket.bucket
+        self.bucket_arn = self.bucket.arn
+        self.database_name = self.database.name
+        self.workgroup_name = self.workgroup.name
+        self.register_outputs(
+            {
+                "bucket_name": self.bucket_name,
+                "bucket_arn": self.bucket_arn,
+                "database_name": self.database_name,
+                "workgroup_name": self.workgroup_name,
+            }
+        )

@@ -26,6 +26,10 @@ class EncryptionKeyArgs:
 class EncryptionKey(pulumi.ComponentResource):
     """Customer-managed keys (not AWS-managed) so each tenant's data can be audited and revoked apart."""
 
+    key: aws.kms.Key
+    alias: aws.kms.Alias
+    arn: pulumi.Output[str]
+
     def __init__(self, name: str, args: EncryptionKeyArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("streaming:platform:EncryptionKey", name, None, opts)
         statements = [
@@ -67,4 +71,4 @@ class EncryptionKey(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.arn = self.key.arn
-        self.register_outputs({"arn": self.key.arn})
+        self.register_outputs({"arn": self.arn})

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
 
 from infra import defaults
-from infra.platform_context import StreamScope
+from infra.config import LakeDeliverySettings
 from infra.policy_documents import allow, assume_role, document, log_group_writes
 
 
@@ -26,30 +26,45 @@ def quarantine_prefix(tenant: str, stream: str) -> str:
 
 @dataclass(frozen=True)
 class LakeDeliveryArgs:
-    scope: StreamScope
+    delivery_stream_name: str
+    role_name: str
+    subject: str  # "<tenant>/<stream>", in descriptions
+    events_prefix: str
+    errors_prefix: str
+    settings: LakeDeliverySettings
     tenant_key_arn: pulumi.Input[str]
+    platform_key_arn: pulumi.Input[str]
+    lake_bucket_arn: pulumi.Input[str]
+    account_id: pulumi.Input[str]
+    region: str
+    log_retention_days: int
+    tags: dict[str, str] = field(default_factory=dict)
 
 
 class LakeDelivery(pulumi.ComponentResource):
     """DirectPut Firehose: hour partitions Athena projects, compression, SSE-KMS at rest and in S3, logs."""
 
+    log_group: aws.cloudwatch.LogGroup
+    log_stream: aws.cloudwatch.LogStream
+    role: aws.iam.Role
+    policy: aws.iam.RolePolicy
+    delivery_stream: aws.kinesis.FirehoseDeliveryStream
+    name: pulumi.Output[str]
+    arn: pulumi.Output[str]
+    prefix: str
+    error_prefix: str
+
     def __init__(self, name: str, args: LakeDeliveryArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("streaming:platform:LakeDelivery", name, None, opts)
-        scope = args.scope
-        ctx, names = scope.context, scope.names
-        lake = ctx.config.lake
-        overrides = scope.settings.lake
-        tags = scope.tags
         child = pulumi.ResourceOptions(parent=self)
-        self.prefix = events_prefix(scope.tenant, scope.stream)
-        self.error_prefix = errors_prefix(scope.tenant, scope.stream)
-        self.buffer_seconds = overrides.buffer_seconds if overrides.buffer_seconds is not None else lake.buffer_seconds
+        self.prefix = args.events_prefix
+        self.error_prefix = args.errors_prefix
 
         self.log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs",
-            name=f"/aws/kinesisfirehose/{names.delivery_stream}",
-            retention_in_days=ctx.config.log_retention_days,
-            tags=tags,
+            name=f"/aws/kinesisfirehose/{args.delivery_stream_name}",
+            retention_in_days=args.log_retention_days,
+            tags=args.tags,
             opts=child,
         )
         self.log_stream = aws.cloudwatch.LogStream(
@@ -57,15 +72,15 @@ class LakeDelivery(pulumi.ComponentResource):
         )
         self.role = aws.iam.Role(
             f"{name}-role",
-            name=names.delivery_role,
-            description=f"Firehose delivery of {scope.subject} into the lake",
-            assume_role_policy=assume_role("firehose.amazonaws.com", ctx.account_id),
-            tags=tags,
+            name=args.role_name,
+            description=f"Firehose delivery of {args.subject} into the lake",
+            assume_role_policy=assume_role("firehose.amazonaws.com", args.account_id),
+            tags=args.tags,
             opts=child,
         )
         own_objects = [
-            pulumi.Output.concat(ctx.lake_bucket_arn, "/", self.prefix, "*"),
-            pulumi.Output.concat(ctx.lake_bucket_arn, "/", self.error_prefix, "*"),
+            pulumi.Output.concat(args.lake_bucket_arn, "/", self.prefix, "*"),
+            pulumi.Output.concat(args.lake_bucket_arn, "/", self.error_prefix, "*"),
         ]
         self.policy = aws.iam.RolePolicy(
             f"{name}-policy",
@@ -76,7 +91,7 @@ class LakeDelivery(pulumi.ComponentResource):
                     allow(
                         "LocateLakeBucket",
                         ["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"],
-                        [ctx.lake_bucket_arn],
+                        [args.lake_bucket_arn],
                     ),
                     allow(
                         "WriteOwnPrefixes",
@@ -86,9 +101,9 @@ class LakeDelivery(pulumi.ComponentResource):
                     allow(
                         "EncryptOwnPrefixes",
                         ["kms:Decrypt", "kms:GenerateDataKey"],
-                        [ctx.platform_key_arn],
+                        [args.platform_key_arn],
                         {
-                            "StringEquals": {"kms:ViaService": f"s3.{ctx.region}.amazonaws.com"},
+                            "StringEquals": {"kms:ViaService": f"s3.{args.region}.amazonaws.com"},
                             "StringLike": {"kms:EncryptionContext:aws:s3:arn": own_objects},
                         },
                     ),
@@ -99,7 +114,7 @@ class LakeDelivery(pulumi.ComponentResource):
         )
         self.delivery_stream = aws.kinesis.FirehoseDeliveryStream(
             f"{name}-firehose",
-            name=names.delivery_stream,
+            name=args.delivery_stream_name,
             destination="extended_s3",
             server_side_encryption={
                 "enabled": True,
@@ -107,25 +122,27 @@ class LakeDelivery(pulumi.ComponentResource):
                 "key_arn": args.tenant_key_arn,
             },
             extended_s3_configuration={
-                "bucket_arn": ctx.lake_bucket_arn,
+                "bucket_arn": args.lake_bucket_arn,
                 "role_arn": self.role.arn,
                 "prefix": f"{self.prefix}dt=!{{timestamp:yyyy-MM-dd}}/hour=!{{timestamp:HH}}/",
                 "error_output_prefix": (
                     f"{self.error_prefix}!{{firehose:error-output-type}}/dt=!{{timestamp:yyyy-MM-dd}}/"
                 ),
-                "buffering_size": overrides.buffer_mb if overrides.buffer_mb is not None else lake.buffer_mb,
-                "buffering_interval": self.buffer_seconds,
-                "compression_format": overrides.compression or lake.compression,
-                "kms_key_arn": ctx.platform_key_arn,
+                "buffering_size": args.settings.buffer_mb,
+                "buffering_interval": args.settings.buffer_seconds,
+                "compression_format": args.settings.compression,
+                "kms_key_arn": args.platform_key_arn,
                 "cloudwatch_logging_options": {
                     "enabled": True,
                     "log_group_name": self.log_group.name,
                     "log_stream_name": self.log_stream.name,
                 },
             },
-            tags=tags,
+            tags=args.tags,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.policy]),
         )
         self.name = self.delivery_stream.name
         self.arn = self.delivery_stream.arn
-        self.register_outputs({"name": self.delivery_stream.name})
+        self.register_outputs(
+            {"name": self.name, "arn": self.arn, "prefix": self.prefix, "error_prefix": self.error_prefix}
+        )

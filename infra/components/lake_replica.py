@@ -32,6 +32,15 @@ class LakeReplicaArgs:
 
 
 class LakeReplica(pulumi.ComponentResource):
+    """The replica bucket, its own key in the replica region, and the replication role and rule."""
+
+    key: EncryptionKey
+    bucket: aws.s3.Bucket
+    versioning: aws.s3.BucketVersioning
+    role: aws.iam.Role
+    replication: aws.s3.BucketReplicationConfig
+    bucket_name: pulumi.Output[str]
+
     def __init__(self, name: str, args: LakeReplicaArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("streaming:platform:LakeReplica", name, None, opts)
         region = args.replica_region
@@ -169,4 +178,5 @@ class LakeReplica(pulumi.ComponentResource):
             ],
             opts=pulumi.ResourceOptions(parent=self, depends_on=[args.source_versioning, self.versioning, policy]),
         )
-        self.register_outputs({"bucket": self.bucket.bucket})
+        self.bucket_name = self.bucket.bucket
+        self.register_outputs({"bucket_name": self.bucket_name})

@@ -7,8 +7,19 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from functions.powertools_environment import powertools_environment
 from infra import defaults
 from infra.policy_documents import Statement, assume_role, document, log_group_writes, xray_writes
+
+
+@dataclass(frozen=True)
+class FunctionPackage:
+    """What every platform function runs: the `functions/` code, its layers, architecture and log retention."""
+
+    code: pulumi.Archive
+    layers: list[pulumi.Input[str]]
+    architecture: str
+    log_retention_days: int
 
 
 @dataclass(frozen=True)
@@ -16,28 +27,35 @@ class PlatformFunctionArgs:
     function_name: str
     role_name: str
     handler: str
+    # Powertools' `service` of its logs and metrics; the Powertools variables are set from it.
+    service_name: str
     description: str
-    code: pulumi.Archive
-    layers: list[pulumi.Input[str]]
+    package: FunctionPackage
     environment: dict[str, pulumi.Input[str]]
     statements: list[Statement]
-    architecture: str
     memory_mb: int
     timeout_seconds: int
-    log_retention_days: int
     tags: dict[str, str] = field(default_factory=dict)
 
 
 class PlatformFunction(pulumi.ComponentResource):
     """The function never gets AWSLambdaBasicExecutionRole's `logs:*` on `*`: only its own log group."""
 
+    log_group: aws.cloudwatch.LogGroup
+    role: aws.iam.Role
+    policy: aws.iam.RolePolicy
+    function: aws.lambda_.Function
+    name: pulumi.Output[str]
+    arn: pulumi.Output[str]
+
     def __init__(self, name: str, args: PlatformFunctionArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("streaming:platform:PlatformFunction", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        package = args.package
         self.log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs",
             name=f"/aws/lambda/{args.function_name}",
-            retention_in_days=args.log_retention_days,
+            retention_in_days=package.log_retention_days,
             tags=args.tags,
             opts=child,
         )
@@ -61,14 +79,14 @@ class PlatformFunction(pulumi.ComponentResource):
             name=args.function_name,
             description=args.description,
             runtime=defaults.LAMBDA_RUNTIME,
-            architectures=[args.architecture],
+            architectures=[package.architecture],
             handler=args.handler,
-            code=args.code,
+            code=package.code,
             role=self.role.arn,
-            layers=args.layers,
+            layers=package.layers,
             memory_size=args.memory_mb,
             timeout=args.timeout_seconds,
-            environment={"variables": args.environment},
+            environment={"variables": {**args.environment, **powertools_environment(args.service_name)}},
             tracing_config={"mode": "Active"},
             logging_config={"log_format": "JSON", "log_group": self.log_group.name},
             tags=args.tags,
@@ -77,4 +95,4 @@ class PlatformFunction(pulumi.ComponentResource):
         )
         self.name = self.function.name
         self.arn = self.function.arn
-        self.register_outputs({"name": self.function.name, "arn": self.function.arn})
+        self.register_outputs({"name": self.name, "arn": self.arn})

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
 
+from functions.shard_scaler import config as scaler_config
 from infra import defaults
 from infra.alarm_specs import AlarmSpec
-from infra.components.platform_function import PlatformFunction, PlatformFunctionArgs
+from infra.components.platform_function import FunctionPackage, PlatformFunction, PlatformFunctionArgs
 from infra.components.stream_alarms import metric_alarm
-from infra.platform_context import StreamScope
+from infra.config import AutoscalingSettings
+from infra.naming import StreamNames
 from infra.policy_documents import allow, leading_keys, via_service
 
 SCALER_HANDLER = "functions.shard_scaler.handler.lambda_handler"
@@ -20,20 +22,37 @@ SCALER_HANDLER = "functions.shard_scaler.handler.lambda_handler"
 
 @dataclass(frozen=True)
 class ShardAutoscalerArgs:
-    scope: StreamScope
+    tenant: str
+    names: StreamNames
+    subject: str  # "<tenant>/<stream>", in descriptions
+    settings: AutoscalingSettings
     stream_arn: pulumi.Input[str]
     consumer_function: pulumi.Input[str]
     throttle_alarm_name: str
+    scaling_table: pulumi.Input[str]
+    scaling_table_arn: pulumi.Input[str]
+    platform_key_arn: pulumi.Input[str]
+    alarm_topic_arn: pulumi.Input[str]
+    region: str
+    package: FunctionPackage
+    tags: dict[str, str] = field(default_factory=dict)
 
 
 class ShardAutoscaler(pulumi.ComponentResource):
     """Every minute (EventBridge) and at once on the write-throttle alarm (SNS, filtered to this stream)."""
 
+    function: PlatformFunction
+    schedule: aws.cloudwatch.EventRule
+    schedule_target: aws.cloudwatch.EventTarget
+    schedule_permission: aws.lambda_.Permission
+    throttle_subscription: aws.sns.TopicSubscription
+    alarm_permission: aws.lambda_.Permission
+    errors_alarm: aws.cloudwatch.MetricAlarm
+    name: pulumi.Output[str]
+
     def __init__(self, name: str, args: ShardAutoscalerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("streaming:platform:ShardAutoscaler", name, None, opts)
-        scope = args.scope
-        ctx, names, scaling = scope.context, scope.names, scope.settings.autoscaling
-        tags = scope.tags
+        names, scaling, tags = args.names, args.settings, args.tags
         child = pulumi.ResourceOptions(parent=self)
         stream_actions = ["kinesis:DescribeStreamSummary", "kinesis:UpdateShardCount"]
         if scaling.allow_mode_switch:
@@ -45,14 +64,14 @@ class ShardAutoscaler(pulumi.ComponentResource):
             allow(
                 "OwnScalingHistory",
                 ["dynamodb:GetItem", "dynamodb:PutItem"],
-                [ctx.scaling_table_arn],
-                leading_keys(scope.tenant),
+                [args.scaling_table_arn],
+                leading_keys(args.tenant),
             ),
             allow(
                 "PlatformKeyViaDynamoDb",
                 ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
-                [ctx.platform_key_arn],
-                via_service("dynamodb", ctx.region),
+                [args.platform_key_arn],
+                via_service("dynamodb", args.region),
             ),
         ]
         self.function = PlatformFunction(
@@ -61,27 +80,22 @@ class ShardAutoscaler(pulumi.ComponentResource):
                 function_name=names.scaler_function,
                 role_name=names.scaler_role,
                 handler=SCALER_HANDLER,
-                description=f"Shard autoscaler of {scope.subject}",
-                code=ctx.code,
-                layers=ctx.layers,
+                service_name=scaler_config.SERVICE_NAME,
+                description=f"Shard autoscaler of {args.subject}",
+                package=args.package,
                 environment={
-                    "TENANT": scope.tenant,
-                    "STREAM_NAME": names.stream,
-                    "STREAM_ARN": args.stream_arn,
-                    "SCALING_TABLE": ctx.scaling_table,
-                    "MIN_SHARDS": str(scaling.min),
-                    "MAX_SHARDS": str(scaling.max),
-                    "CONSUMER_FUNCTION": args.consumer_function,
-                    "ALLOW_MODE_SWITCH": "true" if scaling.allow_mode_switch else "false",
-                    "POWERTOOLS_SERVICE_NAME": "shard-scaler",
-                    "POWERTOOLS_METRICS_NAMESPACE": "StreamingPlatform",
-                    "LOG_LEVEL": "INFO",
+                    scaler_config.ENV_TENANT: args.tenant,
+                    scaler_config.ENV_STREAM_NAME: names.stream,
+                    scaler_config.ENV_STREAM_ARN: args.stream_arn,
+                    scaler_config.ENV_SCALING_TABLE: args.scaling_table,
+                    scaler_config.ENV_MIN_SHARDS: str(scaling.min),
+                    scaler_config.ENV_MAX_SHARDS: str(scaling.max),
+                    scaler_config.ENV_CONSUMER_FUNCTION: args.consumer_function,
+                    scaler_config.ENV_ALLOW_MODE_SWITCH: "true" if scaling.allow_mode_switch else "false",
                 },
                 statements=statements,
-                architecture=ctx.config.architecture,
                 memory_mb=defaults.SCALER_MEMORY_MB,
                 timeout_seconds=defaults.SCALER_TIMEOUT_SECONDS,
-                log_retention_days=ctx.config.log_retention_days,
                 tags=tags,
             ),
             opts=child,
@@ -90,19 +104,19 @@ class ShardAutoscaler(pulumi.ComponentResource):
         self.schedule = aws.cloudwatch.EventRule(
             f"{name}-schedule",
             name=names.scaler_schedule,
-            description=f"Evaluate the shard count of {scope.subject}",
+            description=f"Evaluate the shard count of {args.subject}",
             schedule_expression=defaults.SCALER_SCHEDULE,
             tags=tags,
             opts=child,
         )
-        aws.cloudwatch.EventTarget(
+        self.schedule_target = aws.cloudwatch.EventTarget(
             f"{name}-schedule-target",
             rule=self.schedule.name,
             arn=function.arn,
             target_id="scaler",
             opts=child,
         )
-        aws.lambda_.Permission(
+        self.schedule_permission = aws.lambda_.Permission(
             f"{name}-schedule-invoke",
             action="lambda:InvokeFunction",
             function=function.name,
@@ -112,19 +126,19 @@ class ShardAutoscaler(pulumi.ComponentResource):
         )
         self.throttle_subscription = aws.sns.TopicSubscription(
             f"{name}-throttle-alarm",
-            topic=ctx.alarm_topic_arn,
+            topic=args.alarm_topic_arn,
             protocol="lambda",
             endpoint=function.arn,
             filter_policy_scope="MessageBody",
             filter_policy=json.dumps({"AlarmName": [args.throttle_alarm_name], "NewStateValue": ["ALARM"]}),
             opts=child,
         )
-        aws.lambda_.Permission(
+        self.alarm_permission = aws.lambda_.Permission(
             f"{name}-alarm-invoke",
             action="lambda:InvokeFunction",
             function=function.name,
             principal="sns.amazonaws.com",
-            source_arn=ctx.alarm_topic_arn,
+            source_arn=args.alarm_topic_arn,
             opts=child,
         )
         self.errors_alarm = metric_alarm(
@@ -139,11 +153,11 @@ class ShardAutoscaler(pulumi.ComponentResource):
                 defaults.ALARM_SCALER_ERRORS,
             ),
             alarm_name=names.alarm("scaler-errors"),
-            subject=scope.subject,
+            subject=args.subject,
             dimension_value=function.name,
-            topic_arn=ctx.alarm_topic_arn,
+            topic_arn=args.alarm_topic_arn,
             tags=tags,
             parent=self,
         )
         self.name = function.name
-        self.register_outputs({"function": function.name})
+        self.register_outputs({"name": self.name})

@@ -24,6 +24,10 @@ class StateTableArgs:
 class StateTable(pulumi.ComponentResource):
     """On-demand billing (state writes are bursty and small), PITR, SSE-KMS, deletion protection if protected."""
 
+    table: aws.dynamodb.Table
+    name: pulumi.Output[str]
+    arn: pulumi.Output[str]
+
     def __init__(self, name: str, args: StateTableArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("streaming:platform:StateTable", name, None, opts)
         attributes: list[Any] = [{"name": args.hash_key, "type": "S"}]
@@ -45,4 +49,4 @@ class StateTable(pulumi.ComponentResource):
         )
         self.name = self.table.name
         self.arn = self.table.arn
-        self.register_outputs({"name": self.table.name, "arn": self.table.arn})
+        self.register_outputs({"name": self.name, "arn": self.arn})

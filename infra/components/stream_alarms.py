@@ -2,54 +2,61 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
 
 from infra import defaults
-from infra.alarm_specs import AlarmSpec, alarm_specs
-from infra.platform_context import StreamScope
+from infra.alarm_specs import AlarmSpec
+from infra.naming import StreamNames
 
 RUNBOOKS = "docs/runbooks/"
 
 
 @dataclass(frozen=True)
 class StreamAlarmsArgs:
-    scope: StreamScope
+    names: StreamNames
+    subject: str  # "<tenant>/<stream>", in descriptions
+    specs: list[AlarmSpec]
+    # The value of each dimension an alarm spec may name.
     stream_name: pulumi.Input[str]
     consumer_function: pulumi.Input[str]
     failure_queue_name: pulumi.Input[str]
     delivery_stream_name: pulumi.Input[str]
-    delivery_buffer_seconds: int
+    alarm_topic_arn: pulumi.Input[str]
+    tags: dict[str, str] = field(default_factory=dict)
 
 
 class StreamAlarms(pulumi.ComponentResource):
     """Unlike the reference solutions: every alarm has actions and its resource dimension."""
 
+    alarms: dict[str, aws.cloudwatch.MetricAlarm]
+    alarm_names: dict[str, pulumi.Output[str]]
+
     def __init__(self, name: str, args: StreamAlarmsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("streaming:platform:StreamAlarms", name, None, opts)
-        scope = args.scope
-        ctx = scope.context
         dimension_values: dict[str, pulumi.Input[str]] = {
             "StreamName": args.stream_name,
             "FunctionName": args.consumer_function,
             "QueueName": args.failure_queue_name,
             "DeliveryStreamName": args.delivery_stream_name,
         }
-        self.alarms: dict[str, aws.cloudwatch.MetricAlarm] = {}
-        for spec in alarm_specs(scope.settings, args.delivery_buffer_seconds):
-            self.alarms[spec.kind] = metric_alarm(
+        self.alarms = {
+            spec.kind: metric_alarm(
                 f"{name}-{spec.kind}",
                 spec,
-                alarm_name=scope.names.alarm(spec.kind),
-                subject=scope.subject,
+                alarm_name=args.names.alarm(spec.kind),
+                subject=args.subject,
                 dimension_value=dimension_values[spec.dimension],
-                topic_arn=ctx.alarm_topic_arn,
-                tags=scope.tags,
+                topic_arn=args.alarm_topic_arn,
+                tags=args.tags,
                 parent=self,
             )
-        self.register_outputs({})
+            for spec in args.specs
+        }
+        self.alarm_names = {kind: alarm.name for kind, alarm in self.alarms.items()}
+        self.register_outputs({"alarm_names": self.alarm_names})
 
 
 def metric_alarm(

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
 
+from functions.consumer import config as consumer_config
 from infra import defaults
-from infra.components.platform_function import PlatformFunction, PlatformFunctionArgs
-from infra.platform_context import StreamScope
+from infra.components.platform_function import FunctionPackage, PlatformFunction, PlatformFunctionArgs
+from infra.config import ConsumerSettings
+from infra.naming import StreamNames
 from infra.policy_documents import allow, deny_insecure_transport, document, leading_keys, via_service
 
 CONSUMER_HANDLER = "functions.consumer.handler.lambda_handler"
@@ -17,22 +19,41 @@ CONSUMER_HANDLER = "functions.consumer.handler.lambda_handler"
 
 @dataclass(frozen=True)
 class StreamConsumerArgs:
-    scope: StreamScope
+    tenant: str
+    names: StreamNames
+    subject: str  # "<tenant>/<stream>", in descriptions
+    settings: ConsumerSettings
+    pii_fields: list[str]
     stream_arn: pulumi.Input[str]
     tenant_key_arn: pulumi.Input[str]
     delivery_stream_name: pulumi.Input[str]
     delivery_stream_arn: pulumi.Input[str]
     quarantine_prefix: str
+    lake_bucket: pulumi.Input[str]
+    lake_bucket_arn: pulumi.Input[str]
+    checkpoint_table: pulumi.Input[str]
+    checkpoint_table_arn: pulumi.Input[str]
+    platform_key_arn: pulumi.Input[str]
+    region: str
+    package: FunctionPackage
+    tags: dict[str, str] = field(default_factory=dict)
 
 
 class StreamConsumer(pulumi.ComponentResource):
     """Safe ESM defaults: partial batch responses, bisect, finite retries and age, and an SQS destination."""
 
+    failure_queue: aws.sqs.Queue
+    failure_queue_policy: aws.sqs.QueuePolicy
+    function: PlatformFunction
+    event_source_mapping: aws.lambda_.EventSourceMapping
+    function_name: pulumi.Output[str]
+    failure_queue_url: pulumi.Output[str]
+    failure_queue_arn: pulumi.Output[str]
+    failure_queue_name: pulumi.Output[str]
+
     def __init__(self, name: str, args: StreamConsumerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("streaming:platform:StreamConsumer", name, None, opts)
-        scope = args.scope
-        ctx, settings, names = scope.context, scope.settings.consumer, scope.names
-        tags = scope.tags
+        settings, names, tags = args.settings, args.names, args.tags
         child = pulumi.ResourceOptions(parent=self)
 
         self.failure_queue = aws.sqs.Queue(
@@ -44,14 +65,14 @@ class StreamConsumer(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
-        aws.sqs.QueuePolicy(
+        self.failure_queue_policy = aws.sqs.QueuePolicy(
             f"{name}-failures-policy",
             queue_url=self.failure_queue.url,
             policy=document([deny_insecure_transport([self.failure_queue.arn], actions="sqs:*")]),
             opts=child,
         )
 
-        quarantine_objects = pulumi.Output.concat(ctx.lake_bucket_arn, "/", args.quarantine_prefix, "*")
+        quarantine_objects = pulumi.Output.concat(args.lake_bucket_arn, "/", args.quarantine_prefix, "*")
         statements = [
             allow(
                 "ReadOwnStream",
@@ -75,35 +96,32 @@ class StreamConsumer(pulumi.ComponentResource):
             allow(
                 "OwnCheckpoints",
                 ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
-                [ctx.checkpoint_table_arn],
-                leading_keys(scope.tenant),
+                [args.checkpoint_table_arn],
+                leading_keys(args.tenant),
             ),
             allow("QuarantineUnderOwnPrefix", ["s3:PutObject"], [quarantine_objects]),
             allow(
                 "PlatformKeyViaDynamoDb",
                 ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
-                [ctx.platform_key_arn],
-                via_service("dynamodb", ctx.region),
+                [args.platform_key_arn],
+                via_service("dynamodb", args.region),
             ),
             allow(
                 "PlatformKeyViaS3",
                 ["kms:GenerateDataKey"],
-                [ctx.platform_key_arn],
-                via_service("s3", ctx.region),
+                [args.platform_key_arn],
+                via_service("s3", args.region),
             ),
         ]
         environment: dict[str, pulumi.Input[str]] = {
-            "TENANT": scope.tenant,
-            "STREAM_NAME": names.stream,
-            "CONSUMER_NAME": names.consumer_function,
-            "CHECKPOINT_TABLE": ctx.checkpoint_table,
-            "DELIVERY_STREAM": args.delivery_stream_name,
-            "QUARANTINE_BUCKET": ctx.lake_bucket,
-            "QUARANTINE_PREFIX": args.quarantine_prefix,
-            "PII_FIELDS": ",".join(scope.settings.pii_fields),
-            "POWERTOOLS_SERVICE_NAME": "consumer",
-            "POWERTOOLS_METRICS_NAMESPACE": "StreamingPlatform",
-            "LOG_LEVEL": "INFO",
+            consumer_config.ENV_TENANT: args.tenant,
+            consumer_config.ENV_STREAM_NAME: names.stream,
+            consumer_config.ENV_CONSUMER_NAME: names.consumer_function,
+            consumer_config.ENV_CHECKPOINT_TABLE: args.checkpoint_table,
+            consumer_config.ENV_DELIVERY_STREAM: args.delivery_stream_name,
+            consumer_config.ENV_QUARANTINE_BUCKET: args.lake_bucket,
+            consumer_config.ENV_QUARANTINE_PREFIX: args.quarantine_prefix,
+            consumer_config.ENV_PII_FIELDS: ",".join(args.pii_fields),
         }
         self.function = PlatformFunction(
             f"{name}-function",
@@ -111,15 +129,13 @@ class StreamConsumer(pulumi.ComponentResource):
                 function_name=names.consumer_function,
                 role_name=names.consumer_role,
                 handler=CONSUMER_HANDLER,
-                description=f"Delivers {scope.subject} events to the lake",
-                code=ctx.code,
-                layers=ctx.layers,
+                service_name=consumer_config.SERVICE_NAME,
+                description=f"Delivers {args.subject} events to the lake",
+                package=args.package,
                 environment=environment,
                 statements=statements,
-                architecture=ctx.config.architecture,
                 memory_mb=settings.memory_mb,
                 timeout_seconds=settings.timeout_seconds,
-                log_retention_days=ctx.config.log_retention_days,
                 tags=tags,
             ),
             opts=child,
@@ -127,7 +143,7 @@ class StreamConsumer(pulumi.ComponentResource):
         self.event_source_mapping = aws.lambda_.EventSourceMapping(
             f"{name}-mapping",
             event_source_arn=args.stream_arn,
-            function_name=self.function.function.arn,
+            function_name=self.function.arn,
             starting_position=settings.starting_position,
             batch_size=settings.batch_size,
             maximum_batching_window_in_seconds=settings.batching_window_seconds,
@@ -140,4 +156,15 @@ class StreamConsumer(pulumi.ComponentResource):
             tags=tags,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.function]),
         )
-        self.register_outputs({"function": self.function.name, "failure_queue_url": self.failure_queue.url})
+        self.function_name = self.function.name
+        self.failure_queue_url = self.failure_queue.url
+        self.failure_queue_arn = self.failure_queue.arn
+        self.failure_queue_name = self.failure_queue.name
+        self.register_outputs(
+            {
+                "function_name": self.function_name,
+                "failure_queue_url": self.failure_queue_url,
+                "failure_queue_arn": self.failure_queue_arn,
+                "failure_queue_name": self.failure_queue_name,
+            }
+        )

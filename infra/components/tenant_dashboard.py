@@ -104,6 +104,11 @@ class TenantDashboardArgs:
 
 
 class TenantDashboard(pulumi.ComponentResource):
+    """The tenant's streams side by side, so one view answers "is it keeping up?"."""
+
+    dashboard: aws.cloudwatch.Dashboard
+    name: pulumi.Output[str]
+
     def __init__(self, name: str, args: TenantDashboardArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("streaming:platform:TenantDashboard", name, None, opts)
         self.dashboard = aws.cloudwatch.Dashboard(
@@ -112,4 +117,5 @@ class TenantDashboard(pulumi.ComponentResource):
             dashboard_body=dashboard_body(args.streams, args.region),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.register_outputs({"name": self.dashboard.dashboard_name})
+        self.name = self.dashboard.dashboard_name
+        self.register_outputs({"name": self.name})

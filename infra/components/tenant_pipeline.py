@@ -2,137 +2,70 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 
 from infra.components.encryption_key import EncryptionKey, EncryptionKeyArgs
-from infra.components.event_stream import EventStream, EventStreamArgs
-from infra.components.lake_delivery import LakeDelivery, LakeDeliveryArgs, quarantine_prefix
-from infra.components.shard_autoscaler import ShardAutoscaler, ShardAutoscalerArgs
-from infra.components.stream_alarms import StreamAlarms, StreamAlarmsArgs
-from infra.components.stream_consumer import StreamConsumer, StreamConsumerArgs
+from infra.components.platform_function import FunctionPackage
+from infra.components.stream_pipeline import StreamPipeline, StreamPipelineArgs
 from infra.components.tenant_dashboard import TenantDashboard, TenantDashboardArgs
-from infra.config import StreamSettings, TenantSettings
-from infra.platform_context import PlatformContext, StreamScope
-
-
-@dataclass(frozen=True)
-class StreamPipelineArgs:
-    tenant: str
-    stream: str
-    settings: StreamSettings
-    tenant_key_arn: pulumi.Input[str]
-    context: PlatformContext
-
-
-class StreamPipeline(pulumi.ComponentResource):
-    """Kinesis -> Lambda consumer -> Firehose -> lake, with alarms and (if provisioned) an autoscaler."""
-
-    def __init__(self, name: str, args: StreamPipelineArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("streaming:platform:StreamPipeline", name, None, opts)
-        ctx, settings = args.context, args.settings
-        scope = StreamScope(args.tenant, args.stream, settings, ctx)
-        names = scope.names
-        child = pulumi.ResourceOptions(parent=self)
-        protect = ctx.config.protect_stateful
-        self.quarantine_prefix = quarantine_prefix(args.tenant, args.stream)
-
-        self.stream = EventStream(
-            f"{name}-events",
-            EventStreamArgs(
-                stream_name=names.stream,
-                settings=settings,
-                key_arn=args.tenant_key_arn,
-                protect=protect,
-                tags=scope.tags,
-            ),
-            opts=child,
-        )
-        self.delivery = LakeDelivery(
-            f"{name}-delivery",
-            LakeDeliveryArgs(scope=scope, tenant_key_arn=args.tenant_key_arn),
-            opts=child,
-        )
-        self.consumer = StreamConsumer(
-            f"{name}-consumer",
-            StreamConsumerArgs(
-                scope=scope,
-                stream_arn=self.stream.arn,
-                tenant_key_arn=args.tenant_key_arn,
-                delivery_stream_name=self.delivery.name,
-                delivery_stream_arn=self.delivery.arn,
-                quarantine_prefix=self.quarantine_prefix,
-            ),
-            opts=child,
-        )
-        self.alarms = StreamAlarms(
-            f"{name}-alarms",
-            StreamAlarmsArgs(
-                scope=scope,
-                stream_name=self.stream.name,
-                consumer_function=self.consumer.function.name,
-                failure_queue_name=self.consumer.failure_queue.name,
-                delivery_stream_name=self.delivery.name,
-                delivery_buffer_seconds=self.delivery.buffer_seconds,
-            ),
-            opts=child,
-        )
-        self.autoscaler: ShardAutoscaler | None = None
-        if settings.autoscaled:
-            self.autoscaler = ShardAutoscaler(
-                f"{name}-autoscaler",
-                ShardAutoscalerArgs(
-                    scope=scope,
-                    stream_arn=self.stream.arn,
-                    consumer_function=self.consumer.function.name,
-                    throttle_alarm_name=names.alarm("write-throttled"),
-                ),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.alarms]),
-            )
-        self.outputs: dict[str, Any] = {
-            "stream_name": self.stream.name,
-            "stream_arn": self.stream.arn,
-            "mode": settings.mode,
-            "consumer_function": self.consumer.function.name,
-            "failure_queue_url": self.consumer.failure_queue.url,
-            "failure_queue_arn": self.consumer.failure_queue.arn,
-            "delivery_stream": self.delivery.name,
-            "lake_prefix": self.delivery.prefix,
-            "quarantine_prefix": self.quarantine_prefix,
-            "scaler_function": self.autoscaler.name if self.autoscaler else None,
-        }
-        self.register_outputs({"stream_name": self.stream.name})
+from infra.config import LakeSettings, TenantSettings
+from infra.naming import PlatformNames
+from infra.platform_resources import PlatformResources
 
 
 @dataclass(frozen=True)
 class TenantPipelineArgs:
     tenant: str
     settings: TenantSettings
-    context: PlatformContext
+    lake: LakeSettings  # the stack's lake defaults, which each stream's overrides refine
+    names: PlatformNames
+    platform: PlatformResources
+    package: FunctionPackage
+    protect: bool = False
+    tags: dict[str, str] = field(default_factory=dict)  # the stack's; the tenant's and streams' add to them
 
 
 class TenantPipeline(pulumi.ComponentResource):
+    """Its own key, so a tenant's data can be audited and revoked apart; its outputs are its streams'."""
+
+    key: EncryptionKey
+    streams: dict[str, StreamPipeline]
+    dashboard: TenantDashboard
+    outputs: dict[str, Any]
+
     def __init__(self, name: str, args: TenantPipelineArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("streaming:platform:TenantPipeline", name, None, opts)
-        ctx = args.context
         child = pulumi.ResourceOptions(parent=self)
+        tenant_tags = {**args.tags, "tenant": args.tenant}
         self.key = EncryptionKey(
             f"{name}-key",
             EncryptionKeyArgs(
                 description=f"Tenant {args.tenant}: streams, failure queues and delivery streams",
-                alias=ctx.names.tenant_key_alias(args.tenant),
-                account_id=ctx.account_id,
-                protect=ctx.config.protect_stateful,
-                tags=ctx.tenant_tags(args.tenant),
+                alias=args.names.tenant_key_alias(args.tenant),
+                account_id=args.platform.account_id,
+                protect=args.protect,
+                tags=tenant_tags,
             ),
             opts=child,
         )
         self.streams = {
             stream: StreamPipeline(
                 f"{name}-{stream}",
-                StreamPipelineArgs(args.tenant, stream, settings, self.key.arn, ctx),
+                StreamPipelineArgs(
+                    tenant=args.tenant,
+                    stream=stream,
+                    names=args.names.stream(args.tenant, stream),
+                    settings=settings,
+                    lake=args.lake.for_stream(settings.lake),
+                    tenant_key_arn=self.key.arn,
+                    platform=args.platform,
+                    package=args.package,
+                    protect=args.protect,
+                    tags={**tenant_tags, "stream": stream},
+                ),
                 opts=child,
             )
             for stream, settings in sorted(args.settings.streams.items())
@@ -140,11 +73,11 @@ class TenantPipeline(pulumi.ComponentResource):
         self.dashboard = TenantDashboard(
             f"{name}-dashboard",
             TenantDashboardArgs(
-                dashboard_name=ctx.names.tenant_dashboard(args.tenant),
-                region=ctx.region,
-                streams={stream: ctx.names.stream(args.tenant, stream) for stream in args.settings.streams},
+                dashboard_name=args.names.tenant_dashboard(args.tenant),
+                region=args.platform.region,
+                streams={stream: args.names.stream(args.tenant, stream) for stream in args.settings.streams},
             ),
             opts=child,
         )
         self.outputs = {"streams": {stream: pipeline.outputs for stream, pipeline in self.streams.items()}}
-        self.register_outputs({})
+        self.register_outputs(self.outputs)

@@ -34,6 +34,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from emulator.function_host import FunctionHost, Invocation
 from emulator.lambda_events import StreamRecord, kinesis_event, on_failure_record, scheduled_event
+from functions.aws_limits import KINESIS_MAX_RECORDS_PER_READ, LAMBDA_NO_MAXIMUM_RECORD_AGE, LAMBDA_RETRY_FOREVER
 from streamctl.aws_clients import aws_client
 
 logger = logging.getLogger(__name__)
@@ -41,7 +42,6 @@ logger = logging.getLogger(__name__)
 IDLE_POLL_S = 0.2
 SHARD_DISCOVERY_S = 1.0
 METRICS_FLUSH_S = 5.0
-MAX_GET_RECORDS = 10_000
 RETRY_BACKOFF_CAP_S = 1.0
 # The reader stops reading while this many records per lane wait in the lanes (Lambda, too, reads a shard
 # only as fast as its batches are processed).
@@ -59,8 +59,8 @@ class MappingConfig:
     batching_window_s: float
     starting_position: str
     bisect_on_error: bool
-    max_retry_attempts: int  # -1: until the record expires
-    max_record_age_s: int  # -1: no limit
+    max_retry_attempts: int  # LAMBDA_RETRY_FOREVER (-1): until the record expires
+    max_record_age_s: int  # LAMBDA_NO_MAXIMUM_RECORD_AGE (-1): no limit
     report_batch_item_failures: bool
     on_failure_arn: str | None
     enabled: bool
@@ -84,8 +84,8 @@ class MappingConfig:
             batching_window_s=float(mapping.get("MaximumBatchingWindowInSeconds") or 0),
             starting_position=str(mapping.get("StartingPosition") or "TRIM_HORIZON"),
             bisect_on_error=bool(mapping.get("BisectBatchOnFunctionError")),
-            max_retry_attempts=-1 if retries is None else int(retries),
-            max_record_age_s=-1 if age is None else int(age),
+            max_retry_attempts=LAMBDA_RETRY_FOREVER if retries is None else int(retries),
+            max_record_age_s=LAMBDA_NO_MAXIMUM_RECORD_AGE if age is None else int(age),
             report_batch_item_failures="ReportBatchItemFailures" in (mapping.get("FunctionResponseTypes") or []),
             on_failure_arn=str(destination) if destination else None,
             enabled=str(mapping.get("State", "Enabled")) not in ("Disabled", "Disabling"),
@@ -249,7 +249,7 @@ class ShardWorker(threading.Thread):
     def _read(self) -> list[StreamRecord]:
         runtime, config = self.poller.runtime, self.poller.config
         response = runtime.kinesis.get_records(
-            StreamARN=config.stream_arn, ShardIterator=self._iterator, Limit=MAX_GET_RECORDS
+            StreamARN=config.stream_arn, ShardIterator=self._iterator, Limit=KINESIS_MAX_RECORDS_PER_READ
         )
         self._iterator = response.get("NextShardIterator")
         records = [StreamRecord.from_get_records(self.shard_id, record) for record in response["Records"]]

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.tree import Tree
 
-from infra.config import ConfigError
+from infra.config import StackConfigError
 from infra.mock_runtime import ProgramRun, RegisteredResource, available_stacks, run_program
 from policy.evaluate import evaluate_graph
 
@@ -80,7 +80,7 @@ def plan_command(
     console = Console()
     try:
         run = run_program(stack)
-    except ConfigError as error:
+    except StackConfigError as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(2) from None
     violations = evaluate_graph(run.resources)

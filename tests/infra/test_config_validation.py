@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from infra.config import ConfigError, parse_config
-from infra.mock_runtime import FabricatedAwsMocks, run_program
+from infra.config import StackConfigError, parse_config
+from infra.mock_runtime import FabricatedAwsMocks, load_stack_config, run_program
 
 NS = "streaming-platform"
 
@@ -120,7 +120,7 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
 def test_invalid_config_is_rejected_with_its_key_path_and_rule(
     config: dict[str, Any], path: str, fragment: str
 ) -> None:
-    with pytest.raises(ConfigError) as caught:
+    with pytest.raises(StackConfigError) as caught:
         parse_config(copy.deepcopy(config), stack="dev")
     matching = [p for p in caught.value.problems if p.startswith(f"{path}: ")]
     assert matching, f"no problem reported at {path!r}: {caught.value.problems}"
@@ -133,7 +133,7 @@ def test_there_are_at_least_thirty_distinct_invalid_configurations() -> None:
 
 def test_every_problem_is_reported_at_once() -> None:
     config = clicks(retention_hours=1, consumer={"batch_size": 0, "parallelization": 99})
-    with pytest.raises(ConfigError) as caught:
+    with pytest.raises(StackConfigError) as caught:
         parse_config(config, stack="dev")
     assert len(caught.value.problems) == 3
     assert "invalid configuration for stack 'dev' (3 problem(s))" in str(caught.value)
@@ -154,7 +154,7 @@ def test_invalid_config_registers_no_resource(case: tuple[str, dict[str, Any], s
     _, config, path, _ = case
     mocks = CountingMocks()
     pulumi_config = {f"{NS}:{key}": value for key, value in config.items()}
-    with pytest.raises(ConfigError, match=path.split(".")[0]):
+    with pytest.raises(StackConfigError, match=path.split(".")[0]):
         run_program("dev", config=pulumi_config, mocks=mocks)
     assert mocks.created == []
 
@@ -162,7 +162,7 @@ def test_invalid_config_registers_no_resource(case: tuple[str, dict[str, Any], s
 def test_replica_region_must_differ_from_the_stack_region() -> None:
     config = {f"{NS}:{key}": value for key, value in top(lake={"replica_region": "eu-west-1"}).items()}
     config["aws:region"] = "eu-west-1"
-    with pytest.raises(ConfigError, match=r"lake\.replica_region: 'eu-west-1' is the stack's own region"):
+    with pytest.raises(StackConfigError, match=r"lake\.replica_region: 'eu-west-1' is the stack's own region"):
         run_program("dev", config=config)
 
 
@@ -183,3 +183,10 @@ def test_defaults_fill_a_minimal_stream() -> None:
     assert settings.consumer.max_retries == 10
     on_demand = parse_config({"tenants": {"acme": {"streams": {"orders": {"mode": "on_demand"}}}}}, stack="dev")
     assert not on_demand.tenants["acme"].streams["orders"].autoscaled
+
+
+def test_the_program_rejects_a_misspelt_top_level_key_it_reads_through_pulumi_config() -> None:
+    # pulumi.Config reads known keys only; the program lists the engine's keys so a typo is not ignored.
+    config = {**load_stack_config("dev"), f"{NS}:log_retention_day": 14}
+    with pytest.raises(StackConfigError, match=r"log_retention_day: unknown key; did you mean 'log_retention_days'"):
+        run_program("dev", config=config)

@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from functions.consumer.config import ConsumerConfig
+from functions.shard_scaler.config import ScalerConfig
 from infra.config import config_from_pulumi_values
 from infra.mock_runtime import ProgramRun, RegisteredResource, available_stacks, load_stack_config, run_program
 from infra.naming import PlatformNames
@@ -139,6 +141,22 @@ def test_consumer_environment_is_the_handler_contract(run: ProgramRun) -> None:
         assert env["QUARANTINE_BUCKET"] == run.outputs["lake_bucket"]
         assert env["QUARANTINE_PREFIX"] == f"quarantine/tenant={tenant}/stream={stream}/"
         assert env["PII_FIELDS"] == ",".join(settings.pii_fields)
+        # The handler's own parser reads what the program sets.
+        config = ConsumerConfig.from_env(env)
+        assert (config.tenant, config.stream_name, config.pii_fields) == (tenant, base, tuple(settings.pii_fields))
+
+
+def test_scaler_environment_is_the_handler_contract(run: ProgramRun) -> None:
+    functions = by_name(run, "aws:lambda/function:Function")
+    for tenant, stream, settings in stream_settings(run.stack):
+        if not settings.autoscaled:
+            continue
+        base = f"sp-{run.stack}-{tenant}-{stream}"
+        config = ScalerConfig.from_env(functions[f"{base}-scaler"].inputs["environment"]["variables"])
+        assert (config.tenant, config.stream_name, config.scaling_table) == (tenant, base, run.outputs["scaling_table"])
+        assert (config.min_shards, config.max_shards) == (settings.autoscaling.min, settings.autoscaling.max)
+        assert config.allow_mode_switch == settings.autoscaling.allow_mode_switch
+        assert config.consumer_function == f"{base}-consumer"
 
 
 def test_firehose_delivers_compressed_encrypted_partitions_under_the_tenant_prefix(run: ProgramRun) -> None:
@@ -377,3 +395,18 @@ def test_autoscaler_may_only_resize_its_own_stream_and_keep_its_own_history(run:
         )
         assert grants["OwnScalingHistory"][0] == ["dynamodb:GetItem", "dynamodb:PutItem"]
         assert grants["ReadStreamMetrics"] == (["cloudwatch:GetMetricData"], ["*"])
+
+
+def test_every_component_registers_its_outputs(run: ProgramRun) -> None:
+    components = [r for r in run.resources if not r.custom and r.type.startswith("streaming:platform:")]
+    assert components
+    silent = [r.name for r in components if not r.outputs]
+    assert not silent, f"components that register no outputs: {silent}"
+    platform = next(r for r in components if r.type == "streaming:platform:StreamingPlatform")
+    assert without_none(run.outputs) == platform.outputs  # the engine keeps no null outputs
+
+
+def without_none(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: without_none(item) for key, item in value.items() if item is not None}
+    return value

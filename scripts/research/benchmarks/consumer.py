@@ -36,9 +36,9 @@ import pybase64
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
 
+from functions.aws_limits import FIREHOSE_MAX_RECORDS_PER_CALL
 from functions.consumer import handler as consumer_handler
 from functions.consumer.envelope import envelope_violation
-from functions.consumer.limits import FIREHOSE_MAX_RECORDS_PER_CALL
 from functions.consumer.pii import PiiMasker
 from functions.consumer.processor import utc_timestamp
 

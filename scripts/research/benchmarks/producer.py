@@ -20,10 +20,10 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from functions.aws_limits import KINESIS_PUT_PAYLOAD_UNIT_BYTES
 from streamctl.loadtest.aggregation import KplAggregator
 from streamctl.loadtest.batching import UserRecord
 from streamctl.loadtest.envelope import EventFactory
-from streamctl.loadtest.limits import PUT_PAYLOAD_UNIT_BYTES
 from streamctl.loadtest.partition_keys import PartitionKeyStrategyName, partition_keys
 from streamctl.loadtest.producer import KinesisProducer, ProducerStats
 from streamctl.loadtest.report import packing_efficiency
@@ -113,7 +113,7 @@ def main() -> None:
     print(f"throughput per core, aggregated / unaggregated: {aggregated_rate / (baseline_rate or 1):.2f}x")
     verdict = "met" if aggregated_efficiency >= 0.90 else "NOT met"
     print(
-        f"goal >= 90% packing of the {PUT_PAYLOAD_UNIT_BYTES:,}-byte unit with aggregation: {verdict} "
+        f"goal >= 90% packing of the {KINESIS_PUT_PAYLOAD_UNIT_BYTES:,}-byte unit with aggregation: {verdict} "
         f"({aggregated_efficiency:.1%})"
     )
 

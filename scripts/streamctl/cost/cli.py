@@ -9,7 +9,7 @@ import orjson
 import typer
 from rich.console import Console
 
-from infra.config import ConfigError, config_from_pulumi_values
+from infra.config import StackConfigError, config_from_pulumi_values
 from infra.mock_runtime import load_stack_config
 from streamctl.cost.model import stack_costs
 from streamctl.cost.report import as_json, print_report
@@ -32,7 +32,7 @@ def cost_command(
         raise typer.BadParameter("give exactly one of --traffic FILE or --mb-per-s N")
     try:
         config = config_from_pulumi_values(load_stack_config(stack), stack=stack)
-    except (FileNotFoundError, ConfigError) as error:
+    except (FileNotFoundError, StackConfigError) as error:
         raise typer.BadParameter(str(error)) from None
     streams = [(tenant, stream) for tenant, stream, _ in config.streams()]
     try:

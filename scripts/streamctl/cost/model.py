@@ -11,7 +11,12 @@ import math
 from dataclasses import dataclass, field
 
 from functions import pricing
-from functions.consumer.limits import FIREHOSE_MAX_RECORD_BYTES
+from functions.aws_limits import (
+    FIREHOSE_MAX_RECORD_BYTES,
+    KINESIS_SHARD_WRITE_BYTES_PER_S,
+    KINESIS_SHARD_WRITE_RECORDS_PER_S,
+    LAMBDA_MAX_PAYLOAD_BYTES,
+)
 from infra.alarm_specs import alarm_specs
 from infra.config import PlatformConfig, StreamSettings
 from streamctl.cost import scaler_cost
@@ -20,10 +25,7 @@ from streamctl.replay.consumer_code import enrichment_bytes
 
 HOURS_PER_MONTH = pricing.HOURS_PER_MONTH
 SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
-SHARD_WRITE_BYTES_PER_S = 1024 * 1024
-SHARD_WRITE_RECORDS_PER_S = 1000
 ON_DEMAND_INITIAL_SHARDS = 4  # on-demand streams start at 4 MiB/s of write capacity
-LAMBDA_MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
 SCALER_INVOCATIONS_PER_MONTH = SECONDS_PER_MONTH // 60  # rate(1 minute); a provisioned stream's every run is a round
 # Consumer CPU per record as research/benchmarks/consumer.py measures it (docs/consumer.md: 3.37 us, 5.05 us with
 # PII_FIELDS; x86, rounded up). Lambda gives a function CPU in proportion to its memory, one vCPU at
@@ -55,7 +57,10 @@ def lake_line_overhead_bytes() -> int:
 def shards_needed(bytes_per_s: float, records_per_s: float) -> int:
     """Shards whose write limits (1 MiB/s, 1,000 records/s each) carry this load."""
     return max(
-        1, math.ceil(max(bytes_per_s / SHARD_WRITE_BYTES_PER_S, records_per_s / SHARD_WRITE_RECORDS_PER_S) - 1e-9)
+        1,
+        math.ceil(
+            max(bytes_per_s / KINESIS_SHARD_WRITE_BYTES_PER_S, records_per_s / KINESIS_SHARD_WRITE_RECORDS_PER_S) - 1e-9
+        ),
     )
 
 
@@ -203,7 +208,7 @@ def stream_cost(
     )
     reads = invocations * CHECKPOINT_READS_PER_BATCH
     writes = invocations * CHECKPOINT_WRITES_PER_BATCH
-    alarms = len(alarm_specs(settings, lake_buffer_seconds(settings, config)))
+    alarms = len(alarm_specs(settings, config.lake.for_stream(settings.lake).buffer_seconds))
     cloudwatch_usd = 0.0
     if settings.autoscaled:
         # scripts/streamctl/cost/scaler_cost.py: a round a minute, GetMetricData most of it.
@@ -240,15 +245,10 @@ def stream_cost(
     )
 
 
-def lake_buffer_seconds(settings: StreamSettings, config: PlatformConfig) -> int:
-    """Firehose's buffer interval for the stream: its own, else the platform's."""
-    return settings.lake.buffer_seconds if settings.lake.buffer_seconds is not None else config.lake.buffer_seconds
-
-
 def s3_monthly_usd(lake_gb: float, settings: StreamSettings, config: PlatformConfig, traffic: StreamTraffic) -> float:
     """Storage of one month of data for one month, plus Firehose's PUTs."""
-    buffer_mb = settings.lake.buffer_mb or config.lake.buffer_mb
-    buffer_s = lake_buffer_seconds(settings, config)
+    delivery = config.lake.for_stream(settings.lake)
+    buffer_mb, buffer_s = delivery.buffer_mb, delivery.buffer_seconds
     if traffic.bytes_per_s == 0:
         objects = 0.0
     else:

@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-MAX_RECORD_BYTES = 1024 * 1024  # Kinesis' record limit
+from functions.aws_limits import KINESIS_MAX_RECORD_BYTES
 
 
 class StreamTraffic(BaseModel):
@@ -26,7 +26,7 @@ class StreamTraffic(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     mb_per_s: float = Field(default=0.0, ge=0, description="Average producer throughput, MB (10^6 bytes) per second.")
-    record_bytes: int = Field(default=1024, ge=1, le=MAX_RECORD_BYTES, description="Average record size.")
+    record_bytes: int = Field(default=1024, ge=1, le=KINESIS_MAX_RECORD_BYTES, description="Average record size.")
     peak_to_average: float = Field(
         default=1.0, ge=1, description="Peak / average throughput: sizes provisioned shards."
     )

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from aws_kinesis_agg.aggregator import AggRecord
 
+from functions.aws_limits import KINESIS_MAX_RECORD_BYTES, KINESIS_PUT_PAYLOAD_UNIT_BYTES
 from streamctl.loadtest.batching import KinesisEntry, UserRecord, single_entry, validate_partition_key
-from streamctl.loadtest.limits import MAX_BYTES_PER_RECORD, PUT_PAYLOAD_UNIT_BYTES
 
 
 class KplAggregator:
@@ -20,11 +20,11 @@ class KplAggregator:
     Not thread-safe: one aggregator per writer.
     """
 
-    def __init__(self, max_bytes: int = PUT_PAYLOAD_UNIT_BYTES) -> None:
-        if not PUT_PAYLOAD_UNIT_BYTES // 5 <= max_bytes <= MAX_BYTES_PER_RECORD:
+    def __init__(self, max_bytes: int = KINESIS_PUT_PAYLOAD_UNIT_BYTES) -> None:
+        if not KINESIS_PUT_PAYLOAD_UNIT_BYTES // 5 <= max_bytes <= KINESIS_MAX_RECORD_BYTES:
             raise ValueError(
-                f"aggregate size {max_bytes} must be between {PUT_PAYLOAD_UNIT_BYTES // 5} and "
-                f"{MAX_BYTES_PER_RECORD} bytes"
+                f"aggregate size {max_bytes} must be between {KINESIS_PUT_PAYLOAD_UNIT_BYTES // 5} and "
+                f"{KINESIS_MAX_RECORD_BYTES} bytes"
             )
         self.max_bytes = max_bytes
         self._current: AggRecord | None = None

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from streamctl.loadtest.limits import (
-    MAX_BYTES_PER_CALL,
-    MAX_BYTES_PER_RECORD,
-    MAX_PARTITION_KEY_CHARS,
-    MAX_RECORDS_PER_CALL,
-    PUT_PAYLOAD_UNIT_BYTES,
+from functions.aws_limits import (
+    KINESIS_MAX_BYTES_PER_CALL,
+    KINESIS_MAX_PARTITION_KEY_CHARS,
+    KINESIS_MAX_RECORD_BYTES,
+    KINESIS_MAX_RECORDS_PER_CALL,
+    KINESIS_PUT_PAYLOAD_UNIT_BYTES,
 )
 
 
@@ -48,17 +48,17 @@ class KinesisEntry:
     @property
     def payload_units(self) -> int:
         """25 KB PUT payload units billed for this entry (partition key counted, to stay on the safe side)."""
-        return -(-self.size_bytes // PUT_PAYLOAD_UNIT_BYTES)
+        return -(-self.size_bytes // KINESIS_PUT_PAYLOAD_UNIT_BYTES)
 
     def as_request_entry(self) -> dict[str, object]:
         return {"Data": self.data, "PartitionKey": self.partition_key}
 
 
 def validate_partition_key(partition_key: str) -> None:
-    if not 1 <= len(partition_key) <= MAX_PARTITION_KEY_CHARS:
+    if not 1 <= len(partition_key) <= KINESIS_MAX_PARTITION_KEY_CHARS:
         raise ValueError(
             f"partition key {partition_key[:40]!r} has {len(partition_key)} characters; "
-            f"Kinesis allows 1 to {MAX_PARTITION_KEY_CHARS}"
+            f"Kinesis allows 1 to {KINESIS_MAX_PARTITION_KEY_CHARS}"
         )
 
 
@@ -66,10 +66,10 @@ def single_entry(record: UserRecord) -> KinesisEntry:
     """An unaggregated entry, checked against the per-record limits."""
     validate_partition_key(record.partition_key)
     entry = KinesisEntry(record.partition_key, record.data, (record.record_id,), len(record.data))
-    if entry.size_bytes > MAX_BYTES_PER_RECORD:
+    if entry.size_bytes > KINESIS_MAX_RECORD_BYTES:
         raise RecordTooLargeError(
             f"record {record.record_id or '(no id)'} with partition key {record.partition_key[:40]!r} is "
-            f"{entry.size_bytes} bytes with its key; Kinesis accepts at most {MAX_BYTES_PER_RECORD}"
+            f"{entry.size_bytes} bytes with its key; Kinesis accepts at most {KINESIS_MAX_RECORD_BYTES}"
         )
     return entry
 
@@ -80,12 +80,12 @@ def chunk_entries(entries: Iterable[KinesisEntry]) -> Iterator[list[KinesisEntry
     batch_bytes = 0
     for entry in entries:
         size = entry.size_bytes
-        if size > MAX_BYTES_PER_RECORD:
+        if size > KINESIS_MAX_RECORD_BYTES:
             raise RecordTooLargeError(
                 f"entry with partition key {entry.partition_key[:40]!r} is {size} bytes; "
-                f"Kinesis accepts at most {MAX_BYTES_PER_RECORD} per record"
+                f"Kinesis accepts at most {KINESIS_MAX_RECORD_BYTES} per record"
             )
-        if batch and (len(batch) == MAX_RECORDS_PER_CALL or batch_bytes + size > MAX_BYTES_PER_CALL):
+        if batch and (len(batch) == KINESIS_MAX_RECORDS_PER_CALL or batch_bytes + size > KINESIS_MAX_BYTES_PER_CALL):
             yield batch
             batch, batch_bytes = [], 0
         batch.append(entry)

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from streamctl.loadtest.limits import PUT_PAYLOAD_UNIT_BYTES
+from functions.aws_limits import KINESIS_PUT_PAYLOAD_UNIT_BYTES
 from streamctl.loadtest.manifest import RunManifest, load_manifest, manifest_path, save_manifest
 from streamctl.loadtest.partition_keys import PartitionKeyStrategyName
 from streamctl.loadtest.producer import RetryPolicy
@@ -88,7 +88,7 @@ def run_command(
     ] = False,
     aggregate_bytes: Annotated[
         int, typer.Option(help="Aggregate size limit incl. partition key; 25 KB fills one PUT payload unit.")
-    ] = PUT_PAYLOAD_UNIT_BYTES,
+    ] = KINESIS_PUT_PAYLOAD_UNIT_BYTES,
     linger_ms: Annotated[float, typer.Option(help="Longest time a partial aggregate waits.")] = 100.0,
     keys: Annotated[PartitionKeyStrategyName, typer.Option(help="Partition-key strategy.")] = (
         PartitionKeyStrategyName.RANDOM

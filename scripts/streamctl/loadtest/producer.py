@@ -17,7 +17,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from streamctl.loadtest.aggregation import KplAggregator
 from streamctl.loadtest.batching import KinesisEntry, UserRecord, chunk_entries, single_entry
-from streamctl.loadtest.limits import THROTTLED_ERROR_CODE
+
+THROTTLED_ERROR_CODE = "ProvisionedThroughputExceededException"
 
 
 @dataclass(frozen=True)

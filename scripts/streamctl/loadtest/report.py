@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 
 from rich.table import Table
 
-from streamctl.loadtest.limits import PUT_PAYLOAD_UNIT_BYTES
+from functions.aws_limits import KINESIS_PUT_PAYLOAD_UNIT_BYTES
 from streamctl.loadtest.producer import ProducerStats
 from streamctl.loadtest.verify import Verification
 
@@ -25,7 +25,7 @@ def packing_efficiency(user_bytes: int, payload_units: int) -> float | None:
     """Share of the billed 25 KB PUT payload units filled with event bytes."""
     if payload_units == 0:
         return None
-    return user_bytes / (payload_units * PUT_PAYLOAD_UNIT_BYTES)
+    return user_bytes / (payload_units * KINESIS_PUT_PAYLOAD_UNIT_BYTES)
 
 
 @dataclass(frozen=True)

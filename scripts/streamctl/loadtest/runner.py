@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from functions.aws_limits import KINESIS_MAX_RECORDS_PER_CALL, KINESIS_PUT_PAYLOAD_UNIT_BYTES
 from streamctl.loadtest.aggregation import KplAggregator
 from streamctl.loadtest.batching import UserRecord
 from streamctl.loadtest.envelope import EventFactory
-from streamctl.loadtest.limits import MAX_RECORDS_PER_CALL, PUT_PAYLOAD_UNIT_BYTES
 from streamctl.loadtest.manifest import RunManifest, WriterManifest
 from streamctl.loadtest.partition_keys import PartitionKeyStrategyName, partition_keys
 from streamctl.loadtest.producer import KinesisProducer, ProducerStats, PutCallResult, RetryPolicy
@@ -33,7 +33,7 @@ class LoadSpec:
     duration_s: float
     record_bytes: int = 1024
     aggregate: bool = False
-    aggregate_bytes: int = PUT_PAYLOAD_UNIT_BYTES
+    aggregate_bytes: int = KINESIS_PUT_PAYLOAD_UNIT_BYTES
     linger_s: float = 0.1
     key_strategy: PartitionKeyStrategyName = PartitionKeyStrategyName.RANDOM
     entities: int = 10_000
@@ -58,7 +58,7 @@ class LoadSpec:
     @property
     def batch_size(self) -> int:
         per_writer = self.rate / self.writers
-        return max(1, min(MAX_RECORDS_PER_CALL, round(per_writer / BATCHES_PER_SECOND)))
+        return max(1, min(KINESIS_MAX_RECORDS_PER_CALL, round(per_writer / BATCHES_PER_SECOND)))
 
 
 @dataclass
@@ -105,7 +105,7 @@ def run_writer(
     last_flush = clock()
     while not stop.is_set() and clock() < deadline:
         records = []
-        for _ in range(bucket.acquire_batch(batch_size, MAX_RECORDS_PER_CALL)):
+        for _ in range(bucket.acquire_batch(batch_size, KINESIS_MAX_RECORDS_PER_CALL)):
             event_id, data = factory.next_event()
             records.append(UserRecord(keys.next_key(), data, event_id))
         flush_due = aggregator is not None and clock() - last_flush >= spec.linger_s

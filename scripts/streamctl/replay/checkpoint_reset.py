@@ -10,8 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from functions.consumer.checkpoints import CheckpointStore
-from functions.consumer.limits import POSITION_SUB_SEQUENCE_WIDTH
-from functions.consumer.positions import Position, encode_position
+from functions.consumer.positions import POSITION_SUB_SEQUENCE_WIDTH, Position, encode_position
 
 LAST_SUB_SEQUENCE = 10**POSITION_SUB_SEQUENCE_WIDTH - 1
 

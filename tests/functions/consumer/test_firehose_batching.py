@@ -8,12 +8,12 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from functions.consumer.firehose_delivery import FirehoseDelivery, LineBuffer, pack_lines, plan_calls
-from functions.consumer.limits import (
+from functions.aws_limits import (
     FIREHOSE_MAX_BYTES_PER_CALL,
     FIREHOSE_MAX_RECORD_BYTES,
     FIREHOSE_MAX_RECORDS_PER_CALL,
 )
+from functions.consumer.firehose_delivery import FirehoseDelivery, LineBuffer, pack_lines, plan_calls
 
 line_sizes = st.lists(st.integers(min_value=1, max_value=FIREHOSE_MAX_RECORD_BYTES), max_size=40)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from functions.consumer.config import ConfigError, ConsumerConfig
+from functions.consumer.config import ConsumerConfig, ConsumerConfigError
 from functions.consumer.pii import MASK, PiiMasker
 
 ENV = {
@@ -45,7 +45,7 @@ def test_whole_subtree_and_list_elements_can_be_masked() -> None:
 
 @pytest.mark.parametrize("bad", ["payload..email", "payload.items[0]", "payload.[*]", "payload.email]"])
 def test_malformed_pii_path_is_rejected_naming_the_entry(bad: str) -> None:
-    with pytest.raises(ConfigError, match="PII_FIELDS entry"):
+    with pytest.raises(ConsumerConfigError, match="PII_FIELDS entry"):
         ConsumerConfig.from_env(ENV | {"PII_FIELDS": f"payload.ok,{bad}"})
 
 
@@ -58,11 +58,11 @@ def test_config_reads_environment_and_normalises_prefix() -> None:
 
 def test_missing_variables_are_all_named() -> None:
     env = {key: value for key, value in ENV.items() if key not in {"TENANT", "DELIVERY_STREAM"}}
-    with pytest.raises(ConfigError, match="TENANT, DELIVERY_STREAM"):
+    with pytest.raises(ConsumerConfigError, match="TENANT, DELIVERY_STREAM"):
         ConsumerConfig.from_env(env)
 
 
 @pytest.mark.parametrize(("value", "message"), [("ten", "not an integer"), ("0", "between 1 and")])
 def test_bad_numeric_setting_names_the_variable(value: str, message: str) -> None:
-    with pytest.raises(ConfigError, match=f"MAX_EVENT_BYTES.*{message}"):
+    with pytest.raises(ConsumerConfigError, match=f"MAX_EVENT_BYTES.*{message}"):
         ConsumerConfig.from_env(ENV | {"MAX_EVENT_BYTES": value})

@@ -13,6 +13,7 @@ import pytest
 from moto import mock_aws
 
 from functions.shard_scaler import handler
+from functions.shard_scaler.config import ScalerConfig, ScalerConfigError
 
 STREAM = "orders"
 TENANT = "acme"
@@ -166,7 +167,7 @@ def test_on_demand_stream_reads_cloudwatch_once_per_quarter_hour_but_always_on_a
         return real_read(*args, **kwargs)
 
     monkeypatch.setattr(handler, "read_minutes", counting_read)
-    settings = handler.ScalerSettings.from_env()
+    settings = ScalerConfig.from_env()
     start = datetime.now(UTC)
     assert handler.scale_stream(settings, start, "schedule")["action"] == "none"  # no state yet: a round
     for minute in range(1, 15):
@@ -182,7 +183,7 @@ def test_on_demand_stream_reads_cloudwatch_once_per_quarter_hour_but_always_on_a
 
 def test_provisioned_stream_reads_cloudwatch_every_minute(aws: dict[str, Any]) -> None:
     publish_traffic(aws["cloudwatch"], shards_worth=0.5)
-    settings = handler.ScalerSettings.from_env()
+    settings = ScalerConfig.from_env()
     start = datetime.now(UTC)
     for minute in range(3):
         assert handler.scale_stream(settings, start + timedelta(minutes=minute), "schedule")["action"] == "none"
@@ -197,14 +198,14 @@ def test_unknown_event_is_rejected_without_raising(aws: dict[str, Any], event: A
 
 def test_missing_environment_variable_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("STREAM_ARN", raising=False)
-    with pytest.raises(handler.ConfigError, match="STREAM_ARN"):
-        handler.ScalerSettings.from_env({"STREAM_NAME": "s", "SCALING_TABLE": "t", "TENANT": "x"})
+    with pytest.raises(ScalerConfigError, match="STREAM_ARN"):
+        ScalerConfig.from_env({"STREAM_NAME": "s", "SCALING_TABLE": "t", "TENANT": "x"})
 
 
 def test_malformed_shard_limits_are_rejected() -> None:
     env = {"STREAM_NAME": "s", "STREAM_ARN": "a", "SCALING_TABLE": "t", "TENANT": "x", "MAX_SHARDS": "ten"}
-    with pytest.raises(handler.ConfigError, match="MAX_SHARDS"):
-        handler.ScalerSettings.from_env(env)
+    with pytest.raises(ScalerConfigError, match="MAX_SHARDS"):
+        ScalerConfig.from_env(env)
 
 
 def test_handler_scales_a_stream_on_a_moto_server_like_local_mode(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
+from functions.aws_limits import KINESIS_PUT_PAYLOAD_UNIT_BYTES
 from streamctl.loadtest.aggregation import KplAggregator
 from streamctl.loadtest.batching import UserRecord
 from streamctl.loadtest.envelope import EventFactory
-from streamctl.loadtest.limits import PUT_PAYLOAD_UNIT_BYTES
 from streamctl.loadtest.partition_keys import PartitionKeyStrategyName, partition_keys
 from streamctl.loadtest.producer import KinesisProducer
 from streamctl.loadtest.report import packing_efficiency
@@ -75,7 +75,7 @@ def test_every_sub_record_lands_on_the_shard_of_the_aggregates_first_key(
 def test_one_kilobyte_records_fill_at_least_ninety_percent_of_each_payload_unit() -> None:
     aggregator = KplAggregator()
     entries = [entry for record in user_records(2_400) for entry in aggregator.add(record)]
-    assert all(entry.size_bytes <= PUT_PAYLOAD_UNIT_BYTES for entry in entries)
+    assert all(entry.size_bytes <= KINESIS_PUT_PAYLOAD_UNIT_BYTES for entry in entries)
     assert all(entry.payload_units == 1 for entry in entries)
     user_bytes = sum(entry.user_bytes for entry in entries)
     efficiency = packing_efficiency(user_bytes, sum(entry.payload_units for entry in entries))

@@ -8,8 +8,7 @@ from botocore.exceptions import ClientError
 
 from streamctl.loadtest.batching import UserRecord
 from streamctl.loadtest.envelope import EventFactory
-from streamctl.loadtest.limits import THROTTLED_ERROR_CODE
-from streamctl.loadtest.producer import KinesisProducer, PutCallResult, RetryPolicy
+from streamctl.loadtest.producer import THROTTLED_ERROR_CODE, KinesisProducer, PutCallResult, RetryPolicy
 
 
 class FlakyKinesis:
