@@ -9,7 +9,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from functions.aws_limits import FIREHOSE_MAX_RECORD_BYTES
+from functions.aws_limits import (
+    FIREHOSE_MAX_RECORD_BYTES,
+    LAMBDA_MAX_PARALLELIZATION_FACTOR,
+    LAMBDA_MIN_PARALLELIZATION_FACTOR,
+)
 from functions.consumer.pii import parse_pii_path
 
 ENV_TENANT: Final = "TENANT"
@@ -20,6 +24,9 @@ ENV_DELIVERY_STREAM: Final = "DELIVERY_STREAM"
 ENV_QUARANTINE_BUCKET: Final = "QUARANTINE_BUCKET"
 ENV_QUARANTINE_PREFIX: Final = "QUARANTINE_PREFIX"
 ENV_PII_FIELDS: Final = "PII_FIELDS"  # comma-separated; optional
+# The event source mapping's ParallelizationFactor: at 1 the consumer moves the shard checkpoint, above 1 it must
+# not (shard_checkpoint.py says why), so it is required rather than defaulted.
+ENV_PARALLELIZATION_FACTOR: Final = "PARALLELIZATION_FACTOR"
 # Optional tuning the program does not set (tests and benchmarks do).
 ENV_MAX_EVENT_BYTES: Final = "MAX_EVENT_BYTES"
 ENV_FIREHOSE_RECORD_BYTES: Final = "FIREHOSE_RECORD_BYTES"
@@ -34,6 +41,7 @@ REQUIRED_VARIABLES = (
     ENV_DELIVERY_STREAM,
     ENV_QUARANTINE_BUCKET,
     ENV_QUARANTINE_PREFIX,
+    ENV_PARALLELIZATION_FACTOR,
 )
 DEFAULT_MAX_EVENT_BYTES = 1_000_000
 DEFAULT_DELIVERY_ATTEMPTS = 4
@@ -57,6 +65,7 @@ class ConsumerConfig:
     max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES
     firehose_record_bytes: int = FIREHOSE_MAX_RECORD_BYTES
     delivery_attempts: int = DEFAULT_DELIVERY_ATTEMPTS
+    parallelization_factor: int = 1
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> ConsumerConfig:
@@ -85,6 +94,9 @@ class ConsumerConfig:
             ),
             delivery_attempts=_positive_int(
                 env, ENV_DELIVERY_ATTEMPTS, DEFAULT_DELIVERY_ATTEMPTS, MAX_DELIVERY_ATTEMPTS
+            ),
+            parallelization_factor=_positive_int(
+                env, ENV_PARALLELIZATION_FACTOR, LAMBDA_MIN_PARALLELIZATION_FACTOR, LAMBDA_MAX_PARALLELIZATION_FACTOR
             ),
         )
 

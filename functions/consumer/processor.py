@@ -137,7 +137,13 @@ class KinesisConsumer:
     def _process_shard(self, shard_id: str, records: list[dict[str, Any]], invocation: _Invocation) -> list[str]:
         """The pipeline for one shard; returns the sequence numbers Lambda must retry."""
         stats, now = invocation.stats, invocation.ingested_at
-        checkpoint = ShardCheckpoint.load(self._checkpoints, shard_id, updated_at=now, logger=self._logger)
+        checkpoint = ShardCheckpoint.load(
+            self._checkpoints,
+            shard_id,
+            parallelization_factor=self.config.parallelization_factor,
+            updated_at=now,
+            logger=self._logger,
+        )
         decoded = decode_shard(records, shard_id, checkpoint, invocation.encoder, self._line_buffer)
         _count_decoded(decoded, invocation)
         stop = self._deliver(decoded, checkpoint, invocation)

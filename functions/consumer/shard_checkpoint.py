@@ -4,8 +4,15 @@ The checkpoint is one position per shard (checkpoints.py stores it): every user 
 it is in the lake or in quarantine. A batch reads it once, decoding skips what it covers, and the
 processor moves it forward as prefixes of the batch become safe. `ShardCheckpoint` is that whole
 strategy behind three members: `sequence_bound` and `skip_through` (what decode.py asks, as
-`CoveredRecords`) and `advance_before` (what the processor asks). Another granularity, such as a
-checkpoint per partition key, would be another class with the same three.
+`CoveredRecords`) and `advance_before` (what the processor asks).
+
+Only a consumer at ParallelizationFactor 1 moves the checkpoint. At N > 1 Lambda runs up to N batches of
+a shard at once, split by partition key, and keeps order per partition key only
+(https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html): a batch's delivered prefix then says
+nothing about the other batches' records below it, and moving the checkpoint past them would skip them.
+So at N > 1 a batch reads the checkpoint (a factor-1 era's or a rewind's, still true) and never writes it;
+retries and crashes then re-deliver duplicates, which the lake's deduplicated view removes, and nothing is
+ever skipped that was not delivered. docs/consumer.md ("Parallelization") has the argument and the cost.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ class ShardCheckpoint:
     __slots__ = (
         "_covered_item",
         "_logger",
+        "_moves",
         "_shard_id",
         "_store",
         "_sub_sequence",
@@ -48,9 +56,11 @@ class ShardCheckpoint:
         *,
         updated_at: str,
         logger: logging.Logger | Any,
+        moves: bool = True,
         errors: int = 0,
     ) -> None:
         self._store = store
+        self._moves = moves  # False at ParallelizationFactor > 1: the batch never writes the checkpoint
         self._shard_id = shard_id
         self._updated_at = updated_at
         self._logger = logger
@@ -61,15 +71,23 @@ class ShardCheckpoint:
 
     @classmethod
     def load(
-        cls, store: CheckpointStore, shard_id: str, *, updated_at: str, logger: logging.Logger | Any
+        cls,
+        store: CheckpointStore,
+        shard_id: str,
+        *,
+        parallelization_factor: int,
+        updated_at: str,
+        logger: logging.Logger | Any,
     ) -> ShardCheckpoint:
         """The shard's stored checkpoint; none (with the error counted) when it cannot be read."""
+        moves = parallelization_factor == 1
         try:
-            return cls(store, shard_id, store.load(shard_id), updated_at=updated_at, logger=logger)
+            position = store.load(shard_id)
         except (ClientError, BotoCoreError, ValueError) as error:
             # Without a checkpoint we may re-deliver (duplicates), never lose: better than blocking the shard.
             logger.error("checkpoint read failed; processing without duplicate skipping: %s", error)
-            return cls(store, shard_id, None, updated_at=updated_at, logger=logger, errors=1)
+            return cls(store, shard_id, None, updated_at=updated_at, logger=logger, moves=moves, errors=1)
+        return cls(store, shard_id, position, updated_at=updated_at, logger=logger, moves=moves)
 
     def skip_through(self, kinesis: Mapping[str, Any], sequence: int) -> int:
         """The last sub-sequence number of a record at or below the checkpoint's sequence that it covers."""
@@ -78,7 +96,7 @@ class ShardCheckpoint:
     def advance_before(self, decoded: DecodedShard, item_end: int) -> None:
         """Cover every item before `item_end` (all delivered or quarantined); never moves back."""
         last = item_end - 1
-        if last <= self._covered_item:
+        if last <= self._covered_item or not self._moves:
             return
         sequence_number, sub_sequence = decoded.position(last)
         try:

@@ -122,6 +122,8 @@ class StreamConsumer(pulumi.ComponentResource):
             consumer_config.ENV_QUARANTINE_BUCKET: args.lake_bucket,
             consumer_config.ENV_QUARANTINE_PREFIX: args.quarantine_prefix,
             consumer_config.ENV_PII_FIELDS: ",".join(args.pii_fields),
+            # The same setting as the mapping's factor below: the consumer's checkpointing depends on it.
+            consumer_config.ENV_PARALLELIZATION_FACTOR: str(settings.parallelization),
         }
         self.function = PlatformFunction(
             f"{name}-function",

@@ -141,9 +141,19 @@ def test_consumer_environment_is_the_handler_contract(run: ProgramRun) -> None:
         assert env["QUARANTINE_BUCKET"] == run.outputs["lake_bucket"]
         assert env["QUARANTINE_PREFIX"] == f"quarantine/tenant={tenant}/stream={stream}/"
         assert env["PII_FIELDS"] == ",".join(settings.pii_fields)
-        # The handler's own parser reads what the program sets.
+        # The handler's own parser reads what the program sets; its factor is the mapping's own.
         config = ConsumerConfig.from_env(env)
         assert (config.tenant, config.stream_name, config.pii_fields) == (tenant, base, tuple(settings.pii_fields))
+        (mapping,) = (
+            m
+            for m in run.of_type("aws:lambda/eventSourceMapping:EventSourceMapping")
+            if str(m.inputs["functionName"]).rsplit(":", 1)[-1] == f"{base}-consumer"
+        )
+        assert (
+            config.parallelization_factor
+            == mapping.inputs["parallelizationFactor"]
+            == settings.consumer.parallelization
+        )
 
 
 def test_scaler_environment_is_the_handler_contract(run: ProgramRun) -> None:

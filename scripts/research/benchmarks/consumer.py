@@ -12,7 +12,7 @@ Times are process CPU time (not wall clock) so other processes on a shared machi
 them; the four variants take turns within each repeat.
 
 Run: .venv/bin/python scripts/research/benchmarks/consumer.py [--records 10000] [--repeats 9]
-     [--pii-fields payload.email]
+     [--pii-fields payload.email] [--parallelization 4]
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ ENVIRONMENT = {
     "DELIVERY_STREAM": "acme-clicks-lake",
     "QUARANTINE_BUCKET": "lake",
     "QUARANTINE_PREFIX": "quarantine/tenant=acme/stream=clicks/",
+    "PARALLELIZATION_FACTOR": "1",
     "POWERTOOLS_SERVICE_NAME": "consumer",
     "POWERTOOLS_METRICS_NAMESPACE": "Bench",
     "POWERTOOLS_TRACE_DISABLED": "true",
@@ -153,8 +154,8 @@ def decode_floor_pybase64(event: dict[str, Any]) -> None:
         loads(b64decode(record["kinesis"]["data"], None, True))
 
 
-def our_handler(pii_fields: str) -> Callable[[dict[str, Any]], Any]:
-    os.environ.update(ENVIRONMENT, PII_FIELDS=pii_fields)
+def our_handler(pii_fields: str, parallelization: int = 1) -> Callable[[dict[str, Any]], Any]:
+    os.environ.update(ENVIRONMENT, PII_FIELDS=pii_fields, PARALLELIZATION_FACTOR=str(parallelization))
     consumer_handler.reset()
     consumer_handler.CLIENT_CACHE.clients.update(firehose=FakeFirehose(), dynamodb=FakeDynamoDB(), s3=FakeS3())
     consumer_handler.logger.setLevel("WARNING")  # the Logger read LOG_LEVEL at import
@@ -241,6 +242,9 @@ def main() -> None:
     parser.add_argument(
         "--pii-fields", default="", help="PII_FIELDS for both handlers, e.g. payload.email (default: none)"
     )
+    parser.add_argument(
+        "--parallelization", type=int, default=1, help="the consumer's PARALLELIZATION_FACTOR (1-10; default 1)"
+    )
     args = parser.parse_args()
 
     event = build_event(args.records)
@@ -249,7 +253,7 @@ def main() -> None:
         {
             "floor": decode_floor,
             "floor_pybase64": decode_floor_pybase64,
-            "ours": our_handler(args.pii_fields),
+            "ours": our_handler(args.pii_fields, args.parallelization),
             "baseline": powertools_baseline(args.pii_fields),
         },
         event,
@@ -259,6 +263,7 @@ def main() -> None:
 
     print(
         f"batch: {args.records} records of {mean_bytes:.0f} bytes; PII_FIELDS={args.pii_fields!r};"
+        f" PARALLELIZATION_FACTOR={args.parallelization};"
         f" CPU time, {args.repeats} interleaved repeats"
     )
     print("                                     median      best  (us/record)")

@@ -34,6 +34,7 @@ def lambda_env(aws: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         "DELIVERY_STREAM": "acme-clicks-lake",
         "QUARANTINE_BUCKET": "lake",
         "QUARANTINE_PREFIX": "quarantine/tenant=acme/stream=clicks/",
+        "PARALLELIZATION_FACTOR": "1",
         "PII_FIELDS": "payload.email",
         "POWERTOOLS_SERVICE_NAME": "consumer",
         "POWERTOOLS_METRICS_NAMESPACE": "StreamingPlatform",

@@ -15,6 +15,7 @@ ENV = {
     "DELIVERY_STREAM": "acme-clicks-lake",
     "QUARANTINE_BUCKET": "lake",
     "QUARANTINE_PREFIX": "quarantine/tenant=acme/stream=clicks",
+    "PARALLELIZATION_FACTOR": "1",
 }
 
 
