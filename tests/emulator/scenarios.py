@@ -21,7 +21,11 @@ from streamctl.stack_outputs import StackOutputs
 DRAIN_TIMEOUT_S = 120.0
 
 
-def one_stream_config(shards: int = 2, batch_size: int = 100) -> dict[str, Any]:
+# Every chaos scenario runs at each of these ParallelizationFactors (Lambda's range is 1-10).
+FACTORS = (1, 2, 4, 10)
+
+
+def one_stream_config(shards: int = 2, batch_size: int = 100, parallelization: int = 1) -> dict[str, Any]:
     """Tenant acme with one provisioned stream, no autoscaler (scenarios reshard on their own)."""
     return {
         "aws:region": "us-east-1",
@@ -33,7 +37,11 @@ def one_stream_config(shards: int = 2, batch_size: int = 100) -> dict[str, Any]:
                         "shards": shards,
                         "autoscaling": {"enabled": False},
                         "pii_fields": ["payload.email"],
-                        "consumer": {"batch_size": batch_size, "batching_window_seconds": 0},
+                        "consumer": {
+                            "batch_size": batch_size,
+                            "batching_window_seconds": 0,
+                            "parallelization": parallelization,
+                        },
                     }
                 }
             }
@@ -56,11 +64,13 @@ def run_scenario(
     events: int = 600,
     poison_per_stream: int = 3,
     poison_fraction: float = 0.0,
+    parallelization: int = 1,
     on_load: Callable[[FunctionConfig, ModuleType], None] | None = None,
     between_chunks: Callable[[StackOutputs, StreamLoad, int], None] | None = None,
 ) -> ScenarioResult:
-    stack = f"lt{name}"
-    _, program = deploy(stack, emulator.endpoint_url, config=one_stream_config(), state_dir=state_dir)
+    stack = f"lt{name}{parallelization}"
+    config = one_stream_config(parallelization=parallelization)
+    _, program = deploy(stack, emulator.endpoint_url, config=config, state_dir=state_dir)
     outputs = StackOutputs.model_validate(program.outputs)
     host = FunctionHost(emulator.endpoint_url, state_dir / "logs", on_load=on_load)
     # Earlier scenarios' stacks stay in the module's emulator: poll only this stack's consumer.
@@ -86,7 +96,9 @@ def run_scenario(
     finally:
         runtime.stop()
         host.close()
-    stats = runtime.stats_by_stream()[outputs.stream("acme", "clicks").stream_name]
+    stream_name = outputs.stream("acme", "clicks").stream_name
+    stats = runtime.stats_by_stream()[stream_name]
+    assert runtime.pollers and all(p.config.parallelization_factor == parallelization for p in runtime.pollers.values())
     assert produced.drained, f"not drained: {stats}"
     assert not produced.unsent_record_ids
     audit = audit_run(
@@ -94,6 +106,7 @@ def run_scenario(
         produced.streams,
         aws_client("s3", endpoint_url=emulator.endpoint_url),
         aws_client("dynamodb", endpoint_url=emulator.endpoint_url),
+        {stream_name: parallelization},
     )
     return ScenarioResult(audit, stats, outputs)
 

@@ -8,11 +8,12 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import pytest
 from botocore.exceptions import ClientError
 
 from emulator.function_host import FunctionConfig
 from emulator.server import Emulator
-from tests.emulator.scenarios import assert_nothing_lost, run_scenario
+from tests.emulator.scenarios import FACTORS, assert_nothing_lost, run_scenario
 
 
 class FaultyClient:
@@ -51,30 +52,34 @@ def _real(module: ModuleType, service: str) -> Any:
     return boto3.client(service, config=module.CLIENT_CACHE.config)
 
 
+@pytest.mark.parametrize("factor", FACTORS)
 def test_crash_after_delivery_before_checkpoint_redelivers_and_loses_nothing(
-    emulator: Emulator, tmp_path: Path
+    emulator: Emulator, tmp_path: Path, factor: int
 ) -> None:
+    """The function dies right after a Firehose call succeeded: nothing after it (checkpoint, marks) is written."""
     crashes = itertools.count()
     clients: list[FaultyClient] = []
 
-    def crash_on_checkpoint(client: FaultyClient, operation: Any, kwargs: dict[str, Any]) -> Any:
+    def crash_after_delivery(client: FaultyClient, operation: Any, kwargs: dict[str, Any]) -> Any:
+        answer = operation(**kwargs)
         if next(crashes) < 3:
             client.count()
-            raise RuntimeError("injected crash: the batch is in Firehose, the checkpoint is not written")
-        return operation(**kwargs)
+            raise RuntimeError("injected crash: the batch is in Firehose, nothing after it happened")
+        return answer
 
     def on_load(config: FunctionConfig, module: ModuleType) -> None:
-        client = FaultyClient(_real(module, "dynamodb"), {"update_item": crash_on_checkpoint})
+        client = FaultyClient(_real(module, "firehose"), {"put_record_batch": crash_after_delivery})
         clients.append(client)
-        install(module, "dynamodb", client)
+        install(module, "firehose", client)
 
-    result = run_scenario(emulator, tmp_path, "crash", on_load=on_load)
+    result = run_scenario(emulator, tmp_path, "crash", on_load=on_load, parallelization=factor)
     assert clients[0].injected == 3 and result.stats.function_errors >= 3
     assert result.audit.total("duplicates") > 0  # the crashed batches were delivered, then delivered again
     assert_nothing_lost(result)
 
 
-def test_firehose_partial_failures_are_retried_without_loss(emulator: Emulator, tmp_path: Path) -> None:
+@pytest.mark.parametrize("factor", FACTORS)
+def test_firehose_partial_failures_are_retried_without_loss(emulator: Emulator, tmp_path: Path, factor: int) -> None:
     calls = itertools.count()
     clients: list[FaultyClient] = []
 
@@ -110,12 +115,13 @@ def test_firehose_partial_failures_are_retried_without_loss(emulator: Emulator, 
         clients.append(client)
         install(module, "firehose", client)
 
-    result = run_scenario(emulator, tmp_path, "firehose", events=1200, on_load=on_load)
+    result = run_scenario(emulator, tmp_path, "firehose", events=1200, on_load=on_load, parallelization=factor)
     assert clients[0].injected > 0
     assert_nothing_lost(result)
 
 
-def test_dynamodb_throttling_of_checkpoints_loses_nothing(emulator: Emulator, tmp_path: Path) -> None:
+@pytest.mark.parametrize("factor", FACTORS)
+def test_dynamodb_throttling_of_checkpoints_loses_nothing(emulator: Emulator, tmp_path: Path, factor: int) -> None:
     calls = itertools.count()
     clients: list[FaultyClient] = []
 
@@ -132,6 +138,6 @@ def test_dynamodb_throttling_of_checkpoints_loses_nothing(emulator: Emulator, tm
         clients.append(client)
         install(module, "dynamodb", client)
 
-    result = run_scenario(emulator, tmp_path, "throttle", on_load=on_load)
+    result = run_scenario(emulator, tmp_path, "throttle", on_load=on_load, parallelization=factor)
     assert clients[0].injected > 0
     assert_nothing_lost(result)
