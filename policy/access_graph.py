@@ -223,7 +223,8 @@ class AccessGraph:
         return cls(accounts.pop(), region, documents, inline, trust, resource_policies)
 
     def refs(self) -> list[StatementRef]:
-        return [ref for document in self.documents.values() for ref in document.refs()]
+        """Every statement, sorted (the engine registers resources in no fixed order)."""
+        return sorted(ref for document in self.documents.values() for ref in document.refs())
 
     def statement(self, ref: StatementRef) -> Statement:
         return self.documents[ref.document].statement(ref.sid)

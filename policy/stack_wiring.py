@@ -234,8 +234,8 @@ def _stream_wiring(graph: _Graph, tenant: str, stream: str, outputs: Mapping[str
             function=function,
             stream_arn=function.environment["STREAM_ARN"],
             table=graph.table(function.environment["SCALING_TABLE"]),
-            rule_arns=tuple(str(r.outputs["arn"]) for r in rules),
-            topic_arns=tuple(topics),
+            rule_arns=tuple(sorted(str(r.outputs["arn"]) for r in rules)),
+            topic_arns=tuple(sorted(topics)),
             allow_mode_switch=function.environment.get("ALLOW_MODE_SWITCH") == "true",
         )
     return StreamWiring(
@@ -257,7 +257,10 @@ def _stream_wiring(graph: _Graph, tenant: str, stream: str, outputs: Mapping[str
 def stack_wiring(
     stack: str, resources: Sequence[GraphResource], outputs: Mapping[str, Any], account: str
 ) -> StackWiring:
-    """The wiring of one stack from its registrations and outputs (`ProgramRun.resources`, `.outputs`)."""
+    """The wiring of one stack from its registrations and outputs (`ProgramRun.resources`, `.outputs`).
+
+    Every list is sorted: the engine registers resources in no fixed order, and pytest-xdist workers must collect
+    the same requests."""
     region = str(outputs["region"])
     graph = _Graph(resources, region)
     streams = tuple(
@@ -271,7 +274,7 @@ def stack_wiring(
             str(t.outputs["arn"]),
             str(t.inputs["kmsMasterKeyId"]) if t.inputs.get("kmsMasterKeyId") else None,
         )
-        for t in graph.of_type("aws:sns/topic:Topic")
+        for t in sorted(graph.of_type("aws:sns/topic:Topic"), key=lambda t: str(t.outputs["arn"]))
     }
     alarms = tuple(
         AlarmWiring(
@@ -279,7 +282,7 @@ def stack_wiring(
             str(a.outputs["arn"]),
             tuple(sorted({str(t) for t in [*a.inputs.get("alarmActions", []), *a.inputs.get("okActions", [])]})),
         )
-        for a in graph.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+        for a in sorted(graph.of_type("aws:cloudwatch/metricAlarm:MetricAlarm"), key=lambda a: str(a.outputs["name"]))
     )
     access_logs = tuple(
         AccessLogWiring(
@@ -287,10 +290,11 @@ def stack_wiring(
             graph.bucket(str(r.inputs["targetBucket"])),
             str(r.inputs["targetPrefix"]),
         )
-        for r in graph.of_type("aws:s3/bucketLogging:BucketLogging")
+        for r in sorted(graph.of_type("aws:s3/bucketLogging:BucketLogging"), key=lambda r: str(r.inputs["bucket"]))
     )
     replications = []
-    for config in graph.of_type("aws:s3/bucketReplicationConfig:BucketReplicationConfig"):
+    configs = graph.of_type("aws:s3/bucketReplicationConfig:BucketReplicationConfig")
+    for config in sorted(configs, key=lambda c: str(c.inputs["bucket"])):
         role_arn = str(config.inputs["role"])
         for rule in config.inputs["rules"]:
             destination = rule["destination"]
