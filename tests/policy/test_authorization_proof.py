@@ -1,0 +1,154 @@
+"""The authorization proof: AWS would allow every data-path request of every stack, and deny the ones it must.
+
+moto enforces no IAM. Here every request of `policy.data_path_requests` is decided by iam-simulate against the
+stack's own identity policies, key, bucket, queue and topic policies, Lambda permissions and trust policies, one Node
+run per stack. A request that fails only because of a known defect of the program is a strict expected failure:
+once infra/ is fixed it passes, the run fails, and its mark must go.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from infra.mock_runtime import available_stacks
+from policy.access_graph import StatementRef
+from policy.authorization_proof import StackCatalogue, decide, decide_without_each, stack_catalogue
+from policy.data_path_requests import DataPathRequest
+from policy.iam_simulator import Decision
+
+STACKS = available_stacks()
+# Deriving a catalogue runs the program under mocks: about a second a stack, once per test process.
+CATALOGUES = {stack: stack_catalogue(stack) for stack in STACKS}
+
+# The lake enables S3 Bucket Keys, so S3 asks KMS with aws:s3:arn = the BUCKET ARN (S3_BUCKET_KEY in the catalogue),
+# while the delivery role's EncryptOwnPrefixes grant matches only object ARNs under its prefixes.
+BUCKET_KEY_DEFECT = (
+    "S3 Bucket Key: KMS context aws:s3:arn is the bucket ARN, EncryptOwnPrefixes matches object ARNs only "
+    "(https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-key.html)"
+)
+# UpdateShardCount and UpdateStreamMode list no resource type in the Service Authorization Reference, so IAM
+# authorizes them against "*", while ScaleOwnStream grants them on the stream ARN only.
+SCALING_ACTION_DEFECT = (
+    'no resource-level permissions: the grant must name "*", ScaleOwnStream names the stream '
+    "(https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonkinesisdatastreams.html)"
+)
+
+
+def known_defect(request: DataPathRequest) -> str | None:
+    """Why AWS would deny this request today although it must allow it; None for a request the program gets right."""
+    if request.expect != "Allowed":
+        return None
+    if " lake delivery: kms:" in request.name and "S3 Bucket Key" in request.name:
+        return BUCKET_KEY_DEFECT
+    if " shard scaler: " in request.name and request.action in ("kinesis:UpdateShardCount", "kinesis:UpdateStreamMode"):
+        return SCALING_ACTION_DEFECT
+    return None
+
+
+def request_params() -> list[object]:
+    params: list[object] = []
+    for stack, catalogue in CATALOGUES.items():
+        for request in catalogue.requests:
+            defect = known_defect(request)
+            marks = [pytest.mark.xfail(strict=True, reason=defect)] if defect else []
+            params.append(pytest.param(stack, request.name, marks=marks, id=f"{stack}: {request.name}"))
+    return params
+
+
+@pytest.fixture(scope="module")
+def decisions() -> Callable[[str], dict[str, Decision]]:
+    """`decisions(stack)`: every request of the stack decided in one Node run, the first time it is asked for."""
+    decided: dict[str, dict[str, Decision]] = {}
+
+    def get(stack: str) -> dict[str, Decision]:
+        if stack not in decided:
+            catalogue = CATALOGUES[stack]
+            decided[stack] = decide(catalogue.graph, catalogue.requests)
+        return decided[stack]
+
+    return get
+
+
+@pytest.mark.parametrize(("stack", "name"), request_params())
+def test_aws_decides_the_request_as_the_platform_needs(
+    stack: str, name: str, decisions: Callable[[str], dict[str, Decision]]
+) -> None:
+    request = CATALOGUES[stack].named(name)
+    assert decisions(stack)[name] == request.expect, (
+        f"{request.principal} {request.action} {request.resource}: AWS would answer {decisions(stack)[name]}, "
+        f"the data path needs {request.expect} ({', '.join(request.documented_by)})"
+    )
+
+
+def test_known_defects_are_exactly_the_requests_aws_would_refuse(
+    decisions: Callable[[str], dict[str, Decision]],
+) -> None:
+    """The report of issue #23: what the infra fix must make pass, stack by stack."""
+    for stack, catalogue in CATALOGUES.items():
+        refused = {r.name for r in catalogue.requests if decisions(stack)[r.name] != r.expect}
+        assert refused == {r.name for r in catalogue.requests if known_defect(r)}, stack
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_request_cites_the_aws_page_that_defines_it(stack: str) -> None:
+    for request in CATALOGUES[stack].requests:
+        assert request.documented_by, request.name
+        for page in request.documented_by:
+            assert page.startswith(("https://docs.aws.amazon.com/", "README.md#")), (request.name, page)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_catalogue_covers_every_role_and_every_policy_statement(stack: str) -> None:
+    """Each Allow the program writes grants some data-path request, and each Deny refuses some request: a statement
+    no request relies on is either a request the catalogue misses or a grant the platform does not need."""
+    catalogue = CATALOGUES[stack]
+    relied_on = {ref for request in catalogue.requests for ref in request.relies_on}
+    unused = [str(ref) for ref in catalogue.graph.refs() if ref not in relied_on]
+    assert not unused, f"no catalogue request relies on: {unused}"
+    roles_in_requests = {r.role_arn for r in catalogue.requests} | {r.resource for r in catalogue.requests}
+    assert set(catalogue.graph.trust_policies) <= roles_in_requests
+
+
+def test_cross_tenant_and_foreign_requests_are_in_every_catalogue() -> None:
+    for stack, catalogue in CATALOGUES.items():
+        denied = [r for r in catalogue.requests if r.expect != "Allowed"]
+        assert any("->" in r.name and "kinesis:GetRecords" in r.name for r in denied), stack
+        assert any("dynamodb:UpdateItem" in r.name and "checkpoint" in r.name for r in denied), stack
+        assert any("foreign account assumes" in r.name for r in denied), stack
+
+
+# Removing one statement from dev's graph: exactly the requests relying on it stop being decided as needed.
+
+DEV = CATALOGUES["dev"]
+
+
+@pytest.fixture(scope="module")
+def dev_without_each_statement() -> dict[StatementRef, dict[str, Decision]]:
+    """Every removal of every dev statement, decided in one Node run (only requests reading its document)."""
+    return decide_without_each(DEV.graph, DEV.requests, DEV.graph.refs())
+
+
+@pytest.fixture(scope="module")
+def dev_decisions(decisions: Callable[[str], dict[str, Decision]]) -> dict[str, Decision]:
+    return decisions("dev")
+
+
+def relying_on(catalogue: StackCatalogue, ref: StatementRef) -> set[str]:
+    return {r.name for r in catalogue.requests if ref in r.relies_on}
+
+
+@pytest.mark.parametrize("ref", DEV.graph.refs(), ids=str)
+def test_removing_a_statement_fails_exactly_the_requests_that_rely_on_it(
+    ref: StatementRef,
+    dev_without_each_statement: dict[StatementRef, dict[str, Decision]],
+    dev_decisions: dict[str, Decision],
+) -> None:
+    without = dev_without_each_statement[ref]
+    dependent = relying_on(DEV, ref)
+    assert dependent <= set(without), f"requests relying on {ref} do not read its document"
+    newly_wrong = {name for name, decision in without.items() if decision != DEV.named(name).expect}
+    changed_elsewhere = {n for n, d in without.items() if n not in dependent and d != dev_decisions[n]}
+    assert dependent <= newly_wrong, f"still decided as needed without {ref}: {sorted(dependent - newly_wrong)}"
+    assert not changed_elsewhere, f"removing {ref} also changes: {sorted(changed_elsewhere)}"
