@@ -219,6 +219,12 @@ def render_report(audit: RunAudit, console: Any) -> None:
             checkpoint.key, checkpoint.sequence_number, str(checkpoint.sub_sequence_number), checkpoint.updated_at
         )
     console.print(checkpoints)
+    parallel = [f"{s.tenant}/{s.stream}" for s in audit.streams if s.parallelization > 1]
+    if parallel:
+        console.print(
+            f"No checkpoint rows for {', '.join(parallel)}: above factor 1 the consumer never moves a shard's"
+            " checkpoint (docs/consumer.md, Parallelization)."
+        )
     for stream in audit.streams:
         if stream.lost_events:
             console.print(f"[red]{stream.tenant}/{stream.stream}: lost {stream.lost_events[:5]} ...")
