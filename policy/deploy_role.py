@@ -38,6 +38,8 @@ STACK_TAG = "environment"
 # The self-managed state backend of docs/deploy.md 1.1: bucket `<prefix>-pulumi-state-<account>`, key alias.
 STATE_KEY_ALIAS = "alias/sp-pulumi"
 PLACEHOLDERS = ("<stack>", "<account>", "<region>", "<partition>")
+# The statement only a stack whose lake replicates has.
+REPLICATION_PASS_ROLE = "PassReplicationRoleToS3"
 
 Statement = dict[str, Any]
 
@@ -77,6 +79,8 @@ class DeployScope:
     region: str
     partition: str = "aws"
     prefix: str = defaults.NAME_PREFIX
+    # The lake replicates to another region (`lake.replica_region`): only then may a role be passed to S3.
+    replicates: bool = False
 
     @classmethod
     def for_stack(cls, stack: str, account: str, partition: str = "aws") -> DeployScope:
@@ -87,7 +91,14 @@ class DeployScope:
         values = load_stack_config(stack)
         config = config_from_pulumi_values(values, stack=stack)
         region = str(values.get("aws:region") or DEFAULT_REGION)
-        return cls(stack=stack, account=account, region=region, partition=partition, prefix=config.name_prefix)
+        return cls(
+            stack=stack,
+            account=account,
+            region=region,
+            partition=partition,
+            prefix=config.name_prefix,
+            replicates=config.lake.replica_region is not None,
+        )
 
     @property
     def names(self) -> PlatformNames:
@@ -120,7 +131,7 @@ def statements(scope: DeployScope) -> list[Statement]:
     any_region_key = arn("kms", "key/*", region="*")
     stream_roles = StreamNames(f"{base}-*")
     glue = scope.names.glue_database.removesuffix("lake")  # `<prefix>_<stack>_`: Glue names take no hyphens
-    return [
+    document = [
         # Kinesis (SERVICE_REFERENCE["kinesis"]); StartStreamEncryption and StopStreamEncryption also name the key.
         allow(
             "KinesisStreams",
@@ -243,12 +254,6 @@ def statements(scope: DeployScope) -> list[Statement]:
             [arn("iam", f"role/{stream_roles.delivery_role}", region="")],
             {"StringEquals": {"iam:PassedToService": "firehose.amazonaws.com"}},
         ),
-        allow(
-            "PassReplicationRoleToS3",
-            ["iam:PassRole"],
-            [arn("iam", f"role/{base}-*", region="")],
-            {"StringEquals": {"iam:PassedToService": "s3.amazonaws.com"}},
-        ),
         # KMS (SERVICE_REFERENCE["kms"]): key ids are random, the stack tag scopes them (any region: the replica).
         allow("KmsCreateStackKeys", ["kms:CreateKey"], ["*"], _stack_tag(scope, "aws:RequestTag")),
         allow(
@@ -324,7 +329,6 @@ def statements(scope: DeployScope) -> list[Statement]:
                 "sqs:CreateQueue",
                 "sqs:DeleteQueue",
                 "sqs:GetQueueAttributes",
-                "sqs:GetQueueUrl",
                 "sqs:ListQueueTags",
                 "sqs:SetQueueAttributes",
                 "sqs:TagQueue",
@@ -479,6 +483,16 @@ def statements(scope: DeployScope) -> list[Statement]:
             {"ForAnyValue:StringEquals": {"kms:ResourceAliases": STATE_KEY_ALIAS}},
         ),
     ]
+    if scope.replicates:
+        document.append(
+            allow(
+                REPLICATION_PASS_ROLE,
+                ["iam:PassRole"],
+                [arn("iam", f"role/{base}-lake-replica*", region="")],
+                {"StringEquals": {"iam:PassedToService": "s3.amazonaws.com"}},
+            )
+        )
+    return document
 
 
 def powertools_layers(scope: DeployScope) -> str:
@@ -510,7 +524,9 @@ def only(policy: dict[str, Any], sid: str) -> dict[str, Any]:
 
 def template_scope(prefix: str = defaults.NAME_PREFIX) -> DeployScope:
     """The scope whose document is the template: every per-stack value a placeholder."""
-    return DeployScope(stack="<stack>", account="<account>", region="<region>", partition="<partition>", prefix=prefix)
+    return DeployScope(
+        stack="<stack>", account="<account>", region="<region>", partition="<partition>", prefix=prefix, replicates=True
+    )
 
 
 def fill(template: str, scope: DeployScope) -> str:
@@ -519,10 +535,39 @@ def fill(template: str, scope: DeployScope) -> str:
     return re.sub("|".join(map(re.escape, PLACEHOLDERS)), lambda m: values[m.group(0)], template)
 
 
+def from_template(template: str, scope: DeployScope) -> dict[str, Any]:
+    """A stack's document as docs/deploy.md gives it: the template filled in, without the replication grant
+    unless the stack's lake replicates."""
+    policy: dict[str, Any] = json.loads(fill(template, scope))
+    return policy if scope.replicates else without(policy, REPLICATION_PASS_ROLE)
+
+
 def stack_prefixes() -> set[str]:
     from infra.mock_runtime import available_stacks
 
     return {DeployScope.for_stack(stack, "000000000000").prefix for stack in available_stacks()}
+
+
+def compact_json(value: Any, indent: int = 0, width: int = 118) -> str:
+    """JSON as `json.dumps(indent=2)` writes it, but a list of strings fills its lines (a statement per screen)."""
+    pad, inner = " " * indent, " " * (indent + 2)
+    if isinstance(value, dict):
+        items = [f"{inner}{json.dumps(k)}: {compact_json(v, indent + 2, width)}" for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + f"\n{pad}}}" if items else "{}"
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        one_line = json.dumps(value)
+        if indent + len(one_line) <= width:
+            return one_line
+        lines, line = [], ""
+        for item in map(json.dumps, value):
+            if line and len(inner) + len(line) + len(item) + 2 > width:
+                lines.append(line + ",")
+                line = ""
+            line = f"{line}, {item}" if line else item
+        return "[\n" + "\n".join(inner + text for text in [*lines, line]) + f"\n{pad}]"
+    if isinstance(value, list):
+        return "[\n" + ",\n".join(inner + compact_json(v, indent + 2, width) for v in value) + f"\n{pad}]"
+    return json.dumps(value)
 
 
 def rendered_template() -> str:
@@ -530,7 +575,7 @@ def rendered_template() -> str:
     prefixes = stack_prefixes()
     if len(prefixes) != 1:
         raise ValueError(f"the stacks use several name prefixes {sorted(prefixes)}: render one document per stack")
-    document = json.dumps(deploy_role_policy(template_scope(prefixes.pop())), indent=2)
+    document = compact_json(deploy_role_policy(template_scope(prefixes.pop())))
     return "\n".join([BEGIN, "```json", document, "```", END])
 
 
