@@ -30,18 +30,19 @@ OPERATIONS: tuple[Operation, ...] = ("create", "read", "update", "delete")
 TF = "https://github.com/hashicorp/terraform-provider-aws/blob/main/internal/service/"
 
 # Why some calls need more than the resource's own action.
-# CreateLogGroup with tags also needs logs:TagResource ("not authorized to perform CreateLogGroup with Tags. An
-# additional permission "logs:TagResource" is required"); Lambda, Kinesis, SQS, SNS, DynamoDB, Firehose, EventBridge,
-# Athena, Glue and IAM likewise authorize tags sent with a create as their tagging action.
-TAG_ON_CREATE = "https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html"
+# Tags sent with a create are authorized as the service's tagging action too: IAM's CreateRole needs iam:TagRole
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_tags_roles.html), and CloudWatch Logs answers "not authorized
+# to perform CreateLogGroup with Tags. An additional permission "logs:TagResource" is required". The catalogue
+# models every taggable type so (the tagging action is granted for updates anyway, so this widens nothing).
+TAG_ON_CREATE = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_tags_roles.html"
 # CreateFunction and UpdateFunctionConfiguration need lambda:GetLayerVersion on every layer version they add, and
 # lambda:Layer holds those versions' ARNs; iam:PassRole of the execution role to lambda.amazonaws.com.
-LAMBDA_PERMISSIONS = "https://docs.aws.amazon.com/lambda/latest/dg/permissions-function-creation.html"
+LAMBDA_PERMISSIONS = "https://docs.aws.amazon.com/lambda/latest/dg/permissions-user-layer.html"
 # Powertools publishes its layers in AWS's account 017000801446 for everyone (`Principal: "*"`).
 POWERTOOLS_LAYER = "https://docs.powertools.aws.dev/lambda/python/latest/#lambda-layer"
 # A table with a customer managed key: DynamoDB calls kms:DescribeKey and kms:CreateGrant with the caller's
 # credentials (kms:ViaService dynamodb.<region>).
-DYNAMODB_KMS = "https://docs.aws.amazon.com/kms/latest/developerguide/services-dynamodb.html#dynamodb-authz"
+DYNAMODB_KMS = "https://docs.aws.amazon.com/kms/latest/developerguide/services-dynamodb.html"
 # CUSTOMER_MANAGED_CMK: "Firehose invokes the Amazon KMS operation CreateGrant".
 FIREHOSE_KMS = (
     "https://docs.aws.amazon.com/firehose/latest/APIReference/API_DeliveryStreamEncryptionConfigurationInput.html"
