@@ -27,6 +27,10 @@ Unknown keys are errors (with a "did you mean" hint), as is any value outside AW
 error names its key path, e.g. `tenants.acme.streams.clicks.retention_hours: 12 is below the Kinesis
 minimum of 24`. `streamctl plan --stack <stack>` validates a stack file without AWS or the Pulumi CLI.
 
+Compression. `lake.compression` takes Firehose's own spellings, `UNCOMPRESSED`, `GZIP` or `HADOOP_SNAPPY`; `ZIP` and
+`Snappy` (the snappy-java framing) are Firehose formats Athena cannot read from the lake's JSON table, and are
+refused.
+
 | Key | Type | Default | Allowed | Meaning |
 |---|---|---|---|---|
 """

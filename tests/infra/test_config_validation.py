@@ -110,6 +110,12 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
      {"tenants": {"acmecorporation12345": {"streams": {"clickstream-events-from-web-app": {}}}}},
      "tenants.acmecorporation12345.streams.clickstream-events-from-web-app",
      "limit of 64; shorten the tenant or stream name"),
+    ("lake-compression-misspelt", clicks(lake={"compression": "SNAPPY"}), f"{P}.lake.compression",
+     "'SNAPPY' is not one of UNCOMPRESSED, GZIP, ZIP, Snappy, HADOOP_SNAPPY "
+     "(firehose CreateDeliveryStream CompressionFormat)"),
+    ("lake-compression-framed-snappy", top(lake={"compression": "Snappy"}), "lake.compression",
+     "Athena cannot read"),
+    ("lake-compression-zip", clicks(lake={"compression": "ZIP"}), f"{P}.lake.compression", "Athena cannot read"),
     ("replica-region-invalid", top(lake={"replica_region": "mars-1"}), "lake.replica_region",
      "not an AWS region name"),
     ("powertools-version-zero", top(powertools_layer_version=0), "powertools_layer_version", "minimum of 1"),
