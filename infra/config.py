@@ -2,8 +2,9 @@
 
 Every range is a `Bound`, written once: AWS's own limits come from functions/aws_limits.py, the others
 are the platform's sanity bounds; enums are AWS's own spellings (a test checks them against botocore's models).
-A bad value fails here with the key path and the rule instead of half-way through `pulumi up`. Stack files keep
-keys in the project
+Every physical name derived from prefix, stack, tenant and stream must fit its service (infra/naming.py), and
+`platform` is no tenant name (its key alias is the platform key's). A bad value fails here with the key path and
+the rule instead of half-way through `pulumi up`. Stack files keep keys in the project
 namespace (`streaming-platform:tenants`), set the Pulumi way:
 `pulumi config set --path 'tenants.acme.streams.clicks.shards' 4`.
 """
@@ -37,7 +38,7 @@ from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 from functions import aws_limits as aws
 from infra import defaults
 from infra.aws_api_models import enum_of
-from infra.naming import NameLimitError, PlatformNames
+from infra.naming import RESERVED_TENANT_NAMES, PlatformNames
 
 PROJECT_NAMESPACE = "streaming-platform"
 
@@ -455,6 +456,10 @@ def _tenant_name(name: str) -> str:
             "(no hyphens: they separate tenant and stream in resource names)",
             {"name": name},
         )
+    if name in RESERVED_TENANT_NAMES:
+        raise PydanticCustomError(
+            "tenant_reserved", "'{name}' is reserved: {reason}", {"name": name, "reason": RESERVED_TENANT_NAMES[name]}
+        )
     return name
 
 
@@ -510,16 +515,10 @@ class PlatformConfig(StrictModel):
             )
         return value
 
-    @model_validator(mode="after")
-    def _derived_names_fit(self, info: ValidationInfo) -> PlatformConfig:
-        stack = (info.context or {}).get("stack", "dev")
-        try:
-            PlatformNames(self.name_prefix, stack).check_all(
-                {tenant: list(settings.streams) for tenant, settings in self.tenants.items()}
-            )
-        except NameLimitError as error:
-            raise ValueError(str(error)) from None
-        return self
+    def name_problems(self, stack: str) -> list[str]:
+        """Derived names too long for their service or taken twice (infra/naming.py), each naming its key."""
+        names = PlatformNames(self.name_prefix, stack)
+        return names.check_all({tenant: sorted(settings.streams) for tenant, settings in sorted(self.tenants.items())})
 
     def streams(self) -> list[tuple[str, str, StreamSettings]]:
         """Every (tenant, stream, settings), in a stable order."""
@@ -584,9 +583,13 @@ def format_errors(error: ValidationError) -> list[str]:
 def parse_config(raw: Mapping[str, Any], *, stack: str, region: str | None = None) -> PlatformConfig:
     """Validate a stack's config (keys without the project namespace) or raise StackConfigError."""
     try:
-        return PlatformConfig.model_validate(dict(raw), context={"stack": stack, "region": region})
+        config = PlatformConfig.model_validate(dict(raw), context={"stack": stack, "region": region})
     except ValidationError as error:
         raise StackConfigError(stack, format_errors(error)) from None
+    problems = config.name_problems(stack)
+    if problems:
+        raise StackConfigError(stack, problems)
+    return config
 
 
 def config_from_pulumi_values(values: Mapping[str, Any], *, stack: str) -> PlatformConfig:

@@ -109,7 +109,14 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
     ("derived-name-too-long",
      {"tenants": {"acmecorporation12345": {"streams": {"clickstream-events-from-web-app": {}}}}},
      "tenants.acmecorporation12345.streams.clickstream-events-from-web-app",
-     "limit of 64; shorten the tenant or stream name"),
+     "derived IAM role name 'sp-dev-acmecorporation12345-clickstream-events-from-web-app-consumer-role' is 73 "
+     "characters, above the IAM role limit of 64"),
+    ("derived-name-budget",
+     {"tenants": {"acmecorporation12345": {"streams": {"clickstream-events-from-web-app": {}}}}},
+     "tenants.acmecorporation12345.streams.clickstream-events-from-web-app",
+     "with name_prefix 'sp' and stack 'dev', tenant and stream names may total at most 42 characters"),
+    ("tenant-platform-reserved", {"tenants": {"platform": {"streams": {"clicks": {}}}}}, "tenants.platform",
+     "'platform' is reserved: the platform's own KMS key has the alias alias/<name_prefix>-<stack>-platform"),
     ("lake-compression-misspelt", clicks(lake={"compression": "SNAPPY"}), f"{P}.lake.compression",
      "'SNAPPY' is not one of UNCOMPRESSED, GZIP, ZIP, Snappy, HADOOP_SNAPPY "
      "(firehose CreateDeliveryStream CompressionFormat)"),
