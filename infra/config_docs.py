@@ -25,7 +25,9 @@ pulumi config set --path 'alarms.emails[0]' oncall@example.com
 
 Unknown keys are errors (with a "did you mean" hint), as is any value outside AWS's own limits; every
 error names its key path, e.g. `tenants.acme.streams.clicks.retention_hours: 12 is below the Kinesis
-minimum of 24`. `streamctl plan --stack <stack>` validates a stack file without AWS or the Pulumi CLI.
+minimum of 24`. `streamctl plan --stack <stack>` validates a stack file without AWS or the Pulumi CLI, then
+checks every resource input against AWS's own API models (botocore's service models, `infra/api_model_check.py`),
+as `streamctl local up` does before it deploys.
 
 Names. Physical names are `<name_prefix>-<stack>-<tenant>-<stream>-<what>` (`infra/naming.py`). The stack name is
 lowercase letters and digits, starting with a letter (S3 bucket names are lowercase; without hyphens in prefix,
