@@ -1,8 +1,10 @@
 """The stack configuration schema: read once, validated into typed models, passed down.
 
 Every range is a `Bound`, written once: AWS's own limits come from functions/aws_limits.py, the others
-are the platform's sanity bounds. A bad value fails here with the key path and the rule instead of
-half-way through `pulumi up`. Stack files keep keys in the project
+are the platform's sanity bounds; enums are AWS's own spellings (a test checks them against botocore's models).
+Every physical name derived from prefix, stack, tenant and stream must fit its service (infra/naming.py), and
+`platform` is no tenant name (its key alias is the platform key's). A bad value fails here with the key path and
+the rule instead of half-way through `pulumi up`. Stack files keep keys in the project
 namespace (`streaming-platform:tenants`), set the Pulumi way:
 `pulumi config set --path 'tenants.acme.streams.clicks.shards' 4`.
 """
@@ -20,6 +22,7 @@ from typing import Annotated, Any, Literal, get_args, get_origin
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     GetCoreSchemaHandler,
@@ -34,7 +37,8 @@ from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
 from functions import aws_limits as aws
 from infra import defaults
-from infra.naming import NameLimitError, PlatformNames
+from infra.aws_api_models import enum_of
+from infra.naming import RESERVED_TENANT_NAMES, PlatformNames
 
 PROJECT_NAMESPACE = "streaming-platform"
 
@@ -192,7 +196,47 @@ class AlarmSettings(StrictModel):
         return values
 
 
-Compression = Literal["GZIP", "SNAPPY", "ZIP", "HADOOP_SNAPPY", "UNCOMPRESSED"]
+# AWS's own spellings: the CompressionFormat enum of botocore's firehose model
+# (https://docs.aws.amazon.com/firehose/latest/APIReference/API_ExtendedS3DestinationConfiguration.html), less the
+# two Athena cannot read from the lake's JSON table (TextInputFormat, codec chosen by the object's extension, as
+# Trino's CompressionKind.forFile does): ZIP is no Hadoop codec, and `Snappy` is the snappy-java framing, which the
+# `.snappy` reader does not decode; HADOOP_SNAPPY is Hadoop's block framing, delivered as `.snappy`, which it does.
+# https://docs.aws.amazon.com/athena/latest/ug/compression-support-hive.html
+LakeCompression = Literal["UNCOMPRESSED", "GZIP", "HADOOP_SNAPPY"]
+LAKE_COMPRESSIONS: tuple[str, ...] = get_args(LakeCompression)
+FIREHOSE_COMPRESSION_MEMBER = (
+    "firehose",
+    "CreateDeliveryStream",
+    "ExtendedS3DestinationConfiguration.CompressionFormat",
+)
+
+
+def _lake_compression(value: Any) -> Any:
+    """A value outside AWS's enum is named as AWS would refuse it; one inside it but unreadable says why."""
+    if not isinstance(value, str) or value in LAKE_COMPRESSIONS:
+        return value
+    aws_values = enum_of(*FIREHOSE_COMPRESSION_MEMBER)
+    service, operation, _ = FIREHOSE_COMPRESSION_MEMBER
+    if value not in aws_values:
+        raise PydanticCustomError(
+            "compression_not_aws",
+            "'{value}' is not one of {aws_values} ({service} {operation} CompressionFormat); the lake takes {lake}",
+            {
+                "value": value,
+                "aws_values": ", ".join(aws_values),
+                "service": service,
+                "operation": operation,
+                "lake": ", ".join(LAKE_COMPRESSIONS),
+            },
+        )
+    raise PydanticCustomError(
+        "compression_unreadable",
+        "'{value}' is a Firehose CompressionFormat Athena cannot read from the lake's JSON table; use one of {lake}",
+        {"value": value, "lake": ", ".join(LAKE_COMPRESSIONS)},
+    )
+
+
+Compression = Annotated[LakeCompression, BeforeValidator(_lake_compression)]
 
 
 @dataclass(frozen=True)
@@ -212,7 +256,7 @@ class LakeSettings(StrictModel):
     buffer_seconds: FirehoseBufferSeconds = defaults.LAKE_BUFFER_SECONDS
     """Firehose buffer interval: the longest an event waits before it is written to the lake."""
     compression: Compression = defaults.LAKE_COMPRESSION
-    """Compression of lake objects."""
+    """Compression of lake objects, spelt as Firehose's API; ZIP and Snappy are refused (Athena cannot read them)."""
     tiering_after_days: LifecycleDaysOrZero = defaults.LAKE_TIERING_AFTER_DAYS
     """Days before event objects move to S3 Intelligent-Tiering."""
     noncurrent_expiry_days: LifecycleDays = defaults.LAKE_NONCURRENT_EXPIRY_DAYS
@@ -412,6 +456,10 @@ def _tenant_name(name: str) -> str:
             "(no hyphens: they separate tenant and stream in resource names)",
             {"name": name},
         )
+    if name in RESERVED_TENANT_NAMES:
+        raise PydanticCustomError(
+            "tenant_reserved", "'{name}' is reserved: {reason}", {"name": name, "reason": RESERVED_TENANT_NAMES[name]}
+        )
     return name
 
 
@@ -467,16 +515,10 @@ class PlatformConfig(StrictModel):
             )
         return value
 
-    @model_validator(mode="after")
-    def _derived_names_fit(self, info: ValidationInfo) -> PlatformConfig:
-        stack = (info.context or {}).get("stack", "dev")
-        try:
-            PlatformNames(self.name_prefix, stack).check_all(
-                {tenant: list(settings.streams) for tenant, settings in self.tenants.items()}
-            )
-        except NameLimitError as error:
-            raise ValueError(str(error)) from None
-        return self
+    def name_problems(self, stack: str) -> list[str]:
+        """Derived names too long for their service or taken twice (infra/naming.py), each naming its key."""
+        names = PlatformNames(self.name_prefix, stack)
+        return names.check_all({tenant: sorted(settings.streams) for tenant, settings in sorted(self.tenants.items())})
 
     def streams(self) -> list[tuple[str, str, StreamSettings]]:
         """Every (tenant, stream, settings), in a stable order."""
@@ -541,9 +583,13 @@ def format_errors(error: ValidationError) -> list[str]:
 def parse_config(raw: Mapping[str, Any], *, stack: str, region: str | None = None) -> PlatformConfig:
     """Validate a stack's config (keys without the project namespace) or raise StackConfigError."""
     try:
-        return PlatformConfig.model_validate(dict(raw), context={"stack": stack, "region": region})
+        config = PlatformConfig.model_validate(dict(raw), context={"stack": stack, "region": region})
     except ValidationError as error:
         raise StackConfigError(stack, format_errors(error)) from None
+    problems = config.name_problems(stack)
+    if problems:
+        raise StackConfigError(stack, problems)
+    return config
 
 
 def config_from_pulumi_values(values: Mapping[str, Any], *, stack: str) -> PlatformConfig:

@@ -25,7 +25,25 @@ pulumi config set --path 'alarms.emails[0]' oncall@example.com
 
 Unknown keys are errors (with a "did you mean" hint), as is any value outside AWS's own limits; every
 error names its key path, e.g. `tenants.acme.streams.clicks.retention_hours: 12 is below the Kinesis
-minimum of 24`. `streamctl plan --stack <stack>` validates a stack file without AWS or the Pulumi CLI.
+minimum of 24`. `streamctl plan --stack <stack>` validates a stack file without AWS or the Pulumi CLI, then
+checks every resource input against AWS's own API models (botocore's service models, `infra/api_model_check.py`),
+as `streamctl local up` does before it deploys.
+
+Names. Physical names are `<name_prefix>-<stack>-<tenant>-<stream>-<what>` (`infra/naming.py`). The stack name is
+lowercase letters and digits, starting with a letter (S3 bucket names are lowercase; without hyphens in prefix,
+stack and tenant, names split one way, so two tenant streams never derive the same name). Prefix and stack together
+must leave room for the platform's own names: the longest, the replica bucket prefix
+`<name_prefix>-<stack>-lake-replica-`, may be 37 characters (S3's 63 less the provider's 26-character suffix), so
+`name_prefix` and stack may total 22 characters. Every name derived from a tenant and stream must fit its service
+(IAM role, Lambda function, Firehose and EventBridge rule names 64, SQS 80, Kinesis 128, alarms 255, KMS aliases
+256, log groups 512): the binding one is the IAM role `<name_prefix>-<stack>-<tenant>-<stream>-consumer-role`, so
+with name_prefix `sp` and stack `dev` tenant and stream names may total 42 characters; a longer combination is
+refused with the derived name that would be too long. The tenant name `platform` is reserved: its KMS alias would
+be the platform key's.
+
+Compression. `lake.compression` takes Firehose's own spellings, `UNCOMPRESSED`, `GZIP` or `HADOOP_SNAPPY`; `ZIP` and
+`Snappy` (the snappy-java framing) are Firehose formats Athena cannot read from the lake's JSON table, and are
+refused.
 
 | Key | Type | Default | Allowed | Meaning |
 |---|---|---|---|---|

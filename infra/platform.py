@@ -61,7 +61,7 @@ class StreamingPlatform(pulumi.ComponentResource):
             "platform",
             EncryptionKeyArgs(
                 description=f"{names.base}: lake, state tables and alarm topic",
-                alias=f"alias/{names.base}-platform",
+                alias=names.platform_key_alias,
                 account_id=account_id,
                 service_principals=["cloudwatch.amazonaws.com"],  # alarms publish to the encrypted topic
                 protect=protect,
@@ -98,8 +98,8 @@ class StreamingPlatform(pulumi.ComponentResource):
                     source_bucket_arn=self.lake.bucket_arn,
                     source_key_arn=self.platform_key.arn,
                     source_versioning=self.lake.versioning,
-                    bucket_prefix=f"{names.base}-lake-replica-",
-                    key_alias=f"alias/{names.base}-lake-replica",
+                    bucket_prefix=names.replica_bucket_prefix,
+                    key_alias=names.replica_key_alias,
                     account_id=account_id,
                     protect=protect,
                 ),
@@ -134,7 +134,7 @@ class StreamingPlatform(pulumi.ComponentResource):
         )
         self.dependency_layer = aws.lambda_.LayerVersion(
             "dependencies",
-            layer_name=f"{names.base}-dependencies",
+            layer_name=names.dependency_layer,
             description="Pinned handler dependencies (functions/requirements.txt) built for the Lambda platform",
             code=pulumi.FileArchive(str(dependency_layer_dir(config.architecture))),
             compatible_runtimes=[defaults.LAMBDA_RUNTIME],

@@ -5,6 +5,10 @@ so later resources are built from them, as `pulumi up` would. A type without a p
 emulator rejects, gets fabricated state and is recorded as not emulated (with the reason), never
 silently. The deployment record (`.local/<stack>/deployment.json`) lists what was created, in order,
 so `down` deletes it in reverse.
+
+Before anything reaches the emulator, the program runs once under fabricated mocks and its inputs are checked
+against AWS's API models (`infra.api_model_check.check_program`, as `streamctl plan` does): the emulator accepts
+values AWS refuses, so a deploy that AWS would fail is refused here too, with nothing created.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from botocore.exceptions import BotoCoreError, ClientError, UnknownServiceError
 from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs, Mocks
 
 from emulator.provisioners import PROVISIONERS, ProvisionContext
+from infra.api_model_check import require_api_models
 from infra.mock_runtime import (
     DEFAULT_REGION,
     FABRICATED_ACCOUNT,
@@ -145,7 +150,10 @@ def deploy(
     config: Mapping[str, Any] | None = None,
     state_dir: Path = LOCAL_STATE_DIR,
 ) -> tuple[Deployment, ProgramRun]:
-    """Apply the program for `stack` to the emulator; write outputs.json and the deployment record."""
+    """Apply the program for `stack` to the emulator; write outputs.json and the deployment record.
+
+    Raises StackConfigError or ApiModelError, before the emulator is touched, for a config or an input AWS refuses.
+    """
     values = dict(load_stack_config(stack) if config is None else config)
     region = str(values.get("aws:region") or DEFAULT_REGION)
     record_file = deployment_file(stack, state_dir)
@@ -153,6 +161,7 @@ def deploy(
         raise FileExistsError(
             f"stack {stack!r} is already deployed locally ({record_file}); run `streamctl local down` first"
         )
+    require_api_models(run_program(stack, config=values), values)
     mocks = EmulatorMocks(endpoint_url, region)
     run = run_program(stack, config=values, mocks=mocks)
     deployment = Deployment(stack, endpoint_url, list(mocks.resources))

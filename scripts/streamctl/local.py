@@ -27,6 +27,8 @@ from emulator.server import (
     start_emulator,
     stop_emulator,
 )
+from infra.api_model_check import ApiModelError
+from infra.config import StackConfigError
 from infra.mock_runtime import DEFAULT_REGION, load_stack_config
 from streamctl.aws_clients import aws_client
 from streamctl.stack_outputs import LOCAL_STATE_DIR, local_outputs_file
@@ -124,6 +126,9 @@ def up(stack: StackOption = "dev") -> None:
     except FileExistsError as error:
         console.print(f"[red]{error}")
         raise typer.Exit(1) from None
+    except (StackConfigError, ApiModelError) as error:
+        typer.echo(str(error), err=True)  # every line whole: each names its key, resource and rule
+        raise typer.Exit(2) from None
     console.print(
         f"Deployed {stack}: {len(deployment.resources) - len(deployment.not_emulated())} resources in the emulator, "
         f"{len(deployment.not_emulated())} not emulated (`streamctl local status`). "

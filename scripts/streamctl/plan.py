@@ -1,4 +1,8 @@
-"""`streamctl plan`: what `pulumi preview` would create, without the Pulumi CLI or an AWS account."""
+"""`streamctl plan`: what `pulumi preview` would create, without the Pulumi CLI or an AWS account.
+
+Exit codes: 2 when the config, or an input AWS's API models refuse (infra/api_model_check.py), would fail the
+deploy; 3 when the policy pack would stop it.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,11 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.text import Text
 from rich.tree import Tree
 
+from infra import mock_runtime
+from infra.api_model_check import ModelViolation, check_program
 from infra.config import StackConfigError
 from infra.mock_runtime import ProgramRun, RegisteredResource, available_stacks, run_program
 from policy.evaluate import evaluate_graph
@@ -83,6 +90,7 @@ def plan_command(
     except StackConfigError as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(2) from None
+    model_violations = check_program(run, mock_runtime.load_stack_config(stack))
     violations = evaluate_graph(run.resources)
     if output_json:
         document: dict[str, Any] = {
@@ -99,9 +107,10 @@ def plan_command(
             ],
             "outputs": run.outputs,
             "policy_violations": [{"policy": v.policy, "urn": v.urn, "message": v.message} for v in violations],
+            "api_model_violations": [_model_violation_document(v) for v in model_violations],
         }
         typer.echo(json.dumps(document, indent=2, sort_keys=True, default=str))
-        raise typer.Exit(3 if violations else 0)
+        raise typer.Exit(2 if model_violations else 3 if violations else 0)
     console.print(resource_tree(run))
     console.print("\n[bold]Resources by type[/]")
     for typ, count in run.counts_by_type().items():
@@ -109,11 +118,35 @@ def plan_command(
             console.print(f"  {count:4d}  {typ}")
     console.print("\n[bold]Outputs[/]")
     console.print_json(json.dumps(run.outputs, default=str))
+    if model_violations:
+        console.print(
+            f"\n[red bold]AWS API model violations ({len(model_violations)})[/] - AWS would refuse these inputs:"
+        )
+        for model_violation in model_violations:
+            console.print(Text(f"  {model_violation}", style="red"), soft_wrap=True)
+    else:
+        console.print("\n[green]AWS API models: every checked input is one AWS accepts.[/]")
     if violations:
         console.print(
             f"\n[red bold]Policy violations ({len(violations)})[/] - `pulumi up --policy-pack policy` would stop:"
         )
         for violation in violations:
             console.print(f"  [red]{violation.policy}[/] {violation.urn.rsplit('::', 1)[-1]}: {violation.message}")
+    else:
+        console.print("\n[green]Policy pack: every mandatory policy passes.[/]")
+    if model_violations:
+        raise typer.Exit(2)
+    if violations:
         raise typer.Exit(3)
-    console.print("\n[green]Policy pack: every mandatory policy passes.[/]")
+
+
+def _model_violation_document(violation: ModelViolation) -> dict[str, Any]:
+    return {
+        "resource_type": violation.resource_type,
+        "resource": violation.resource_name,
+        "input": violation.input,
+        "rule": violation.rule,
+        "source": violation.source,
+        "config_key": violation.config_key,
+        "message": str(violation),
+    }
