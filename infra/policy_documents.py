@@ -54,6 +54,21 @@ def via_service(service: str, region: str) -> dict[str, Any]:
     return {"StringEquals": {"kms:ViaService": f"{service}.{region}.amazonaws.com"}}
 
 
+def lake_key_via_s3(bucket_arn: pulumi.Input[str], region: str) -> dict[str, Any]:
+    """A bucket's SSE-KMS key used only by S3 in `region`, only for objects of that bucket, with S3 Bucket Keys on.
+
+    With a Bucket Key the encryption context S3 sends is the bucket ARN, not the object's
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-key.html), so a condition on object ARNs never
+    matches; which objects a principal may touch is the business of its s3: grants.
+    """
+    return {
+        "StringEquals": {
+            **via_service("s3", region)["StringEquals"],
+            "kms:EncryptionContext:aws:s3:arn": bucket_arn,
+        }
+    }
+
+
 def log_group_writes(log_group_arn: pulumi.Input[str]) -> Statement:
     return allow(
         "WriteOwnLogs",

@@ -73,7 +73,8 @@ S3_ACCESS_LOGS = "https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-s
 # GetObjectVersionTagging on the source and s3:ReplicateObject, ReplicateDelete, ReplicateTags on the destination.
 S3_REPLICATION_ROLE = "https://docs.aws.amazon.com/AmazonS3/latest/userguide/setting-repl-config-perm-overview.html"
 # SSE-KMS objects: kms:Decrypt of the source key through s3.<source region>, kms:Encrypt of the replica key through
-# s3.<destination region>, each with its bucket's S3 encryption context.
+# s3.<destination region>, each with its bucket's S3 encryption context; with an S3 Bucket Key on the destination,
+# also kms:Decrypt of the replica key ("The call to kms:Decrypt verifies the integrity of the S3 Bucket Key").
 S3_REPLICATION_KMS = "https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-config-for-kms-objects.html"
 # dynamodb:LeadingKeys: the partition key values of the request (a multi-valued key).
 DYNAMODB_LEADING_KEYS = "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html"
@@ -535,7 +536,7 @@ class _Catalogue:
                         "s3",
                         {"aws:s3:arn": context_arn},
                         [FIREHOSE_S3_DESTINATION, S3_SSE_KMS, S3_BUCKET_KEY],
-                        grant(delivery.role_arn, "EncryptOwnPrefixes"),
+                        grant(delivery.role_arn, "EncryptLakeObjectsViaS3"),
                     )
         self.call(
             f"{subject}: logs:PutLogEvents",
@@ -698,17 +699,19 @@ class _Catalogue:
                 )
             replica_key = replication.replica_key_arn or destination.key_arn
             if replica_key:
-                self.kms_via(
-                    f"{subject}: kms:Encrypt replica key",
-                    role,
-                    "kms:Encrypt",
-                    replica_key,
-                    "s3",
-                    {"aws:s3:arn": s3_encryption_context(destination, replica_object)},
-                    [S3_REPLICATION_KMS, S3_BUCKET_KEY],
-                    grant(replication.role_arn, "EncryptReplica"),
-                    region=destination.region,
-                )
+                actions = ["kms:Encrypt", "kms:Decrypt"] if destination.bucket_key else ["kms:Encrypt"]
+                for action in actions:
+                    self.kms_via(
+                        f"{subject}: {action} replica key",
+                        role,
+                        action,
+                        replica_key,
+                        "s3",
+                        {"aws:s3:arn": s3_encryption_context(destination, replica_object)},
+                        [S3_REPLICATION_KMS, S3_BUCKET_KEY],
+                        grant(replication.role_arn, "EncryptReplica"),
+                        region=destination.region,
+                    )
 
     # Requests AWS must deny.
 

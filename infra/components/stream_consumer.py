@@ -12,7 +12,14 @@ from infra import defaults
 from infra.components.platform_function import FunctionPackage, PlatformFunction, PlatformFunctionArgs
 from infra.config import ConsumerSettings
 from infra.naming import StreamNames
-from infra.policy_documents import allow, deny_insecure_transport, document, leading_keys, via_service
+from infra.policy_documents import (
+    allow,
+    deny_insecure_transport,
+    document,
+    lake_key_via_s3,
+    leading_keys,
+    via_service,
+)
 
 CONSUMER_HANDLER = "functions.consumer.handler.lambda_handler"
 
@@ -106,11 +113,13 @@ class StreamConsumer(pulumi.ComponentResource):
                 [args.platform_key_arn],
                 via_service("dynamodb", args.region),
             ),
+            # The quarantine object's key request, as S3 makes it with the lake's S3 Bucket Key: context = the lake
+            # bucket's ARN (lake_key_via_s3); the prefix is enforced by QuarantineUnderOwnPrefix.
             allow(
                 "PlatformKeyViaS3",
                 ["kms:GenerateDataKey"],
                 [args.platform_key_arn],
-                via_service("s3", args.region),
+                lake_key_via_s3(args.lake_bucket_arn, args.region),
             ),
         ]
         environment: dict[str, pulumi.Input[str]] = {

@@ -22,12 +22,6 @@ STACKS = available_stacks()
 # Deriving a catalogue runs the program under mocks: about a second a stack, once per test process.
 CATALOGUES = {stack: stack_catalogue(stack) for stack in STACKS}
 
-# The lake enables S3 Bucket Keys, so S3 asks KMS with aws:s3:arn = the BUCKET ARN (S3_BUCKET_KEY in the catalogue),
-# while the delivery role's EncryptOwnPrefixes grant matches only object ARNs under its prefixes.
-BUCKET_KEY_DEFECT = (
-    "S3 Bucket Key: KMS context aws:s3:arn is the bucket ARN, EncryptOwnPrefixes matches object ARNs only "
-    "(https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-key.html)"
-)
 # UpdateShardCount and UpdateStreamMode list no resource type in the Service Authorization Reference, so IAM
 # authorizes them against "*", while ScaleOwnStream grants them on the stream ARN only.
 SCALING_ACTION_DEFECT = (
@@ -40,8 +34,6 @@ def known_defect(request: DataPathRequest) -> str | None:
     """Why AWS would deny this request today although it must allow it; None for a request the program gets right."""
     if request.expect != "Allowed":
         return None
-    if " lake delivery: kms:" in request.name and "S3 Bucket Key" in request.name:
-        return BUCKET_KEY_DEFECT
     if " shard scaler: " in request.name and request.action in ("kinesis:UpdateShardCount", "kinesis:UpdateStreamMode"):
         return SCALING_ACTION_DEFECT
     return None
