@@ -556,17 +556,20 @@ class _Catalogue:
         role = function.role_arn
         grant = self.graph.inline_statement
         self.assume_execution_role(subject, function)
-        actions = [("kinesis:DescribeStreamSummary", scaler.stream_arn), ("kinesis:UpdateShardCount", "*")]
+        actions = [
+            ("kinesis:DescribeStreamSummary", scaler.stream_arn, "DescribeOwnStream"),
+            ("kinesis:UpdateShardCount", "*", "ResizeStreams"),
+        ]
         if scaler.allow_mode_switch:
-            actions.append(("kinesis:UpdateStreamMode", "*"))
-        for action, resource in actions:
+            actions.append(("kinesis:UpdateStreamMode", "*", "ResizeStreams"))
+        for action, resource, sid in actions:
             self.call(
                 f"{subject}: {action}",
                 function,
                 action,
                 resource,
                 [KINESIS_ACCESS, KINESIS_ACTIONS],
-                [grant(role, "ScaleOwnStream")],
+                [grant(role, sid)],
             )
         self.call(
             f"{subject}: cloudwatch:GetMetricData",

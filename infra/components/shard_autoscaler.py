@@ -54,11 +54,20 @@ class ShardAutoscaler(pulumi.ComponentResource):
         super().__init__("streaming:platform:ShardAutoscaler", name, None, opts)
         names, scaling, tags = args.names, args.settings, args.tags
         child = pulumi.ResourceOptions(parent=self)
-        stream_actions = ["kinesis:DescribeStreamSummary", "kinesis:UpdateShardCount"]
+        resize_actions = ["kinesis:UpdateShardCount"]
         if scaling.allow_mode_switch:
-            stream_actions.append("kinesis:UpdateStreamMode")
+            resize_actions.append("kinesis:UpdateStreamMode")
         statements = [
-            allow("ScaleOwnStream", stream_actions, [args.stream_arn]),
+            allow("DescribeOwnStream", ["kinesis:DescribeStreamSummary"], [args.stream_arn]),
+            # UpdateShardCount and UpdateStreamMode list no resource type in the Service Authorization Reference
+            # ("If there is no value for this column, you must specify all resources ("*")",
+            # https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonkinesisdatastreams.html):
+            # IAM authorizes them against "*", so a grant naming the stream never matches and the scaler could not
+            # resize. The trade-off: IAM cannot keep this role to its own stream, any stream of the account is
+            # resizable with it. The scaler is platform code, not tenant code; it only calls these with the
+            # STREAM_ARN the program sets, within the stream's min/max shards, and the 10-per-24h reshard quota and
+            # the scaler-errors alarm bound what a fault could do (capacity and cost, no data access).
+            allow("ResizeStreams", resize_actions, ["*"]),
             # GetMetricData has no resource-level permissions: AWS requires "*".
             allow("ReadStreamMetrics", ["cloudwatch:GetMetricData"], ["*"]),
             allow(

@@ -81,6 +81,10 @@ class StreamConsumer(pulumi.ComponentResource):
 
         quarantine_objects = pulumi.Output.concat(args.lake_bucket_arn, "/", args.quarantine_prefix, "*")
         statements = [
+            # What a standard-iterator mapping calls on the stream
+            # (https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-create.html). No SubscribeToShard: it is
+            # for enhanced fan-out, which the program does not use, and is authorized against a consumer ARN, so a
+            # grant on the stream ARN never matched anything (list_amazonkinesisdatastreams.html).
             allow(
                 "ReadOwnStream",
                 [
@@ -89,7 +93,6 @@ class StreamConsumer(pulumi.ComponentResource):
                     "kinesis:GetRecords",
                     "kinesis:GetShardIterator",
                     "kinesis:ListShards",
-                    "kinesis:SubscribeToShard",
                 ],
                 [args.stream_arn],
             ),

@@ -2,8 +2,8 @@
 
 moto enforces no IAM. Here every request of `policy.data_path_requests` is decided by iam-simulate against the
 stack's own identity policies, key, bucket, queue and topic policies, Lambda permissions and trust policies, one Node
-run per stack. A request that fails only because of a known defect of the program is a strict expected failure:
-once infra/ is fixed it passes, the run fails, and its mark must go.
+run per stack. No request is an expected failure: a request AWS would decide otherwise than the data path needs
+fails the run (the Bucket Key and UpdateShardCount defects it once marked are fixed in infra/).
 """
 
 from __future__ import annotations
@@ -15,38 +15,19 @@ import pytest
 from infra.mock_runtime import available_stacks
 from policy.access_graph import StatementRef
 from policy.authorization_proof import StackCatalogue, decide, decide_without_each, stack_catalogue
-from policy.data_path_requests import DataPathRequest
 from policy.iam_simulator import Decision
 
 STACKS = available_stacks()
 # Deriving a catalogue runs the program under mocks: about a second a stack, once per test process.
 CATALOGUES = {stack: stack_catalogue(stack) for stack in STACKS}
 
-# UpdateShardCount and UpdateStreamMode list no resource type in the Service Authorization Reference, so IAM
-# authorizes them against "*", while ScaleOwnStream grants them on the stream ARN only.
-SCALING_ACTION_DEFECT = (
-    'no resource-level permissions: the grant must name "*", ScaleOwnStream names the stream '
-    "(https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonkinesisdatastreams.html)"
-)
-
-
-def known_defect(request: DataPathRequest) -> str | None:
-    """Why AWS would deny this request today although it must allow it; None for a request the program gets right."""
-    if request.expect != "Allowed":
-        return None
-    if " shard scaler: " in request.name and request.action in ("kinesis:UpdateShardCount", "kinesis:UpdateStreamMode"):
-        return SCALING_ACTION_DEFECT
-    return None
-
 
 def request_params() -> list[object]:
-    params: list[object] = []
-    for stack, catalogue in CATALOGUES.items():
-        for request in catalogue.requests:
-            defect = known_defect(request)
-            marks = [pytest.mark.xfail(strict=True, reason=defect)] if defect else []
-            params.append(pytest.param(stack, request.name, marks=marks, id=f"{stack}: {request.name}"))
-    return params
+    return [
+        pytest.param(stack, request.name, id=f"{stack}: {request.name}")
+        for stack, catalogue in CATALOGUES.items()
+        for request in catalogue.requests
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -72,15 +53,6 @@ def test_aws_decides_the_request_as_the_platform_needs(
         f"{request.principal} {request.action} {request.resource}: AWS would answer {decisions(stack)[name]}, "
         f"the data path needs {request.expect} ({', '.join(request.documented_by)})"
     )
-
-
-def test_known_defects_are_exactly_the_requests_aws_would_refuse(
-    decisions: Callable[[str], dict[str, Decision]],
-) -> None:
-    """The report of issue #23: what the infra fix must make pass, stack by stack."""
-    for stack, catalogue in CATALOGUES.items():
-        refused = {r.name for r in catalogue.requests if decisions(stack)[r.name] != r.expect}
-        assert refused == {r.name for r in catalogue.requests if known_defect(r)}, stack
 
 
 @pytest.mark.parametrize("stack", STACKS)
