@@ -116,6 +116,11 @@ class PlatformNames:
     def athena_workgroup(self) -> str:
         return f"{self.base}-lake"
 
+    @property
+    def lake_replica_role(self) -> str:
+        """S3 replication's role: inside the deploy role's `role/<prefix>-<stack>-*` scope (docs/deploy.md)."""
+        return f"{self.base}-lake-replica-role"
+
     def tenant_base(self, tenant: str) -> str:
         return f"{self.base}-{tenant}"
 

@@ -100,6 +100,7 @@ class StreamingPlatform(pulumi.ComponentResource):
                     source_versioning=self.lake.versioning,
                     bucket_prefix=f"{names.base}-lake-replica-",
                     key_alias=f"alias/{names.base}-lake-replica",
+                    role_name=names.lake_replica_role,
                     account_id=account_id,
                     protect=protect,
                 ),

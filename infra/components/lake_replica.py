@@ -26,6 +26,7 @@ class LakeReplicaArgs:
     source_versioning: pulumi.Resource
     bucket_prefix: str
     key_alias: str
+    role_name: str
     account_id: pulumi.Input[str]
     protect: bool = False
     tags: dict[str, str] = field(default_factory=dict)
@@ -114,6 +115,7 @@ class LakeReplica(pulumi.ComponentResource):
 
         self.role = aws.iam.Role(
             f"{name}-role",
+            name=args.role_name,
             description=f"S3 replication of the lake to {region}",
             assume_role_policy=assume_role("s3.amazonaws.com", args.account_id),
             tags=args.tags,

@@ -1,0 +1,48 @@
+"""Every IAM role the program creates is one the deploy role may manage, trusting its service the documented way."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from infra.config import config_from_pulumi_values
+from infra.mock_runtime import ProgramRun, available_stacks, load_stack_config, run_program
+from infra.naming import LIMITS, PlatformNames
+
+DEPLOY_DOC = Path(__file__).resolve().parents[2] / "docs" / "deploy.md"
+ROLE = "aws:iam/role:Role"
+
+
+@pytest.fixture(scope="module", params=available_stacks())
+def run(request: pytest.FixtureRequest) -> ProgramRun:
+    return run_program(request.param)
+
+
+def deploy_role_scope(stack: str) -> str:
+    """The role ARN pattern docs/deploy.md lets the deploy role create, update and pass (`role/sp-<stack>-*`)."""
+    match = re.search(r"role/([A-Za-z0-9_+=,.@-]*)<stack>-\*", DEPLOY_DOC.read_text())
+    assert match, "docs/deploy.md no longer says which roles the deploy role may manage (role/...<stack>-*)"
+    return f"{match.group(1)}{stack}-"
+
+
+def test_every_role_is_named_inside_the_deploy_roles_scope(run: ProgramRun) -> None:
+    """A role without an explicit name is auto-named `<logical name>-<suffix>`, outside `role/sp-<stack>-*`: the
+    deploy role could not create it (iam:CreateRole) nor pass it to S3 (iam:PassRole)."""
+    config = config_from_pulumi_values(load_stack_config(run.stack), stack=run.stack)
+    base = PlatformNames(config.name_prefix, run.stack).base
+    scope = deploy_role_scope(run.stack)
+    roles = run.of_type(ROLE)
+    assert roles
+    for role in roles:
+        name = role.inputs.get("name")
+        assert isinstance(name, str), f"{role.name} has no explicit name: it would be auto-named outside {scope}*"
+        assert name.startswith(scope) and name.startswith(f"{base}-"), (role.name, name)
+        assert len(name) <= LIMITS["IAM role"], name
+        assert role.outputs["name"] == name
+
+
+def test_prod_names_its_replication_role() -> None:
+    prod = run_program("prod")
+    assert prod.named("lake-replica-role").inputs["name"] == PlatformNames("sp", "prod").lake_replica_role
