@@ -36,12 +36,30 @@ def deny_insecure_transport(resources: list[Any], actions: str = "*") -> Stateme
     }
 
 
-def assume_role(service: str, account_id: pulumi.Input[str] | None = None) -> pulumi.Output[str]:
-    """Trust policy for an AWS service; with `account_id`, only on behalf of this account (confused deputy)."""
+def assume_role(service: str, condition: dict[str, Any] | None = None) -> pulumi.Output[str]:
+    """Trust policy for an AWS service, with the confused-deputy condition in the form that service documents.
+
+    A condition on a context key the service does not send denies it the role, so each caller passes exactly the
+    keys its service's page shows (firehose_trust, replication_trust); Lambda's page shows none.
+    """
     statement: Statement = {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
-    if account_id is not None:
-        statement["Condition"] = {"StringEquals": {"aws:SourceAccount": account_id}}
+    if condition:
+        statement["Condition"] = condition
     return document([statement])
+
+
+def firehose_trust(account_id: pulumi.Input[str]) -> dict[str, Any]:
+    """Firehose assumes a delivery role with sts:ExternalId = the account ID, the form of "Allow Firehose to assume
+    an IAM role" (https://docs.aws.amazon.com/firehose/latest/dev/controlling-access.html#firehose-assume-role)."""
+    return {"StringEquals": {"sts:ExternalId": account_id}}
+
+
+def replication_trust(account_id: pulumi.Input[str], source_bucket_arn: pulumi.Input[str]) -> dict[str, Any]:
+    """S3 assumes a replication role for the source bucket: aws:SourceAccount and aws:SourceArn, as the replication
+    permissions page and IAM's confused-deputy guidance show
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/setting-repl-config-perm-overview.html,
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html)."""
+    return {"StringEquals": {"aws:SourceAccount": account_id}, "ArnLike": {"aws:SourceArn": source_bucket_arn}}
 
 
 def leading_keys(tenant: str) -> dict[str, Any]:

@@ -53,10 +53,12 @@ LAMBDA_XRAY = "https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html"
 LAMBDA_RESOURCE_POLICY = "https://docs.aws.amazon.com/lambda/latest/dg/access-control-resource-based.html"
 # DirectPut: the application calls firehose:PutRecordBatch on the delivery stream.
 FIREHOSE_ACCESS = "https://docs.aws.amazon.com/firehose/latest/dev/controlling-access.html"
-# Firehose assumes the delivery role (firehose.amazonaws.com, sts:AssumeRole, sts:ExternalId = the account ID) and
-# uses it for s3:AbortMultipartUpload, GetBucketLocation, GetObject, ListBucket, ListBucketMultipartUploads and
-# PutObject, kms:GenerateDataKey and kms:Decrypt through s3.<region> with the S3 encryption context, and
-# logs:PutLogEvents on the delivery's log stream.
+# Firehose assumes the delivery role as firehose.amazonaws.com, sts:AssumeRole with sts:ExternalId = the account ID
+# (the trust policy of "Allow Firehose to assume an IAM role" conditions on nothing else).
+FIREHOSE_ASSUME_ROLE = "https://docs.aws.amazon.com/firehose/latest/dev/controlling-access.html#firehose-assume-role"
+# Firehose uses the delivery role for s3:AbortMultipartUpload, GetBucketLocation, GetObject, ListBucket,
+# ListBucketMultipartUploads and PutObject, kms:GenerateDataKey and kms:Decrypt through s3.<region> with the S3
+# encryption context, and logs:PutLogEvents on the delivery's log stream.
 FIREHOSE_S3_DESTINATION = "https://docs.aws.amazon.com/firehose/latest/dev/controlling-access.html#using-iam-s3"
 # S3 calls KMS for the requester through s3.<region> with {"aws:s3:arn": <object ARN>}: kms:GenerateDataKey to
 # write, kms:Decrypt to read and to complete multipart uploads.
@@ -489,8 +491,8 @@ class _Catalogue:
             "firehose.amazonaws.com",
             "sts:AssumeRole",
             delivery.role_arn,
-            {**self.service_context(delivery.arn), "sts:ExternalId": self.account},
-            [FIREHOSE_S3_DESTINATION, IAM_GLOBAL_KEYS],
+            {"sts:ExternalId": self.account},
+            [FIREHOSE_ASSUME_ROLE],
             [self.graph.trust_statement(delivery.role_arn, "firehose.amazonaws.com")],
         )
         bucket = delivery.bucket
@@ -664,8 +666,8 @@ class _Catalogue:
                 "s3.amazonaws.com",
                 "sts:AssumeRole",
                 replication.role_arn,
-                self.service_context(source.arn),
-                [S3_REPLICATION_ROLE],
+                {"aws:SourceAccount": self.account, "aws:SourceArn": source.arn},
+                [S3_REPLICATION_ROLE, IAM_GLOBAL_KEYS],
                 [self.graph.trust_statement(replication.role_arn, "s3.amazonaws.com")],
             )
             source_object = f"{source.arn}/events/tenant=t/stream=s/dt=2026-01-01/hour=00/object.gz"
@@ -815,16 +817,32 @@ class _Catalogue:
             )
         )
         delivery = stream.delivery
-        foreign_delivery = delivery.arn.replace(f":{self.account}:", f":{FOREIGN_ACCOUNT}:")
         self.service_call(
             f"DENY firehose.amazonaws.com for another account assumes {delivery.role_name}",
             "firehose.amazonaws.com",
             "sts:AssumeRole",
             delivery.role_arn,
-            {**self.service_context(foreign_delivery, FOREIGN_ACCOUNT), "sts:ExternalId": FOREIGN_ACCOUNT},
-            [FIREHOSE_S3_DESTINATION, IAM_GLOBAL_KEYS],
+            {"sts:ExternalId": FOREIGN_ACCOUNT},
+            [FIREHOSE_ASSUME_ROLE],
             expect=denied,
         )
+        for replication in self.wiring.replications:
+            # S3 replicating another account's bucket, and another bucket of this account, with this role.
+            foreign_bucket = f"arn:aws:s3:::intruder-{FOREIGN_ACCOUNT}"
+            own_other_bucket = replication.destination.arn
+            for who, account, bucket in (
+                ("another account", FOREIGN_ACCOUNT, foreign_bucket),
+                ("another bucket", self.account, own_other_bucket),
+            ):
+                self.service_call(
+                    f"DENY s3.amazonaws.com for {who} assumes {replication.role_name}",
+                    "s3.amazonaws.com",
+                    "sts:AssumeRole",
+                    replication.role_arn,
+                    {"aws:SourceAccount": account, "aws:SourceArn": bucket},
+                    [S3_REPLICATION_ROLE, IAM_GLOBAL_KEYS],
+                    expect=denied,
+                )
         if stream.scaler is not None:
             foreign_rule = f"arn:aws:events:{self.region}:{FOREIGN_ACCOUNT}:rule/{stream.scaler.function.name}"
             self.service_call(

@@ -9,7 +9,7 @@ import pulumi_aws as aws
 
 from infra import defaults
 from infra.config import LakeDeliverySettings
-from infra.policy_documents import allow, assume_role, document, lake_key_via_s3, log_group_writes
+from infra.policy_documents import allow, assume_role, document, firehose_trust, lake_key_via_s3, log_group_writes
 
 
 def events_prefix(tenant: str, stream: str) -> str:
@@ -74,7 +74,7 @@ class LakeDelivery(pulumi.ComponentResource):
             f"{name}-role",
             name=args.role_name,
             description=f"Firehose delivery of {args.subject} into the lake",
-            assume_role_policy=assume_role("firehose.amazonaws.com", args.account_id),
+            assume_role_policy=assume_role("firehose.amazonaws.com", firehose_trust(args.account_id)),
             tags=args.tags,
             opts=child,
         )

@@ -12,7 +12,14 @@ import pulumi
 import pulumi_aws as aws
 
 from infra.components.encryption_key import EncryptionKey, EncryptionKeyArgs
-from infra.policy_documents import allow, assume_role, deny_insecure_transport, document, lake_key_via_s3
+from infra.policy_documents import (
+    allow,
+    assume_role,
+    deny_insecure_transport,
+    document,
+    lake_key_via_s3,
+    replication_trust,
+)
 
 
 @dataclass(frozen=True)
@@ -117,7 +124,9 @@ class LakeReplica(pulumi.ComponentResource):
             f"{name}-role",
             name=args.role_name,
             description=f"S3 replication of the lake to {region}",
-            assume_role_policy=assume_role("s3.amazonaws.com", args.account_id),
+            assume_role_policy=assume_role(
+                "s3.amazonaws.com", replication_trust(args.account_id, args.source_bucket_arn)
+            ),
             tags=args.tags,
             opts=child,
         )

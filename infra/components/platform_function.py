@@ -63,6 +63,8 @@ class PlatformFunction(pulumi.ComponentResource):
             f"{name}-role",
             name=args.role_name,
             description=f"Execution role of {args.function_name}",
+            # The execution role's trust policy as Lambda documents it: no condition keys
+            # (https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html).
             assume_role_policy=assume_role("lambda.amazonaws.com"),
             tags=args.tags,
             opts=child,
