@@ -36,6 +36,28 @@ def deny_insecure_transport(resources: list[Any], actions: str = "*") -> Stateme
     }
 
 
+# Services whose principal is not `<service>.amazonaws.com` in every partition: in China codedeploy,
+# elasticmapreduce and logs end in amazonaws.com.cn, in the ISO partitions cloudhsm, config, dms, logs and workspaces
+# end in their partition's suffix (the table behind the provider's aws.get_service_principal).
+PARTITION_SPECIFIC_PRINCIPALS = frozenset(
+    {"cloudhsm", "codedeploy", "config", "dms", "elasticmapreduce", "logs", "workspaces"}
+)
+
+
+def service_principal(service: str) -> str:
+    """`<service>.amazonaws.com`: the one form of the services this program trusts, in every partition.
+
+    AWS standardized service principals to their global form (AWS CDK's
+    `@aws-cdk/aws-iam:standardizedServicePrincipals`, "all service principals names have been standardized to their
+    global form (SERVICE.amazonaws.com)",
+    https://github.com/aws/aws-cdk/blob/main/packages/aws-cdk-lib/cx-api/FEATURE_FLAGS.md); the exceptions left are
+    partition-specific, so a service among them must use aws.get_service_principal instead.
+    """
+    if service in PARTITION_SPECIFIC_PRINCIPALS:
+        raise ValueError(f"{service}'s principal differs per partition: use aws.get_service_principal_output")
+    return f"{service}.amazonaws.com"
+
+
 def assume_role(service: str, condition: dict[str, Any] | None = None) -> pulumi.Output[str]:
     """Trust policy for an AWS service, with the confused-deputy condition in the form that service documents.
 
@@ -67,12 +89,17 @@ def leading_keys(tenant: str) -> dict[str, Any]:
     return {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{tenant}#*"]}}
 
 
-def via_service(service: str, region: str) -> dict[str, Any]:
-    """KMS use only through one AWS service in this region (DynamoDB, S3, SQS, Kinesis...)."""
-    return {"StringEquals": {"kms:ViaService": f"{service}.{region}.amazonaws.com"}}
+def via_service(service: str, region: str, dns_suffix: pulumi.Input[str]) -> dict[str, Any]:
+    """KMS use only through one AWS service in this region (DynamoDB, S3, SQS, Kinesis...).
+
+    kms:ViaService is the service's endpoint name, `SERVICE.REGION.amazonaws.com` in the commercial regions
+    (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service); the
+    suffix is the partition's DNS suffix (aws.get_partition), `amazonaws.com.cn` in China.
+    """
+    return {"StringEquals": {"kms:ViaService": pulumi.Output.concat(service, ".", region, ".", dns_suffix)}}
 
 
-def lake_key_via_s3(bucket_arn: pulumi.Input[str], region: str) -> dict[str, Any]:
+def lake_key_via_s3(bucket_arn: pulumi.Input[str], region: str, dns_suffix: pulumi.Input[str]) -> dict[str, Any]:
     """A bucket's SSE-KMS key used only by S3 in `region`, only for objects of that bucket, with S3 Bucket Keys on.
 
     With a Bucket Key the encryption context S3 sends is the bucket ARN, not the object's
@@ -81,7 +108,7 @@ def lake_key_via_s3(bucket_arn: pulumi.Input[str], region: str) -> dict[str, Any
     """
     return {
         "StringEquals": {
-            **via_service("s3", region)["StringEquals"],
+            **via_service("s3", region, dns_suffix)["StringEquals"],
             "kms:EncryptionContext:aws:s3:arn": bucket_arn,
         }
     }

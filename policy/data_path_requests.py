@@ -133,9 +133,16 @@ class DataPathRequest:
     principal_policies: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
-def session_arn(account: str, role_name: str, session: str) -> str:
-    """The principal AWS sees for a role session (`arn:aws:sts::<account>:assumed-role/<role>/<session>`)."""
-    return f"arn:aws:sts::{account}:assumed-role/{role_name}/{session}"
+def session_arn(partition: str, account: str, role_name: str, session: str) -> str:
+    """The principal AWS sees for a role session (`arn:<partition>:sts::<account>:assumed-role/<role>/<session>`)."""
+    return f"arn:{partition}:sts::{account}:assumed-role/{role_name}/{session}"
+
+
+def endpoint_suffix(partition: str) -> str:
+    """The DNS suffix of a partition's service endpoints, which kms:ViaService names (`s3.<region>.<suffix>`):
+    amazonaws.com.cn in China, amazonaws.com in the commercial and GovCloud partitions
+    (https://docs.aws.amazon.com/general/latest/gr/rande.html)."""
+    return "amazonaws.com.cn" if partition == "aws-cn" else "amazonaws.com"
 
 
 def fill_prefix(prefix: str, error_type: str = "processing-failed") -> str:
@@ -173,6 +180,7 @@ class _Catalogue:
         self.graph = graph
         self.account = wiring.account
         self.region = wiring.region
+        self.partition = graph.partition
         self.requests: list[DataPathRequest] = []
 
     # Shapes shared by many requests.
@@ -221,7 +229,7 @@ class _Catalogue:
         self.add(
             DataPathRequest(
                 name=name,
-                principal=session_arn(self.account, role_name, session),
+                principal=session_arn(self.partition, self.account, role_name, session),
                 action=action,
                 resource=resource,
                 resource_account=self.account,
@@ -250,7 +258,7 @@ class _Catalogue:
         """KMS called by `service` for the caller, with the service's encryption context; the key policy must let
         the account's IAM policies grant it (KmsServiceAuthorizer; key-policy-default.html)."""
         context: dict[str, ContextValue] = {
-            "kms:ViaService": f"{service}.{region or self.region}.amazonaws.com",
+            "kms:ViaService": f"{service}.{region or self.region}.{endpoint_suffix(self.partition)}",
             "kms:CallerAccount": self.account,
         }
         context |= {f"kms:EncryptionContext:{k}": v for k, v in encryption_context.items()}
@@ -354,7 +362,7 @@ class _Catalogue:
     def producer(self, stream: StreamWiring) -> None:
         """A producer with exactly the grant the README documents; the key policy must let the account grant it."""
         role_name = f"{stream.tenant}-{stream.stream}-producer"
-        role_arn = f"arn:aws:iam::{self.account}:role/{role_name}"
+        role_arn = f"arn:{self.partition}:iam::{self.account}:role/{role_name}"
         documented_grant = {
             "Version": "2012-10-17",
             "Statement": [
@@ -368,10 +376,10 @@ class _Catalogue:
             ],
         }
         subject = f"{stream.subject} producer"
-        principal = session_arn(self.account, role_name, "producer")
+        principal = session_arn(self.partition, self.account, role_name, "producer")
         context = self.role_context(role_arn)
         kms_context: dict[str, ContextValue] = {
-            "kms:ViaService": f"kinesis.{self.region}.amazonaws.com",
+            "kms:ViaService": f"kinesis.{self.region}.{endpoint_suffix(self.partition)}",
             "kms:CallerAccount": self.account,
             "kms:EncryptionContext:aws:kinesis:arn": stream.arn,
         }
@@ -796,11 +804,11 @@ class _Catalogue:
     def confused_deputies(self, stream: StreamWiring) -> None:
         """Another account, or a service acting for another account, reaching this account's roles and resources."""
         denied: Decision = "ImplicitlyDenied"
-        intruder_role = f"arn:aws:iam::{FOREIGN_ACCOUNT}:role/intruder"
+        intruder_role = f"arn:{self.partition}:iam::{FOREIGN_ACCOUNT}:role/intruder"
         self.add(
             DataPathRequest(
                 name=f"DENY foreign account assumes {stream.consumer.role_name}",
-                principal=session_arn(FOREIGN_ACCOUNT, "intruder", "intruder"),
+                principal=session_arn(self.partition, FOREIGN_ACCOUNT, "intruder", "intruder"),
                 action="sts:AssumeRole",
                 resource=stream.consumer.role_arn,
                 resource_account=self.account,
@@ -828,7 +836,7 @@ class _Catalogue:
         )
         for replication in self.wiring.replications:
             # S3 replicating another account's bucket, and another bucket of this account, with this role.
-            foreign_bucket = f"arn:aws:s3:::intruder-{FOREIGN_ACCOUNT}"
+            foreign_bucket = f"arn:{self.partition}:s3:::intruder-{FOREIGN_ACCOUNT}"
             own_other_bucket = replication.destination.arn
             for who, account, bucket in (
                 ("another account", FOREIGN_ACCOUNT, foreign_bucket),
@@ -844,7 +852,9 @@ class _Catalogue:
                     expect=denied,
                 )
         if stream.scaler is not None:
-            foreign_rule = f"arn:aws:events:{self.region}:{FOREIGN_ACCOUNT}:rule/{stream.scaler.function.name}"
+            foreign_rule = (
+                f"arn:{self.partition}:events:{self.region}:{FOREIGN_ACCOUNT}:rule/{stream.scaler.function.name}"
+            )
             self.service_call(
                 f"DENY events.amazonaws.com for another account invokes {stream.scaler.function.name}",
                 "events.amazonaws.com",
@@ -855,7 +865,7 @@ class _Catalogue:
                 expect=denied,
             )
         for topic in self.wiring.topics.values():
-            foreign_alarm = f"arn:aws:cloudwatch:{self.region}:{FOREIGN_ACCOUNT}:alarm:intruder"
+            foreign_alarm = f"arn:{self.partition}:cloudwatch:{self.region}:{FOREIGN_ACCOUNT}:alarm:intruder"
             self.service_call(
                 f"DENY cloudwatch.amazonaws.com for another account sns:Publish {topic.name}",
                 "cloudwatch.amazonaws.com",

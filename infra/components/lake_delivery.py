@@ -9,7 +9,16 @@ import pulumi_aws as aws
 
 from infra import defaults
 from infra.config import LakeDeliverySettings
-from infra.policy_documents import allow, assume_role, document, firehose_trust, lake_key_via_s3, log_group_writes
+from infra.platform_resources import AwsPartition
+from infra.policy_documents import (
+    allow,
+    assume_role,
+    document,
+    firehose_trust,
+    lake_key_via_s3,
+    log_group_writes,
+    service_principal,
+)
 
 
 def events_prefix(tenant: str, stream: str) -> str:
@@ -37,6 +46,7 @@ class LakeDeliveryArgs:
     lake_bucket_arn: pulumi.Input[str]
     account_id: pulumi.Input[str]
     region: str
+    partition: AwsPartition
     log_retention_days: int
     tags: dict[str, str] = field(default_factory=dict)
 
@@ -74,7 +84,7 @@ class LakeDelivery(pulumi.ComponentResource):
             f"{name}-role",
             name=args.role_name,
             description=f"Firehose delivery of {args.subject} into the lake",
-            assume_role_policy=assume_role("firehose.amazonaws.com", firehose_trust(args.account_id)),
+            assume_role_policy=assume_role(service_principal("firehose"), firehose_trust(args.account_id)),
             tags=args.tags,
             opts=child,
         )
@@ -109,7 +119,7 @@ class LakeDelivery(pulumi.ComponentResource):
                         "EncryptLakeObjectsViaS3",
                         ["kms:Decrypt", "kms:GenerateDataKey"],
                         [args.platform_key_arn],
-                        lake_key_via_s3(args.lake_bucket_arn, args.region),
+                        lake_key_via_s3(args.lake_bucket_arn, args.region, args.partition.dns_suffix),
                     ),
                     log_group_writes(self.log_group.arn),
                 ]

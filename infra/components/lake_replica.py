@@ -12,6 +12,7 @@ import pulumi
 import pulumi_aws as aws
 
 from infra.components.encryption_key import EncryptionKey, EncryptionKeyArgs
+from infra.platform_resources import AwsPartition
 from infra.policy_documents import (
     allow,
     assume_role,
@@ -19,6 +20,7 @@ from infra.policy_documents import (
     document,
     lake_key_via_s3,
     replication_trust,
+    service_principal,
 )
 
 
@@ -35,6 +37,7 @@ class LakeReplicaArgs:
     key_alias: str
     role_name: str
     account_id: pulumi.Input[str]
+    partition: AwsPartition
     protect: bool = False
     tags: dict[str, str] = field(default_factory=dict)
 
@@ -59,6 +62,7 @@ class LakeReplica(pulumi.ComponentResource):
                 description=f"Lake replica in {region}",
                 alias=args.key_alias,
                 account_id=args.account_id,
+                partition=args.partition.name,
                 region=region,
                 protect=args.protect,
                 tags=args.tags,
@@ -125,7 +129,7 @@ class LakeReplica(pulumi.ComponentResource):
             name=args.role_name,
             description=f"S3 replication of the lake to {region}",
             assume_role_policy=assume_role(
-                "s3.amazonaws.com", replication_trust(args.account_id, args.source_bucket_arn)
+                service_principal("s3"), replication_trust(args.account_id, args.source_bucket_arn)
             ),
             tags=args.tags,
             opts=child,
@@ -160,7 +164,7 @@ class LakeReplica(pulumi.ComponentResource):
                         "DecryptSource",
                         ["kms:Decrypt"],
                         [args.source_key_arn],
-                        lake_key_via_s3(args.source_bucket_arn, args.source_region),
+                        lake_key_via_s3(args.source_bucket_arn, args.source_region, args.partition.dns_suffix),
                     ),
                     # kms:Decrypt on the replica key too: "To use replication with an S3 Bucket Key, the AWS KMS key
                     # policy for the KMS key used to encrypt the object replica must include kms:Decrypt permissions
@@ -170,7 +174,7 @@ class LakeReplica(pulumi.ComponentResource):
                         "EncryptReplica",
                         ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
                         [self.key.arn],
-                        lake_key_via_s3(self.bucket.arn, region),
+                        lake_key_via_s3(self.bucket.arn, region, args.partition.dns_suffix),
                     ),
                 ]
             ),

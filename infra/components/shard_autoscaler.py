@@ -15,7 +15,8 @@ from infra.components.platform_function import FunctionPackage, PlatformFunction
 from infra.components.stream_alarms import metric_alarm
 from infra.config import AutoscalingSettings
 from infra.naming import StreamNames
-from infra.policy_documents import allow, leading_keys, via_service
+from infra.platform_resources import AwsPartition
+from infra.policy_documents import allow, leading_keys, service_principal, via_service
 
 SCALER_HANDLER = "functions.shard_scaler.handler.lambda_handler"
 
@@ -34,6 +35,7 @@ class ShardAutoscalerArgs:
     platform_key_arn: pulumi.Input[str]
     alarm_topic_arn: pulumi.Input[str]
     region: str
+    partition: AwsPartition
     package: FunctionPackage
     tags: dict[str, str] = field(default_factory=dict)
 
@@ -80,7 +82,7 @@ class ShardAutoscaler(pulumi.ComponentResource):
                 "PlatformKeyViaDynamoDb",
                 ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
                 [args.platform_key_arn],
-                via_service("dynamodb", args.region),
+                via_service("dynamodb", args.region, args.partition.dns_suffix),
             ),
         ]
         self.function = PlatformFunction(
@@ -129,7 +131,7 @@ class ShardAutoscaler(pulumi.ComponentResource):
             f"{name}-schedule-invoke",
             action="lambda:InvokeFunction",
             function=function.name,
-            principal="events.amazonaws.com",
+            principal=service_principal("events"),
             source_arn=self.schedule.arn,
             opts=child,
         )
@@ -146,7 +148,7 @@ class ShardAutoscaler(pulumi.ComponentResource):
             f"{name}-alarm-invoke",
             action="lambda:InvokeFunction",
             function=function.name,
-            principal="sns.amazonaws.com",
+            principal=service_principal("sns"),
             source_arn=args.alarm_topic_arn,
             opts=child,
         )

@@ -12,6 +12,7 @@ from infra import defaults
 from infra.components.platform_function import FunctionPackage, PlatformFunction, PlatformFunctionArgs
 from infra.config import ConsumerSettings
 from infra.naming import StreamNames
+from infra.platform_resources import AwsPartition
 from infra.policy_documents import (
     allow,
     deny_insecure_transport,
@@ -42,6 +43,7 @@ class StreamConsumerArgs:
     checkpoint_table_arn: pulumi.Input[str]
     platform_key_arn: pulumi.Input[str]
     region: str
+    partition: AwsPartition
     package: FunctionPackage
     tags: dict[str, str] = field(default_factory=dict)
 
@@ -114,7 +116,7 @@ class StreamConsumer(pulumi.ComponentResource):
                 "PlatformKeyViaDynamoDb",
                 ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
                 [args.platform_key_arn],
-                via_service("dynamodb", args.region),
+                via_service("dynamodb", args.region, args.partition.dns_suffix),
             ),
             # The quarantine object's key request, as S3 makes it with the lake's S3 Bucket Key: context = the lake
             # bucket's ARN (lake_key_via_s3); the prefix is enforced by QuarantineUnderOwnPrefix.
@@ -122,7 +124,7 @@ class StreamConsumer(pulumi.ComponentResource):
                 "PlatformKeyViaS3",
                 ["kms:GenerateDataKey"],
                 [args.platform_key_arn],
-                lake_key_via_s3(args.lake_bucket_arn, args.region),
+                lake_key_via_s3(args.lake_bucket_arn, args.region, args.partition.dns_suffix),
             ),
         ]
         environment: dict[str, pulumi.Input[str]] = {

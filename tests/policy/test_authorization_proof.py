@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import pytest
 
-from infra.mock_runtime import available_stacks
+from infra.mock_runtime import available_stacks, config_in_region
 from policy.access_graph import StatementRef
 from policy.authorization_proof import StackCatalogue, decide, decide_without_each, stack_catalogue
 from policy.iam_simulator import Decision
@@ -116,3 +116,26 @@ def test_removing_a_statement_fails_exactly_the_requests_that_rely_on_it(
     changed_elsewhere = {n for n, d in without.items() if n not in dependent and d != dev_decisions[n]}
     assert dependent <= newly_wrong, f"still decided as needed without {ref}: {sorted(dependent - newly_wrong)}"
     assert not changed_elsewhere, f"removing {ref} also changes: {sorted(changed_elsewhere)}"
+
+
+# The same proof for prod moved to AWS GovCloud (US) and China: the catalogue takes the partition from the graph's
+# role ARNs, so every principal, resource and kms:ViaService is of that partition.
+
+OTHER_PARTITIONS = {
+    "aws-us-gov": ("us-gov-west-1", "us-gov-east-1"),
+    "aws-cn": ("cn-north-1", "cn-northwest-1"),
+}
+
+
+@pytest.mark.parametrize("partition", sorted(OTHER_PARTITIONS))
+def test_the_proof_holds_in_another_partition(partition: str) -> None:
+    region, replica = OTHER_PARTITIONS[partition]
+    catalogue = stack_catalogue("prod", config_in_region("prod", region, replica))
+    assert catalogue.graph.partition == partition
+    assert len(catalogue.requests) == len(CATALOGUES["prod"].requests)
+    for request in catalogue.requests:
+        for arn in (request.principal, request.resource):
+            assert not arn.startswith("arn:aws:"), (request.name, arn)
+    decisions = decide(catalogue.graph, catalogue.requests)
+    wrong = [f"{decisions[r.name]} {r.name}" for r in catalogue.requests if decisions[r.name] != r.expect]
+    assert wrong == []
