@@ -34,13 +34,44 @@ def function_code_archive() -> pulumi.AssetArchive:
     return pulumi.AssetArchive(assets)
 
 
-def powertools_layer_arn(region: str, architecture: str, version: int) -> str:
-    """The official public Powertools for AWS Lambda (Python) v3 layer for our runtime and architecture."""
+# Who publishes the public Powertools for AWS Lambda (Python) v3 layer, by (partition, region); None: every region of
+# the partition. AWS's account in all commercial regions; one account per AWS GovCloud (US) region, whose layer
+# versions are deployed independently of the commercial ones; in China only cn-north-1; nowhere else
+# (https://docs.aws.amazon.com/powertools/python/latest/getting-started/install/, "Lambda Layer", "AWS China
+# regions", "AWS GovCloud regions").
+POWERTOOLS_LAYER_PUBLISHERS: dict[tuple[str, str | None], str] = {
+    ("aws", None): defaults.POWERTOOLS_LAYER_ACCOUNT,
+    ("aws-us-gov", "us-gov-east-1"): "165087284144",
+    ("aws-us-gov", "us-gov-west-1"): "165093116878",
+    ("aws-cn", "cn-north-1"): "498634801083",
+}
+
+
+class PowertoolsLayerUnavailable(ValueError):
+    """No public Powertools layer exists in the stack's region: the deploy must stop before any function is made."""
+
+
+def powertools_layer_arn(partition: str, region: str, architecture: str, version: int) -> str:
+    """The official public Powertools for AWS Lambda (Python) v3 layer for our runtime and architecture.
+
+    Where Powertools publishes none (cn-northwest-1, the ISO partitions) this raises, so the deploy stops before it
+    starts instead of Lambda rejecting each function half-way through `pulumi up`. The functions import Powertools
+    only from this layer (functions/requirements.in leaves it out of the dependency layer).
+    """
+    account = POWERTOOLS_LAYER_PUBLISHERS.get((partition, region)) or POWERTOOLS_LAYER_PUBLISHERS.get((partition, None))
+    if account is None:
+        published = ", ".join(
+            f"{p} ({r or 'every region'})"
+            for p, r in sorted(POWERTOOLS_LAYER_PUBLISHERS, key=lambda k: (k[0], k[1] or ""))
+        )
+        raise PowertoolsLayerUnavailable(
+            f"Powertools for AWS Lambda (Python) publishes no public layer in {region} (partition {partition}); it "
+            f"does in {published}. Deploy to one of those regions, or publish the layer in this account and add it "
+            "to infra/function_code.py's POWERTOOLS_LAYER_PUBLISHERS."
+        )
     runtime = defaults.LAMBDA_RUNTIME.replace(".", "")
-    return (
-        f"arn:aws:lambda:{region}:{defaults.POWERTOOLS_LAYER_ACCOUNT}:layer:"
-        f"AWSLambdaPowertoolsPythonV3-{runtime}-{architecture}:{version}"
-    )
+    layer = f"AWSLambdaPowertoolsPythonV3-{runtime}-{architecture}"
+    return f"arn:{partition}:lambda:{region}:{account}:layer:{layer}:{version}"
 
 
 def dependency_layer_dir(architecture: str) -> Path:

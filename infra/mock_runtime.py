@@ -49,6 +49,17 @@ def load_stack_config(stack: str) -> dict[str, Any]:
     return config
 
 
+def config_in_region(stack: str, region: str, replica_region: str | None = None) -> dict[str, Any]:
+    """Pulumi.<stack>.yaml's config moved to `region` (its lake replica, if any, to `replica_region`): the same stack in
+    another partition, as `run_program(stack, config=...)` takes it."""
+    values = dict(load_stack_config(stack))
+    values["aws:region"] = region
+    lake_key = "streaming-platform:lake"
+    if replica_region and isinstance(values.get(lake_key), dict) and values[lake_key].get("replica_region"):
+        values[lake_key] = {**values[lake_key], "replica_region": replica_region}
+    return values
+
+
 def as_pulumi_config(values: Mapping[str, Any]) -> dict[str, str]:
     """Config values as the engine hands them to programs: strings, structured values as JSON."""
     return {key: value if isinstance(value, str) else json.dumps(value) for key, value in values.items()}
@@ -76,18 +87,38 @@ class FabricatedAwsMocks(Mocks):
         return fabricated_call(args.token, self.region, self.account), []
 
 
+# Partition of a region by its name's prefix, and its DNS suffix, as the provider's getPartition reports them
+# (https://docs.aws.amazon.com/whitepapers/latest/aws-fault-isolation-boundaries/partitions.html); "aws" otherwise.
+PARTITIONS = {
+    "cn-": ("aws-cn", "amazonaws.com.cn"),
+    "us-gov-": ("aws-us-gov", "amazonaws.com"),
+    "us-isob-": ("aws-iso-b", "sc2s.sgov.gov"),
+    "us-iso-": ("aws-iso", "c2s.ic.gov"),
+}
+
+
+def partition_of(region: str) -> tuple[str, str]:
+    """(partition, DNS suffix) of `region`: ("aws-us-gov", "amazonaws.com") for us-gov-west-1."""
+    for prefix, partition in PARTITIONS.items():
+        if region.startswith(prefix):
+            return partition
+    return "aws", "amazonaws.com"
+
+
 def fabricated_call(token: str, region: str, account: str) -> dict[str, Any]:
+    """What the provider's invokes answer for `region` and `account` (partition-aware)."""
+    partition, dns_suffix = partition_of(region)
     if token == "aws:index/getCallerIdentity:getCallerIdentity":
         return {
             "accountId": account,
-            "arn": f"arn:aws:iam::{account}:user/mock",
+            "arn": f"arn:{partition}:iam::{account}:user/mock",
             "userId": "AIDAMOCK",
             "id": account,
         }
     if token == "aws:index/getRegion:getRegion":
-        return {"name": region, "region": region, "id": region, "endpoint": f"ec2.{region}.amazonaws.com"}
+        return {"name": region, "region": region, "id": region, "endpoint": f"ec2.{region}.{dns_suffix}"}
     if token == "aws:index/getPartition:getPartition":
-        return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}
+        return {"partition": partition, "dnsSuffix": dns_suffix, "id": partition}
     raise NotImplementedError(f"the mocks do not know the function {token}")
 
 
@@ -95,7 +126,8 @@ def fabricated_state(typ: str, logical: str, inputs: Mapping[str, Any], region: 
     """Outputs AWS would compute for a resource of type `typ` (its id, physical name and ARN)."""
     name = str(inputs.get("name") or f"{logical}-{_short_hash(typ, logical)}")
     region = str(inputs.get("region") or region)  # pulumi-aws 7 resources may name their own region
-    prefix = f"arn:aws:{{service}}:{region}:{account}"
+    partition, dns_suffix = partition_of(region)
+    prefix = f"arn:{partition}:{{service}}:{region}:{account}"
 
     def arn(service: str, resource: str) -> str:
         return prefix.format(service=service) + ":" + resource
@@ -107,8 +139,8 @@ def fabricated_state(typ: str, logical: str, inputs: Mapping[str, Any], region: 
         return {
             "id": bucket,
             "bucket": bucket,
-            "arn": f"arn:aws:s3:::{bucket}",
-            "bucketRegionalDomainName": f"{bucket}.s3.{region}.amazonaws.com",
+            "arn": f"arn:{partition}:s3:::{bucket}",
+            "bucketRegionalDomainName": f"{bucket}.s3.{region}.{dns_suffix}",
         }
     if typ == "aws:kms/key:Key":
         key_id = f"{_short_hash(logical, 'a')}-{_short_hash(logical, 'b')}"
@@ -132,7 +164,9 @@ def fabricated_state(typ: str, logical: str, inputs: Mapping[str, Any], region: 
             "name": name,
             "arn": function_arn,
             "qualifiedArn": f"{function_arn}:$LATEST",
-            "invokeArn": f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{function_arn}/invocations",
+            "invokeArn": (
+                f"arn:{partition}:apigateway:{region}:lambda:path/2015-03-31/functions/{function_arn}/invocations"
+            ),
             "version": "$LATEST",
         }
     if typ == "aws:lambda/layerVersion:LayerVersion":
@@ -148,7 +182,7 @@ def fabricated_state(typ: str, logical: str, inputs: Mapping[str, Any], region: 
             "state": "Enabled",
         }
     if typ == "aws:sqs/queue:Queue":
-        url = f"https://sqs.{region}.amazonaws.com/{account}/{name}"
+        url = f"https://sqs.{region}.{dns_suffix}/{account}/{name}"
         return {"id": url, "name": name, "url": url, "arn": arn("sqs", name)}
     if typ == "aws:sns/topic:Topic":
         return {"id": arn("sns", name), "name": name, "arn": arn("sns", name)}
@@ -161,7 +195,7 @@ def fabricated_state(typ: str, logical: str, inputs: Mapping[str, Any], region: 
         return {
             "id": name,
             "name": name,
-            "arn": f"arn:aws:iam::{account}:role/{name}",
+            "arn": f"arn:{partition}:iam::{account}:role/{name}",
             "uniqueId": "AROAMOCK",
         }
     if typ == "aws:iam/rolePolicy:RolePolicy":
@@ -178,7 +212,7 @@ def fabricated_state(typ: str, logical: str, inputs: Mapping[str, Any], region: 
         return {"id": name, "name": name, "arn": arn("cloudwatch", f"alarm:{name}")}
     if typ == "aws:cloudwatch/dashboard:Dashboard":
         dashboard = str(inputs.get("dashboardName"))
-        return {"id": dashboard, "dashboardArn": f"arn:aws:cloudwatch::{account}:dashboard/{dashboard}"}
+        return {"id": dashboard, "dashboardArn": f"arn:{partition}:cloudwatch::{account}:dashboard/{dashboard}"}
     if typ == "aws:cloudwatch/eventRule:EventRule":
         return {"id": name, "name": name, "arn": arn("events", f"rule/{name}")}
     if typ == "aws:glue/catalogDatabase:CatalogDatabase":

@@ -224,6 +224,7 @@ class PlatformNames:
         return f"{self.base}-lake"
 
     @property
+<<<<<<< HEAD
     def platform_key_alias(self) -> str:
         return f"alias/{self.base}-{PLATFORM_KEY_ALIAS_SUFFIX}"
 
@@ -246,6 +247,11 @@ class PlatformNames:
     @property
     def replica_bucket_prefix(self) -> str:
         return f"{self.base}-lake-replica-"
+=======
+    def lake_replica_role(self) -> str:
+        """S3 replication's role: inside the deploy role's `role/<prefix>-<stack>-*` scope (docs/deploy.md)."""
+        return f"{self.base}-lake-replica-role"
+>>>>>>> infra-fixes
 
     def tenant_base(self, tenant: str) -> str:
         return f"{self.base}-{tenant}"

@@ -18,7 +18,8 @@ from infra.components.tenant_pipeline import TenantPipeline, TenantPipelineArgs
 from infra.config import PlatformConfig
 from infra.function_code import dependency_layer_dir, function_code_archive, powertools_layer_arn
 from infra.naming import PlatformNames
-from infra.platform_resources import PlatformResources
+from infra.platform_resources import AwsPartition, PlatformResources
+from infra.policy_documents import service_principal
 
 
 class StreamingPlatform(pulumi.ComponentResource):
@@ -55,7 +56,11 @@ class StreamingPlatform(pulumi.ComponentResource):
         )
         child = pulumi.ResourceOptions(parent=self, providers=[self.provider])
         protect = config.protect_stateful
-        account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOptions(provider=self.provider)).account_id
+        on_provider = pulumi.InvokeOptions(provider=self.provider)
+        account_id = aws.get_caller_identity_output(opts=on_provider).account_id
+        # The provider's partition (aws, aws-us-gov, aws-cn...): every ARN and endpoint name is built in it.
+        reported = aws.get_partition_output(opts=on_provider)
+        partition = AwsPartition(name=reported.partition, dns_suffix=reported.dns_suffix)
 
         self.platform_key = EncryptionKey(
             "platform",
@@ -63,7 +68,8 @@ class StreamingPlatform(pulumi.ComponentResource):
                 description=f"{names.base}: lake, state tables and alarm topic",
                 alias=names.platform_key_alias,
                 account_id=account_id,
-                service_principals=["cloudwatch.amazonaws.com"],  # alarms publish to the encrypted topic
+                partition=partition.name,
+                service_principals=[service_principal("cloudwatch")],  # alarms publish to the encrypted topic
                 protect=protect,
             ),
             opts=child,
@@ -100,7 +106,9 @@ class StreamingPlatform(pulumi.ComponentResource):
                     source_versioning=self.lake.versioning,
                     bucket_prefix=names.replica_bucket_prefix,
                     key_alias=names.replica_key_alias,
+                    role_name=names.lake_replica_role,
                     account_id=account_id,
+                    partition=partition,
                     protect=protect,
                 ),
                 opts=child,
@@ -144,6 +152,7 @@ class StreamingPlatform(pulumi.ComponentResource):
         platform = PlatformResources(
             region=region,
             account_id=account_id,
+            partition=partition,
             platform_key_arn=self.platform_key.arn,
             lake_bucket=self.lake.bucket_name,
             lake_bucket_arn=self.lake.bucket_arn,
@@ -156,7 +165,11 @@ class StreamingPlatform(pulumi.ComponentResource):
         package = FunctionPackage(
             code=function_code_archive(),
             layers=[
-                powertools_layer_arn(region, config.architecture, config.powertools_layer_version),
+                partition.name.apply(
+                    lambda name: powertools_layer_arn(
+                        name, region, config.architecture, config.powertools_layer_version
+                    )
+                ),
                 self.dependency_layer.arn,
             ],
             architecture=config.architecture,

@@ -153,6 +153,7 @@ class AccessGraph:
     inline_policies: Mapping[str, tuple[str, ...]]
     trust_policies: Mapping[str, str]
     resource_policies: Mapping[str, str]
+    partition: str = "aws"  # of the roles' ARNs: aws, aws-us-gov, aws-cn...
 
     @classmethod
     def from_resources(cls, resources: Sequence[GraphResource], region: str) -> AccessGraph:
@@ -173,6 +174,10 @@ class AccessGraph:
             return document.label
 
         roles = {str(r.outputs["id"]): r for r in of_type("aws:iam/role:Role")}
+        partitions = {str(r.outputs["arn"]).split(":")[1] for r in roles.values()}
+        if len(partitions) != 1:
+            raise ValueError(f"expected the roles of one partition, found {sorted(partitions)}")
+        (partition,) = partitions
         for role in roles.values():
             trust[role.outputs["arn"]] = add(
                 _document(f"role {role.outputs['name']}: trust policy", role.inputs["assumeRolePolicy"])
@@ -191,7 +196,7 @@ class AccessGraph:
             resource_policies[key.outputs["arn"]] = add(_document(f"key {name}: key policy", key.inputs["policy"]))
         for bucket_policy in of_type("aws:s3/bucketPolicy:BucketPolicy"):
             bucket = str(bucket_policy.inputs["bucket"])
-            resource_policies[f"arn:aws:s3:::{bucket}"] = add(
+            resource_policies[s3_bucket_arn(partition, bucket)] = add(
                 _document(f"bucket {bucket}: bucket policy", bucket_policy.inputs["policy"])
             )
         queues = {str(q.outputs["url"]): q for q in of_type("aws:sqs/queue:Queue")}
@@ -220,7 +225,7 @@ class AccessGraph:
         accounts = {arn.split(":")[4] for arn in trust}
         if len(accounts) != 1:
             raise ValueError(f"expected the roles of one account, found {sorted(accounts)}")
-        return cls(accounts.pop(), region, documents, inline, trust, resource_policies)
+        return cls(accounts.pop(), region, documents, inline, trust, resource_policies, partition)
 
     def refs(self) -> list[StatementRef]:
         """Every statement, sorted (the engine registers resources in no fixed order)."""
@@ -243,8 +248,9 @@ class AccessGraph:
         resource's own policy (an S3 object's is its bucket's)."""
         if action.lower() == "sts:assumerole":
             return self.documents[self.trust_policies[resource]]
-        if resource.startswith("arn:aws:s3:::"):
-            resource = "arn:aws:s3:::" + resource.removeprefix("arn:aws:s3:::").split("/", 1)[0]
+        bucket_prefix = s3_bucket_arn(self.partition, "")
+        if resource.startswith(bucket_prefix):
+            resource = s3_bucket_arn(self.partition, resource.removeprefix(bucket_prefix).split("/", 1)[0])
         label = self.resource_policies.get(resource)
         return self.documents[label] if label else None
 
@@ -312,7 +318,7 @@ class AccessGraph:
         """
         label = self.resource_policies[key_arn]
         document = self.documents[label]
-        root = f"arn:aws:iam::{self.account}:root"
+        root = f"arn:{self.partition}:iam::{self.account}:root"
         found = [
             r
             for r in document.refs()
@@ -322,6 +328,11 @@ class AccessGraph:
         if len(found) != 1:
             raise KeyError(f"{label}: {len(found)} statements trust {root}")
         return found[0]
+
+
+def s3_bucket_arn(partition: str, bucket: str) -> str:
+    """A bucket's ARN, which names no region or account: `arn:<partition>:s3:::<bucket>`."""
+    return f"arn:{partition}:s3:::{bucket}"
 
 
 def _listed(value: Any) -> list[str]:

@@ -14,6 +14,7 @@ import argparse
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from policy.access_graph import AccessGraph, StatementRef
 from policy.data_path_requests import DataPathRequest, data_path_requests
@@ -33,11 +34,12 @@ class StackCatalogue:
         return next(r for r in self.requests if r.name == name)
 
 
-def stack_catalogue(stack: str) -> StackCatalogue:
-    """Run the program for `stack` under mocks and derive its graph and catalogue (about a second)."""
+def stack_catalogue(stack: str, config: Mapping[str, Any] | None = None) -> StackCatalogue:
+    """Run the program for `stack` (with `config` instead of its stack file, if given) under mocks and derive its graph
+    and catalogue (about a second)."""
     from infra.mock_runtime import run_program
 
-    run = run_program(stack)
+    run = run_program(stack, config=config)
     graph = AccessGraph.from_resources(run.resources, str(run.outputs["region"]))
     wiring = stack_wiring(stack, run.resources, run.outputs, graph.account)
     return StackCatalogue(stack, graph, tuple(data_path_requests(wiring, graph)))

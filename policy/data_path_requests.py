@@ -53,10 +53,12 @@ LAMBDA_XRAY = "https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html"
 LAMBDA_RESOURCE_POLICY = "https://docs.aws.amazon.com/lambda/latest/dg/access-control-resource-based.html"
 # DirectPut: the application calls firehose:PutRecordBatch on the delivery stream.
 FIREHOSE_ACCESS = "https://docs.aws.amazon.com/firehose/latest/dev/controlling-access.html"
-# Firehose assumes the delivery role (firehose.amazonaws.com, sts:AssumeRole, sts:ExternalId = the account ID) and
-# uses it for s3:AbortMultipartUpload, GetBucketLocation, GetObject, ListBucket, ListBucketMultipartUploads and
-# PutObject, kms:GenerateDataKey and kms:Decrypt through s3.<region> with the S3 encryption context, and
-# logs:PutLogEvents on the delivery's log stream.
+# Firehose assumes the delivery role as firehose.amazonaws.com, sts:AssumeRole with sts:ExternalId = the account ID
+# (the trust policy of "Allow Firehose to assume an IAM role" conditions on nothing else).
+FIREHOSE_ASSUME_ROLE = "https://docs.aws.amazon.com/firehose/latest/dev/controlling-access.html#firehose-assume-role"
+# Firehose uses the delivery role for s3:AbortMultipartUpload, GetBucketLocation, GetObject, ListBucket,
+# ListBucketMultipartUploads and PutObject, kms:GenerateDataKey and kms:Decrypt through s3.<region> with the S3
+# encryption context, and logs:PutLogEvents on the delivery's log stream.
 FIREHOSE_S3_DESTINATION = "https://docs.aws.amazon.com/firehose/latest/dev/controlling-access.html#using-iam-s3"
 # S3 calls KMS for the requester through s3.<region> with {"aws:s3:arn": <object ARN>}: kms:GenerateDataKey to
 # write, kms:Decrypt to read and to complete multipart uploads.
@@ -73,7 +75,8 @@ S3_ACCESS_LOGS = "https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-s
 # GetObjectVersionTagging on the source and s3:ReplicateObject, ReplicateDelete, ReplicateTags on the destination.
 S3_REPLICATION_ROLE = "https://docs.aws.amazon.com/AmazonS3/latest/userguide/setting-repl-config-perm-overview.html"
 # SSE-KMS objects: kms:Decrypt of the source key through s3.<source region>, kms:Encrypt of the replica key through
-# s3.<destination region>, each with its bucket's S3 encryption context.
+# s3.<destination region>, each with its bucket's S3 encryption context; with an S3 Bucket Key on the destination,
+# also kms:Decrypt of the replica key ("The call to kms:Decrypt verifies the integrity of the S3 Bucket Key").
 S3_REPLICATION_KMS = "https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-config-for-kms-objects.html"
 # dynamodb:LeadingKeys: the partition key values of the request (a multi-valued key).
 DYNAMODB_LEADING_KEYS = "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html"
@@ -130,9 +133,16 @@ class DataPathRequest:
     principal_policies: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
-def session_arn(account: str, role_name: str, session: str) -> str:
-    """The principal AWS sees for a role session (`arn:aws:sts::<account>:assumed-role/<role>/<session>`)."""
-    return f"arn:aws:sts::{account}:assumed-role/{role_name}/{session}"
+def session_arn(partition: str, account: str, role_name: str, session: str) -> str:
+    """The principal AWS sees for a role session (`arn:<partition>:sts::<account>:assumed-role/<role>/<session>`)."""
+    return f"arn:{partition}:sts::{account}:assumed-role/{role_name}/{session}"
+
+
+def endpoint_suffix(partition: str) -> str:
+    """The DNS suffix of a partition's service endpoints, which kms:ViaService names (`s3.<region>.<suffix>`):
+    amazonaws.com.cn in China, amazonaws.com in the commercial and GovCloud partitions
+    (https://docs.aws.amazon.com/general/latest/gr/rande.html)."""
+    return "amazonaws.com.cn" if partition == "aws-cn" else "amazonaws.com"
 
 
 def fill_prefix(prefix: str, error_type: str = "processing-failed") -> str:
@@ -170,6 +180,7 @@ class _Catalogue:
         self.graph = graph
         self.account = wiring.account
         self.region = wiring.region
+        self.partition = graph.partition
         self.requests: list[DataPathRequest] = []
 
     # Shapes shared by many requests.
@@ -218,7 +229,7 @@ class _Catalogue:
         self.add(
             DataPathRequest(
                 name=name,
-                principal=session_arn(self.account, role_name, session),
+                principal=session_arn(self.partition, self.account, role_name, session),
                 action=action,
                 resource=resource,
                 resource_account=self.account,
@@ -247,7 +258,7 @@ class _Catalogue:
         """KMS called by `service` for the caller, with the service's encryption context; the key policy must let
         the account's IAM policies grant it (KmsServiceAuthorizer; key-policy-default.html)."""
         context: dict[str, ContextValue] = {
-            "kms:ViaService": f"{service}.{region or self.region}.amazonaws.com",
+            "kms:ViaService": f"{service}.{region or self.region}.{endpoint_suffix(self.partition)}",
             "kms:CallerAccount": self.account,
         }
         context |= {f"kms:EncryptionContext:{k}": v for k, v in encryption_context.items()}
@@ -351,7 +362,7 @@ class _Catalogue:
     def producer(self, stream: StreamWiring) -> None:
         """A producer with exactly the grant the README documents; the key policy must let the account grant it."""
         role_name = f"{stream.tenant}-{stream.stream}-producer"
-        role_arn = f"arn:aws:iam::{self.account}:role/{role_name}"
+        role_arn = f"arn:{self.partition}:iam::{self.account}:role/{role_name}"
         documented_grant = {
             "Version": "2012-10-17",
             "Statement": [
@@ -365,10 +376,10 @@ class _Catalogue:
             ],
         }
         subject = f"{stream.subject} producer"
-        principal = session_arn(self.account, role_name, "producer")
+        principal = session_arn(self.partition, self.account, role_name, "producer")
         context = self.role_context(role_arn)
         kms_context: dict[str, ContextValue] = {
-            "kms:ViaService": f"kinesis.{self.region}.amazonaws.com",
+            "kms:ViaService": f"kinesis.{self.region}.{endpoint_suffix(self.partition)}",
             "kms:CallerAccount": self.account,
             "kms:EncryptionContext:aws:kinesis:arn": stream.arn,
         }
@@ -488,8 +499,8 @@ class _Catalogue:
             "firehose.amazonaws.com",
             "sts:AssumeRole",
             delivery.role_arn,
-            {**self.service_context(delivery.arn), "sts:ExternalId": self.account},
-            [FIREHOSE_S3_DESTINATION, IAM_GLOBAL_KEYS],
+            {"sts:ExternalId": self.account},
+            [FIREHOSE_ASSUME_ROLE],
             [self.graph.trust_statement(delivery.role_arn, "firehose.amazonaws.com")],
         )
         bucket = delivery.bucket
@@ -535,7 +546,7 @@ class _Catalogue:
                         "s3",
                         {"aws:s3:arn": context_arn},
                         [FIREHOSE_S3_DESTINATION, S3_SSE_KMS, S3_BUCKET_KEY],
-                        grant(delivery.role_arn, "EncryptOwnPrefixes"),
+                        grant(delivery.role_arn, "EncryptLakeObjectsViaS3"),
                     )
         self.call(
             f"{subject}: logs:PutLogEvents",
@@ -555,17 +566,20 @@ class _Catalogue:
         role = function.role_arn
         grant = self.graph.inline_statement
         self.assume_execution_role(subject, function)
-        actions = [("kinesis:DescribeStreamSummary", scaler.stream_arn), ("kinesis:UpdateShardCount", "*")]
+        actions = [
+            ("kinesis:DescribeStreamSummary", scaler.stream_arn, "DescribeOwnStream"),
+            ("kinesis:UpdateShardCount", "*", "ResizeStreams"),
+        ]
         if scaler.allow_mode_switch:
-            actions.append(("kinesis:UpdateStreamMode", "*"))
-        for action, resource in actions:
+            actions.append(("kinesis:UpdateStreamMode", "*", "ResizeStreams"))
+        for action, resource, sid in actions:
             self.call(
                 f"{subject}: {action}",
                 function,
                 action,
                 resource,
                 [KINESIS_ACCESS, KINESIS_ACTIONS],
-                [grant(role, "ScaleOwnStream")],
+                [grant(role, sid)],
             )
         self.call(
             f"{subject}: cloudwatch:GetMetricData",
@@ -660,8 +674,8 @@ class _Catalogue:
                 "s3.amazonaws.com",
                 "sts:AssumeRole",
                 replication.role_arn,
-                self.service_context(source.arn),
-                [S3_REPLICATION_ROLE],
+                {"aws:SourceAccount": self.account, "aws:SourceArn": source.arn},
+                [S3_REPLICATION_ROLE, IAM_GLOBAL_KEYS],
                 [self.graph.trust_statement(replication.role_arn, "s3.amazonaws.com")],
             )
             source_object = f"{source.arn}/events/tenant=t/stream=s/dt=2026-01-01/hour=00/object.gz"
@@ -698,17 +712,19 @@ class _Catalogue:
                 )
             replica_key = replication.replica_key_arn or destination.key_arn
             if replica_key:
-                self.kms_via(
-                    f"{subject}: kms:Encrypt replica key",
-                    role,
-                    "kms:Encrypt",
-                    replica_key,
-                    "s3",
-                    {"aws:s3:arn": s3_encryption_context(destination, replica_object)},
-                    [S3_REPLICATION_KMS, S3_BUCKET_KEY],
-                    grant(replication.role_arn, "EncryptReplica"),
-                    region=destination.region,
-                )
+                actions = ["kms:Encrypt", "kms:Decrypt"] if destination.bucket_key else ["kms:Encrypt"]
+                for action in actions:
+                    self.kms_via(
+                        f"{subject}: {action} replica key",
+                        role,
+                        action,
+                        replica_key,
+                        "s3",
+                        {"aws:s3:arn": s3_encryption_context(destination, replica_object)},
+                        [S3_REPLICATION_KMS, S3_BUCKET_KEY],
+                        grant(replication.role_arn, "EncryptReplica"),
+                        region=destination.region,
+                    )
 
     # Requests AWS must deny.
 
@@ -788,11 +804,11 @@ class _Catalogue:
     def confused_deputies(self, stream: StreamWiring) -> None:
         """Another account, or a service acting for another account, reaching this account's roles and resources."""
         denied: Decision = "ImplicitlyDenied"
-        intruder_role = f"arn:aws:iam::{FOREIGN_ACCOUNT}:role/intruder"
+        intruder_role = f"arn:{self.partition}:iam::{FOREIGN_ACCOUNT}:role/intruder"
         self.add(
             DataPathRequest(
                 name=f"DENY foreign account assumes {stream.consumer.role_name}",
-                principal=session_arn(FOREIGN_ACCOUNT, "intruder", "intruder"),
+                principal=session_arn(self.partition, FOREIGN_ACCOUNT, "intruder", "intruder"),
                 action="sts:AssumeRole",
                 resource=stream.consumer.role_arn,
                 resource_account=self.account,
@@ -809,18 +825,36 @@ class _Catalogue:
             )
         )
         delivery = stream.delivery
-        foreign_delivery = delivery.arn.replace(f":{self.account}:", f":{FOREIGN_ACCOUNT}:")
         self.service_call(
             f"DENY firehose.amazonaws.com for another account assumes {delivery.role_name}",
             "firehose.amazonaws.com",
             "sts:AssumeRole",
             delivery.role_arn,
-            {**self.service_context(foreign_delivery, FOREIGN_ACCOUNT), "sts:ExternalId": FOREIGN_ACCOUNT},
-            [FIREHOSE_S3_DESTINATION, IAM_GLOBAL_KEYS],
+            {"sts:ExternalId": FOREIGN_ACCOUNT},
+            [FIREHOSE_ASSUME_ROLE],
             expect=denied,
         )
+        for replication in self.wiring.replications:
+            # S3 replicating another account's bucket, and another bucket of this account, with this role.
+            foreign_bucket = f"arn:{self.partition}:s3:::intruder-{FOREIGN_ACCOUNT}"
+            own_other_bucket = replication.destination.arn
+            for who, account, bucket in (
+                ("another account", FOREIGN_ACCOUNT, foreign_bucket),
+                ("another bucket", self.account, own_other_bucket),
+            ):
+                self.service_call(
+                    f"DENY s3.amazonaws.com for {who} assumes {replication.role_name}",
+                    "s3.amazonaws.com",
+                    "sts:AssumeRole",
+                    replication.role_arn,
+                    {"aws:SourceAccount": account, "aws:SourceArn": bucket},
+                    [S3_REPLICATION_ROLE, IAM_GLOBAL_KEYS],
+                    expect=denied,
+                )
         if stream.scaler is not None:
-            foreign_rule = f"arn:aws:events:{self.region}:{FOREIGN_ACCOUNT}:rule/{stream.scaler.function.name}"
+            foreign_rule = (
+                f"arn:{self.partition}:events:{self.region}:{FOREIGN_ACCOUNT}:rule/{stream.scaler.function.name}"
+            )
             self.service_call(
                 f"DENY events.amazonaws.com for another account invokes {stream.scaler.function.name}",
                 "events.amazonaws.com",
@@ -831,7 +865,7 @@ class _Catalogue:
                 expect=denied,
             )
         for topic in self.wiring.topics.values():
-            foreign_alarm = f"arn:aws:cloudwatch:{self.region}:{FOREIGN_ACCOUNT}:alarm:intruder"
+            foreign_alarm = f"arn:{self.partition}:cloudwatch:{self.region}:{FOREIGN_ACCOUNT}:alarm:intruder"
             self.service_call(
                 f"DENY cloudwatch.amazonaws.com for another account sns:Publish {topic.name}",
                 "cloudwatch.amazonaws.com",

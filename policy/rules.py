@@ -42,13 +42,16 @@ IAM_IDENTITY_POLICIES = frozenset(
     }
 )
 
-# Actions that AWS only authorizes on Resource "*" (they have no resource-level permissions).
+# Actions that AWS only authorizes on Resource "*" (no required resource type in the Service Authorization
+# Reference; tests/policy/test_resource_types.py holds this list to the iam-data the proof's simulator uses).
 ACTIONS_REQUIRING_ANY_RESOURCE = frozenset(
     {
         "xray:PutTraceSegments",
         "xray:PutTelemetryRecords",
         "cloudwatch:GetMetricData",
         "cloudwatch:PutMetricData",
+        "kinesis:UpdateShardCount",
+        "kinesis:UpdateStreamMode",
     }
 )
 # Only AWS may create aliases under alias/aws/ (aws/kinesis, aws/s3, ...): they name AWS managed keys.

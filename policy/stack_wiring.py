@@ -130,6 +130,14 @@ class StackWiring:
         return sorted({s.tenant for s in self.streams})
 
 
+def bucket_name(bucket_arn: str) -> str:
+    """`amzn-s3-demo-bucket` of `arn:<any partition>:s3:::amzn-s3-demo-bucket`."""
+    prefix, _, name = bucket_arn.partition(":::")
+    if not (prefix.startswith("arn:") and prefix.endswith(":s3")) or not name:
+        raise ValueError(f"{bucket_arn} is not a bucket ARN")
+    return name
+
+
 class _Graph:
     """Lookups over the registrations by type and by an input or output value."""
 
@@ -211,7 +219,7 @@ def _stream_wiring(graph: _Graph, tenant: str, stream: str, outputs: Mapping[str
         arn=str(firehose.outputs["arn"]),
         role_arn=delivery_role,
         role_name=graph.role_name(delivery_role),
-        bucket=graph.bucket(str(s3["bucketArn"]).removeprefix("arn:aws:s3:::")),
+        bucket=graph.bucket(bucket_name(str(s3["bucketArn"]))),
         s3_key_arn=str(s3["kmsKeyArn"]) if s3.get("kmsKeyArn") else None,
         prefix=str(s3["prefix"]),
         error_prefix=str(s3["errorOutputPrefix"]),
@@ -304,7 +312,7 @@ def stack_wiring(
                     role_arn=role_arn,
                     role_name=graph.role_name(role_arn),
                     source=graph.bucket(str(config.inputs["bucket"])),
-                    destination=graph.bucket(str(destination["bucket"]).removeprefix("arn:aws:s3:::")),
+                    destination=graph.bucket(bucket_name(str(destination["bucket"]))),
                     replica_key_arn=str(replica_key) if replica_key else None,
                 )
             )

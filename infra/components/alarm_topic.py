@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from infra.policy_documents import deny_insecure_transport, document
+from infra.policy_documents import deny_insecure_transport, document, service_principal
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class AlarmTopic(pulumi.ComponentResource):
                     {
                         "Sid": "CloudWatchAlarmsPublish",
                         "Effect": "Allow",
-                        "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                        "Principal": {"Service": service_principal("cloudwatch")},
                         "Action": "sns:Publish",
                         "Resource": self.topic.arn,
                         "Condition": {"StringEquals": {"aws:SourceAccount": args.account_id}},

@@ -12,7 +12,7 @@ import pulumi
 import pulumi_aws as aws
 
 from infra import defaults
-from infra.policy_documents import deny_insecure_transport, document
+from infra.policy_documents import deny_insecure_transport, document, service_principal
 
 # Columns of a lake line: the event envelope plus the consumer's enrichment (docs/events.md).
 # `tenant` and `stream` are partition columns taken from the S3 path.
@@ -191,7 +191,7 @@ class DataLake(pulumi.ComponentResource):
                     {
                         "Sid": "S3ServerAccessLogsDelivery",
                         "Effect": "Allow",
-                        "Principal": {"Service": "logging.s3.amazonaws.com"},
+                        "Principal": {"Service": service_principal("logging.s3")},
                         "Action": "s3:PutObject",
                         "Resource": pulumi.Output.concat(self.access_log_bucket.arn, "/", ACCESS_LOG_PREFIX, "*"),
                         # Only the lake's own logs, as AWS recommends against confused deputies.

@@ -16,6 +16,7 @@ class EncryptionKeyArgs:
     description: str
     alias: str
     account_id: pulumi.Input[str]
+    partition: pulumi.Input[str]  # aws, aws-us-gov, aws-cn...: the account root's ARN is in it
     # Services that encrypt with the key on their own behalf (CloudWatch publishing to an encrypted topic).
     service_principals: list[str] = field(default_factory=list)
     region: str | None = None  # another region than the provider's (pulumi-aws 7 per-resource region)
@@ -37,7 +38,7 @@ class EncryptionKey(pulumi.ComponentResource):
                 # The AWS default key policy: the account administers the key through IAM.
                 "Sid": "AccountAdministersKeyThroughIam",
                 "Effect": "Allow",
-                "Principal": {"AWS": pulumi.Output.concat("arn:aws:iam::", args.account_id, ":root")},
+                "Principal": {"AWS": pulumi.Output.concat("arn:", args.partition, ":iam::", args.account_id, ":root")},
                 "Action": "kms:*",
                 "Resource": "*",
             }

@@ -9,7 +9,16 @@ import pulumi_aws as aws
 
 from infra import defaults
 from infra.config import LakeDeliverySettings
-from infra.policy_documents import allow, assume_role, document, log_group_writes
+from infra.platform_resources import AwsPartition
+from infra.policy_documents import (
+    allow,
+    assume_role,
+    document,
+    firehose_trust,
+    lake_key_via_s3,
+    log_group_writes,
+    service_principal,
+)
 
 
 def events_prefix(tenant: str, stream: str) -> str:
@@ -37,6 +46,7 @@ class LakeDeliveryArgs:
     lake_bucket_arn: pulumi.Input[str]
     account_id: pulumi.Input[str]
     region: str
+    partition: AwsPartition
     log_retention_days: int
     tags: dict[str, str] = field(default_factory=dict)
 
@@ -74,7 +84,7 @@ class LakeDelivery(pulumi.ComponentResource):
             f"{name}-role",
             name=args.role_name,
             description=f"Firehose delivery of {args.subject} into the lake",
-            assume_role_policy=assume_role("firehose.amazonaws.com", args.account_id),
+            assume_role_policy=assume_role(service_principal("firehose"), firehose_trust(args.account_id)),
             tags=args.tags,
             opts=child,
         )
@@ -98,14 +108,18 @@ class LakeDelivery(pulumi.ComponentResource):
                         ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"],
                         own_objects,
                     ),
+                    # The lake uses S3 Bucket Keys, so S3 asks KMS with the BUCKET ARN as aws:s3:arn, never an
+                    # object ARN: "If your existing IAM policies ... use your object ARN as the encryption context
+                    # ..., these policies won't work with an S3 Bucket Key. S3 Bucket Keys use the bucket ARN as
+                    # encryption context" (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-key.html,
+                    # "Changes to note before enabling an S3 Bucket Key"). So the key is usable only by S3, only for
+                    # the lake bucket; which objects this role writes or reads is decided by WriteOwnPrefixes above.
+                    # Bucket Keys stay on: they cut S3's KMS requests (and their cost) by up to 99%.
                     allow(
-                        "EncryptOwnPrefixes",
+                        "EncryptLakeObjectsViaS3",
                         ["kms:Decrypt", "kms:GenerateDataKey"],
                         [args.platform_key_arn],
-                        {
-                            "StringEquals": {"kms:ViaService": f"s3.{args.region}.amazonaws.com"},
-                            "StringLike": {"kms:EncryptionContext:aws:s3:arn": own_objects},
-                        },
+                        lake_key_via_s3(args.lake_bucket_arn, args.region, args.partition.dns_suffix),
                     ),
                     log_group_writes(self.log_group.arn),
                 ]

@@ -12,7 +12,16 @@ import pulumi
 import pulumi_aws as aws
 
 from infra.components.encryption_key import EncryptionKey, EncryptionKeyArgs
-from infra.policy_documents import allow, assume_role, deny_insecure_transport, document
+from infra.platform_resources import AwsPartition
+from infra.policy_documents import (
+    allow,
+    assume_role,
+    deny_insecure_transport,
+    document,
+    lake_key_via_s3,
+    replication_trust,
+    service_principal,
+)
 
 
 @dataclass(frozen=True)
@@ -26,7 +35,9 @@ class LakeReplicaArgs:
     source_versioning: pulumi.Resource
     bucket_prefix: str
     key_alias: str
+    role_name: str
     account_id: pulumi.Input[str]
+    partition: AwsPartition
     protect: bool = False
     tags: dict[str, str] = field(default_factory=dict)
 
@@ -51,6 +62,7 @@ class LakeReplica(pulumi.ComponentResource):
                 description=f"Lake replica in {region}",
                 alias=args.key_alias,
                 account_id=args.account_id,
+                partition=args.partition.name,
                 region=region,
                 protect=args.protect,
                 tags=args.tags,
@@ -114,8 +126,11 @@ class LakeReplica(pulumi.ComponentResource):
 
         self.role = aws.iam.Role(
             f"{name}-role",
+            name=args.role_name,
             description=f"S3 replication of the lake to {region}",
-            assume_role_policy=assume_role("s3.amazonaws.com", args.account_id),
+            assume_role_policy=assume_role(
+                service_principal("s3"), replication_trust(args.account_id, args.source_bucket_arn)
+            ),
             tags=args.tags,
             opts=child,
         )
@@ -141,17 +156,25 @@ class LakeReplica(pulumi.ComponentResource):
                         ["s3:ReplicateDelete", "s3:ReplicateObject", "s3:ReplicateTags"],
                         [bucket_objects],
                     ),
+                    # Both buckets use S3 Bucket Keys, so each key is asked with its bucket's ARN as aws:s3:arn
+                    # ("When an S3 Bucket Key is enabled for the source or destination bucket, the encryption context
+                    # will be the bucket Amazon Resource Name (ARN) and not the object ARN",
+                    # https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-config-for-kms-objects.html).
                     allow(
                         "DecryptSource",
                         ["kms:Decrypt"],
                         [args.source_key_arn],
-                        {"StringEquals": {"kms:ViaService": f"s3.{args.source_region}.amazonaws.com"}},
+                        lake_key_via_s3(args.source_bucket_arn, args.source_region, args.partition.dns_suffix),
                     ),
+                    # kms:Decrypt on the replica key too: "To use replication with an S3 Bucket Key, the AWS KMS key
+                    # policy for the KMS key used to encrypt the object replica must include kms:Decrypt permissions
+                    # for the calling principal" (it verifies the Bucket Key; same page, "Amazon S3 Bucket Keys and
+                    # replication"); the key policy delegates to this IAM policy.
                     allow(
                         "EncryptReplica",
-                        ["kms:Encrypt", "kms:GenerateDataKey"],
+                        ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
                         [self.key.arn],
-                        {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}},
+                        lake_key_via_s3(self.bucket.arn, region, args.partition.dns_suffix),
                     ),
                 ]
             ),

@@ -9,7 +9,14 @@ import pulumi_aws as aws
 
 from functions.powertools_environment import powertools_environment
 from infra import defaults
-from infra.policy_documents import Statement, assume_role, document, log_group_writes, xray_writes
+from infra.policy_documents import (
+    Statement,
+    assume_role,
+    document,
+    log_group_writes,
+    service_principal,
+    xray_writes,
+)
 
 
 @dataclass(frozen=True)
@@ -63,7 +70,9 @@ class PlatformFunction(pulumi.ComponentResource):
             f"{name}-role",
             name=args.role_name,
             description=f"Execution role of {args.function_name}",
-            assume_role_policy=assume_role("lambda.amazonaws.com"),
+            # The execution role's trust policy as Lambda documents it: no condition keys
+            # (https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html).
+            assume_role_policy=assume_role(service_principal("lambda")),
             tags=args.tags,
             opts=child,
         )

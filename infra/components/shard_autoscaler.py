@@ -15,7 +15,8 @@ from infra.components.platform_function import FunctionPackage, PlatformFunction
 from infra.components.stream_alarms import metric_alarm
 from infra.config import AutoscalingSettings
 from infra.naming import StreamNames
-from infra.policy_documents import allow, leading_keys, via_service
+from infra.platform_resources import AwsPartition
+from infra.policy_documents import allow, leading_keys, service_principal, via_service
 
 SCALER_HANDLER = "functions.shard_scaler.handler.lambda_handler"
 
@@ -34,6 +35,7 @@ class ShardAutoscalerArgs:
     platform_key_arn: pulumi.Input[str]
     alarm_topic_arn: pulumi.Input[str]
     region: str
+    partition: AwsPartition
     package: FunctionPackage
     tags: dict[str, str] = field(default_factory=dict)
 
@@ -54,11 +56,20 @@ class ShardAutoscaler(pulumi.ComponentResource):
         super().__init__("streaming:platform:ShardAutoscaler", name, None, opts)
         names, scaling, tags = args.names, args.settings, args.tags
         child = pulumi.ResourceOptions(parent=self)
-        stream_actions = ["kinesis:DescribeStreamSummary", "kinesis:UpdateShardCount"]
+        resize_actions = ["kinesis:UpdateShardCount"]
         if scaling.allow_mode_switch:
-            stream_actions.append("kinesis:UpdateStreamMode")
+            resize_actions.append("kinesis:UpdateStreamMode")
         statements = [
-            allow("ScaleOwnStream", stream_actions, [args.stream_arn]),
+            allow("DescribeOwnStream", ["kinesis:DescribeStreamSummary"], [args.stream_arn]),
+            # UpdateShardCount and UpdateStreamMode list no resource type in the Service Authorization Reference
+            # ("If there is no value for this column, you must specify all resources ("*")",
+            # https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonkinesisdatastreams.html):
+            # IAM authorizes them against "*", so a grant naming the stream never matches and the scaler could not
+            # resize. The trade-off: IAM cannot keep this role to its own stream, any stream of the account is
+            # resizable with it. The scaler is platform code, not tenant code; it only calls these with the
+            # STREAM_ARN the program sets, within the stream's min/max shards, and the 10-per-24h reshard quota and
+            # the scaler-errors alarm bound what a fault could do (capacity and cost, no data access).
+            allow("ResizeStreams", resize_actions, ["*"]),
             # GetMetricData has no resource-level permissions: AWS requires "*".
             allow("ReadStreamMetrics", ["cloudwatch:GetMetricData"], ["*"]),
             allow(
@@ -71,7 +82,7 @@ class ShardAutoscaler(pulumi.ComponentResource):
                 "PlatformKeyViaDynamoDb",
                 ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
                 [args.platform_key_arn],
-                via_service("dynamodb", args.region),
+                via_service("dynamodb", args.region, args.partition.dns_suffix),
             ),
         ]
         self.function = PlatformFunction(
@@ -120,7 +131,7 @@ class ShardAutoscaler(pulumi.ComponentResource):
             f"{name}-schedule-invoke",
             action="lambda:InvokeFunction",
             function=function.name,
-            principal="events.amazonaws.com",
+            principal=service_principal("events"),
             source_arn=self.schedule.arn,
             opts=child,
         )
@@ -137,7 +148,7 @@ class ShardAutoscaler(pulumi.ComponentResource):
             f"{name}-alarm-invoke",
             action="lambda:InvokeFunction",
             function=function.name,
-            principal="sns.amazonaws.com",
+            principal=service_principal("sns"),
             source_arn=args.alarm_topic_arn,
             opts=child,
         )

@@ -12,7 +12,15 @@ from infra import defaults
 from infra.components.platform_function import FunctionPackage, PlatformFunction, PlatformFunctionArgs
 from infra.config import ConsumerSettings
 from infra.naming import StreamNames
-from infra.policy_documents import allow, deny_insecure_transport, document, leading_keys, via_service
+from infra.platform_resources import AwsPartition
+from infra.policy_documents import (
+    allow,
+    deny_insecure_transport,
+    document,
+    lake_key_via_s3,
+    leading_keys,
+    via_service,
+)
 
 CONSUMER_HANDLER = "functions.consumer.handler.lambda_handler"
 
@@ -35,6 +43,7 @@ class StreamConsumerArgs:
     checkpoint_table_arn: pulumi.Input[str]
     platform_key_arn: pulumi.Input[str]
     region: str
+    partition: AwsPartition
     package: FunctionPackage
     tags: dict[str, str] = field(default_factory=dict)
 
@@ -74,6 +83,10 @@ class StreamConsumer(pulumi.ComponentResource):
 
         quarantine_objects = pulumi.Output.concat(args.lake_bucket_arn, "/", args.quarantine_prefix, "*")
         statements = [
+            # What a standard-iterator mapping calls on the stream
+            # (https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-create.html). No SubscribeToShard: it is
+            # for enhanced fan-out, which the program does not use, and is authorized against a consumer ARN, so a
+            # grant on the stream ARN never matched anything (list_amazonkinesisdatastreams.html).
             allow(
                 "ReadOwnStream",
                 [
@@ -82,7 +95,6 @@ class StreamConsumer(pulumi.ComponentResource):
                     "kinesis:GetRecords",
                     "kinesis:GetShardIterator",
                     "kinesis:ListShards",
-                    "kinesis:SubscribeToShard",
                 ],
                 [args.stream_arn],
             ),
@@ -104,13 +116,15 @@ class StreamConsumer(pulumi.ComponentResource):
                 "PlatformKeyViaDynamoDb",
                 ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
                 [args.platform_key_arn],
-                via_service("dynamodb", args.region),
+                via_service("dynamodb", args.region, args.partition.dns_suffix),
             ),
+            # The quarantine object's key request, as S3 makes it with the lake's S3 Bucket Key: context = the lake
+            # bucket's ARN (lake_key_via_s3); the prefix is enforced by QuarantineUnderOwnPrefix.
             allow(
                 "PlatformKeyViaS3",
                 ["kms:GenerateDataKey"],
                 [args.platform_key_arn],
-                via_service("s3", args.region),
+                lake_key_via_s3(args.lake_bucket_arn, args.region, args.partition.dns_suffix),
             ),
         ]
         environment: dict[str, pulumi.Input[str]] = {

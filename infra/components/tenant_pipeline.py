@@ -46,6 +46,7 @@ class TenantPipeline(pulumi.ComponentResource):
                 description=f"Tenant {args.tenant}: streams, failure queues and delivery streams",
                 alias=args.names.tenant_key_alias(args.tenant),
                 account_id=args.platform.account_id,
+                partition=args.platform.partition.name,
                 protect=args.protect,
                 tags=tenant_tags,
             ),

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from infra import function_code
 
 
@@ -37,9 +39,28 @@ def test_layer_directory_changes_with_the_requirements() -> None:
 
 
 def test_powertools_layer_arn_is_the_official_public_layer() -> None:
-    assert function_code.powertools_layer_arn("eu-west-1", "arm64", 27) == (
+    assert function_code.powertools_layer_arn("aws", "eu-west-1", "arm64", 27) == (
         "arn:aws:lambda:eu-west-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-arm64:27"
     )
+
+
+def test_powertools_layer_arn_in_govcloud_and_china_is_the_one_powertools_publishes_there() -> None:
+    """https://docs.aws.amazon.com/powertools/python/latest/getting-started/install/: one publishing account per
+    GovCloud region, and in China cn-north-1 only."""
+    arn = function_code.powertools_layer_arn
+    assert arn("aws-us-gov", "us-gov-west-1", "arm64", 27) == (
+        "arn:aws-us-gov:lambda:us-gov-west-1:165093116878:layer:AWSLambdaPowertoolsPythonV3-python312-arm64:27"
+    )
+    assert arn("aws-us-gov", "us-gov-east-1", "x86_64", 27).startswith(
+        "arn:aws-us-gov:lambda:us-gov-east-1:165087284144:"
+    )
+    assert arn("aws-cn", "cn-north-1", "arm64", 27).startswith("arn:aws-cn:lambda:cn-north-1:498634801083:")
+
+
+@pytest.mark.parametrize(("partition", "region"), [("aws-cn", "cn-northwest-1"), ("aws-iso", "us-iso-east-1")])
+def test_no_powertools_layer_is_named_where_none_is_published(partition: str, region: str) -> None:
+    with pytest.raises(function_code.PowertoolsLayerUnavailable, match=f"no public layer in {region}"):
+        function_code.powertools_layer_arn(partition, region, "arm64", 27)
 
 
 def test_handlers_import_nothing_from_pulumi_infra_or_scripts() -> None:

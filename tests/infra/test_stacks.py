@@ -22,8 +22,14 @@ STATEFUL_TYPES = {
     "aws:s3/bucket:Bucket",
     "aws:kms/key:Key",
 }
-# Actions AWS only grants on "*" (no resource-level permissions).
-STAR_RESOURCE_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "cloudwatch:GetMetricData"}
+# Actions AWS only grants on "*" (no resource-level permissions; tests/policy/test_resource_types.py checks them).
+STAR_RESOURCE_ACTIONS = {
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "cloudwatch:GetMetricData",
+    "kinesis:UpdateShardCount",
+    "kinesis:UpdateStreamMode",
+}
 
 
 @pytest.fixture(scope="module", params=STACKS)
@@ -396,13 +402,15 @@ def test_autoscaler_may_only_resize_its_own_stream_and_keep_its_own_history(run:
             (r, p) for r, p in policies(run) if role_of(run, r).inputs.get("name") == f"{base}-scaler-role"
         ]
         grants = {s["Sid"]: (sorted(s["Action"]), s["Resource"]) for s in policy["Statement"]}
-        expected_stream_actions = ["kinesis:DescribeStreamSummary", "kinesis:UpdateShardCount"]
-        if settings.autoscaling.allow_mode_switch:
-            expected_stream_actions.append("kinesis:UpdateStreamMode")
-        assert grants["ScaleOwnStream"] == (
-            expected_stream_actions,
+        assert grants["DescribeOwnStream"] == (
+            ["kinesis:DescribeStreamSummary"],
             [f"arn:aws:kinesis:us-east-1:123456789012:stream/{base}"],
         )
+        # No resource type: IAM authorizes these against "*" (list_amazonkinesisdatastreams.html), and only these.
+        expected_resize = ["kinesis:UpdateShardCount"]
+        if settings.autoscaling.allow_mode_switch:
+            expected_resize.append("kinesis:UpdateStreamMode")
+        assert grants["ResizeStreams"] == (expected_resize, ["*"])
         assert grants["OwnScalingHistory"][0] == ["dynamodb:GetItem", "dynamodb:PutItem"]
         assert grants["ReadStreamMetrics"] == (["cloudwatch:GetMetricData"], ["*"])
 

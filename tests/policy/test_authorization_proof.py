@@ -2,8 +2,8 @@
 
 moto enforces no IAM. Here every request of `policy.data_path_requests` is decided by iam-simulate against the
 stack's own identity policies, key, bucket, queue and topic policies, Lambda permissions and trust policies, one Node
-run per stack. A request that fails only because of a known defect of the program is a strict expected failure:
-once infra/ is fixed it passes, the run fails, and its mark must go.
+run per stack. No request is an expected failure: a request AWS would decide otherwise than the data path needs
+fails the run (the Bucket Key and UpdateShardCount defects it once marked are fixed in infra/).
 """
 
 from __future__ import annotations
@@ -12,49 +12,22 @@ from collections.abc import Callable
 
 import pytest
 
-from infra.mock_runtime import available_stacks
+from infra.mock_runtime import available_stacks, config_in_region
 from policy.access_graph import StatementRef
 from policy.authorization_proof import StackCatalogue, decide, decide_without_each, stack_catalogue
-from policy.data_path_requests import DataPathRequest
 from policy.iam_simulator import Decision
 
 STACKS = available_stacks()
 # Deriving a catalogue runs the program under mocks: about a second a stack, once per test process.
 CATALOGUES = {stack: stack_catalogue(stack) for stack in STACKS}
 
-# The lake enables S3 Bucket Keys, so S3 asks KMS with aws:s3:arn = the BUCKET ARN (S3_BUCKET_KEY in the catalogue),
-# while the delivery role's EncryptOwnPrefixes grant matches only object ARNs under its prefixes.
-BUCKET_KEY_DEFECT = (
-    "S3 Bucket Key: KMS context aws:s3:arn is the bucket ARN, EncryptOwnPrefixes matches object ARNs only "
-    "(https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-key.html)"
-)
-# UpdateShardCount and UpdateStreamMode list no resource type in the Service Authorization Reference, so IAM
-# authorizes them against "*", while ScaleOwnStream grants them on the stream ARN only.
-SCALING_ACTION_DEFECT = (
-    'no resource-level permissions: the grant must name "*", ScaleOwnStream names the stream '
-    "(https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonkinesisdatastreams.html)"
-)
-
-
-def known_defect(request: DataPathRequest) -> str | None:
-    """Why AWS would deny this request today although it must allow it; None for a request the program gets right."""
-    if request.expect != "Allowed":
-        return None
-    if " lake delivery: kms:" in request.name and "S3 Bucket Key" in request.name:
-        return BUCKET_KEY_DEFECT
-    if " shard scaler: " in request.name and request.action in ("kinesis:UpdateShardCount", "kinesis:UpdateStreamMode"):
-        return SCALING_ACTION_DEFECT
-    return None
-
 
 def request_params() -> list[object]:
-    params: list[object] = []
-    for stack, catalogue in CATALOGUES.items():
-        for request in catalogue.requests:
-            defect = known_defect(request)
-            marks = [pytest.mark.xfail(strict=True, reason=defect)] if defect else []
-            params.append(pytest.param(stack, request.name, marks=marks, id=f"{stack}: {request.name}"))
-    return params
+    return [
+        pytest.param(stack, request.name, id=f"{stack}: {request.name}")
+        for stack, catalogue in CATALOGUES.items()
+        for request in catalogue.requests
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -80,15 +53,6 @@ def test_aws_decides_the_request_as_the_platform_needs(
         f"{request.principal} {request.action} {request.resource}: AWS would answer {decisions(stack)[name]}, "
         f"the data path needs {request.expect} ({', '.join(request.documented_by)})"
     )
-
-
-def test_known_defects_are_exactly_the_requests_aws_would_refuse(
-    decisions: Callable[[str], dict[str, Decision]],
-) -> None:
-    """The report of issue #23: what the infra fix must make pass, stack by stack."""
-    for stack, catalogue in CATALOGUES.items():
-        refused = {r.name for r in catalogue.requests if decisions(stack)[r.name] != r.expect}
-        assert refused == {r.name for r in catalogue.requests if known_defect(r)}, stack
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -152,3 +116,26 @@ def test_removing_a_statement_fails_exactly_the_requests_that_rely_on_it(
     changed_elsewhere = {n for n, d in without.items() if n not in dependent and d != dev_decisions[n]}
     assert dependent <= newly_wrong, f"still decided as needed without {ref}: {sorted(dependent - newly_wrong)}"
     assert not changed_elsewhere, f"removing {ref} also changes: {sorted(changed_elsewhere)}"
+
+
+# The same proof for prod moved to AWS GovCloud (US) and China: the catalogue takes the partition from the graph's
+# role ARNs, so every principal, resource and kms:ViaService is of that partition.
+
+OTHER_PARTITIONS = {
+    "aws-us-gov": ("us-gov-west-1", "us-gov-east-1"),
+    "aws-cn": ("cn-north-1", "cn-northwest-1"),
+}
+
+
+@pytest.mark.parametrize("partition", sorted(OTHER_PARTITIONS))
+def test_the_proof_holds_in_another_partition(partition: str) -> None:
+    region, replica = OTHER_PARTITIONS[partition]
+    catalogue = stack_catalogue("prod", config_in_region("prod", region, replica))
+    assert catalogue.graph.partition == partition
+    assert len(catalogue.requests) == len(CATALOGUES["prod"].requests)
+    for request in catalogue.requests:
+        for arn in (request.principal, request.resource):
+            assert not arn.startswith("arn:aws:"), (request.name, arn)
+    decisions = decide(catalogue.graph, catalogue.requests)
+    wrong = [f"{decisions[r.name]} {r.name}" for r in catalogue.requests if decisions[r.name] != r.expect]
+    assert wrong == []
