@@ -224,7 +224,6 @@ class PlatformNames:
         return f"{self.base}-lake"
 
     @property
-<<<<<<< HEAD
     def platform_key_alias(self) -> str:
         return f"alias/{self.base}-{PLATFORM_KEY_ALIAS_SUFFIX}"
 
@@ -247,11 +246,11 @@ class PlatformNames:
     @property
     def replica_bucket_prefix(self) -> str:
         return f"{self.base}-lake-replica-"
-=======
+
+    @property
     def lake_replica_role(self) -> str:
         """S3 replication's role: inside the deploy role's `role/<prefix>-<stack>-*` scope (docs/deploy.md)."""
         return f"{self.base}-lake-replica-role"
->>>>>>> infra-fixes
 
     def tenant_base(self, tenant: str) -> str:
         return f"{self.base}-{tenant}"
@@ -279,6 +278,7 @@ class PlatformNames:
             (S3_BUCKET_PREFIX, self.lake_bucket_prefix),
             (S3_BUCKET_PREFIX, self.access_log_bucket_prefix),
             (S3_BUCKET_PREFIX, self.replica_bucket_prefix),
+            (IAM_ROLE, self.lake_replica_role),
         ]
         return [DerivedName(kind, name, "stack") for kind, name in names]
 

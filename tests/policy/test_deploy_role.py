@@ -34,7 +34,7 @@ from policy.deploy_role import (
     from_template,
     rendered_template,
 )
-from policy.deploy_role_proof import StackControlPlane, decide, decide_per_statement, simulation, stack_control_plane
+from policy.deploy_role_proof import decide, decide_per_statement, simulation, stack_control_plane
 from policy.iam_simulator import SIMULATOR_DIR, Decision, evaluate
 
 STACKS = available_stacks()
@@ -42,39 +42,12 @@ STACKS = available_stacks()
 PLANES = {stack: stack_control_plane(stack) for stack in STACKS}
 IAM_DATA = SIMULATOR_DIR / "node_modules" / "@cloud-copilot" / "iam-data" / "data"
 
-# infra/components/lake_replica.py gives the replication role no explicit name, so Pulumi auto-names it
-# `lake-replica-role-<random>`: outside `role/sp-<stack>-*`, where the deploy role may create, tag, read, delete and
-# pass roles. Being fixed on another branch (the role gets its `sp-<stack>-` name).
-REPLICA_ROLE_DEFECT = (
-    "lake replica role has no explicit name: auto-named lake-replica-role-<random>, outside the deploy role's "
-    "role/sp-<stack>-* scope (infra/components/lake_replica.py)"
-)
-REPLICA_ROLE = "lake-replica-role"
-
-
-def replica_role_arn(plane: StackControlPlane) -> str | None:
-    """The ARN of the role the replica component registers, as the program names it today."""
-    created = [r.resource for r in plane.requests if r.resource_name == REPLICA_ROLE and r.action == "iam:CreateRole"]
-    return created[0] if created else None
-
-
-REPLICA_ROLE_ARNS = {stack: replica_role_arn(plane) for stack, plane in PLANES.items()}
-
-
-def known_defect(stack: str, request: ControlPlaneRequest) -> str | None:
-    """Why AWS would deny this request today although a deploy needs it; None for a request the program gets right."""
-    if REPLICA_ROLE_ARNS[stack] is not None and request.resource == REPLICA_ROLE_ARNS[stack]:
-        return REPLICA_ROLE_DEFECT
-    return None
-
 
 def request_params() -> list[object]:
     params: list[object] = []
     for stack, plane in PLANES.items():
         for request in plane.requests:
-            defect = known_defect(stack, request)
-            marks = [pytest.mark.xfail(strict=True, reason=defect)] if defect else []
-            params.append(pytest.param(stack, request.name, marks=marks, id=f"{stack}: {request.name}"))
+            params.append(pytest.param(stack, request.name, id=f"{stack}: {request.name}"))
     return params
 
 
@@ -197,7 +170,6 @@ def test_every_granted_action_is_needed_by_some_stack() -> None:
     assert unused == [], f"granted, but no deploy needs them: {unused}"
 
 
-@pytest.mark.xfail(strict=True, reason=REPLICA_ROLE_DEFECT)
 def test_the_replication_role_is_passed_under_its_grant() -> None:
     assert REPLICATION_GRANT not in unused_grants()
 
@@ -307,7 +279,6 @@ def test_pass_role_only_to_the_service_that_assumes_the_role(stack: str) -> None
     """Every role of every stack, passed to every service: allowed only for this stack's role and its receiver."""
     plane = PLANES[stack]
     roles = sorted({r.resource for p in PLANES.values() for r in p.requests if r.action == "iam:CreateRole"})
-    roles.append(plane.scope.arn("iam", f"role/{plane.scope.base}-lake-replica-role", region=""))  # its fixed name
     requests = [
         ControlPlaneRequest(
             name=f"pass {role} to {service}",
