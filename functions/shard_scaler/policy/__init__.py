@@ -24,7 +24,19 @@ shards), `config` (the tuning), `memory` (what is carried between rounds), `prof
 
 from __future__ import annotations
 
-from functions.shard_scaler.policy.config import PolicyConfig
+from functions.shard_scaler.policy.config import (
+    CallBudgetConfig,
+    CostCapConfig,
+    DemandConfig,
+    HeadroomConfig,
+    ModeSwitchConfig,
+    PlanConfig,
+    PolicyConfig,
+    ProfileConfig,
+    ScaleInConfig,
+    ScaleOutConfig,
+    ServiceLevelConfig,
+)
 from functions.shard_scaler.policy.decision import (
     LOOKBACK_MINUTES,
     Decision,
@@ -70,11 +82,21 @@ __all__ = [
     "SHARD_WRITE_RECORDS_PER_S",
     "WEEK_DAYS",
     "WEEK_MINUTES",
+    "CallBudgetConfig",
+    "CostCapConfig",
     "Decision",
+    "DemandConfig",
+    "HeadroomConfig",
     "MinuteMetrics",
+    "ModeSwitchConfig",
+    "PlanConfig",
     "PolicyConfig",
     "PolicyMemory",
+    "ProfileConfig",
+    "ScaleInConfig",
+    "ScaleOutConfig",
     "ScalingHistory",
+    "ServiceLevelConfig",
     "StreamMode",
     "StreamStatus",
     "StreamView",

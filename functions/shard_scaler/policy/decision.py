@@ -57,19 +57,19 @@ _PLAN_CACHE: list[tuple[tuple[object, ...], CallPlan]] = []
 
 def call_plan(table: list[float], latest: int, history: ScalingHistory, config: PolicyConfig) -> CallPlan:
     """The plan for the profile `table` from `latest`; reused while the table, slot and history stand."""
-    budget = RESHARD_CALLS_PER_24H - config.reserved_calls
+    budget = RESHARD_CALLS_PER_24H - config.calls.reserved
     key = (
-        latest // config.profile_slot_minutes,
+        latest // config.profile.slot_minutes,
         history.reshard_minutes,
         budget,
-        config.reaction_minutes,
-        config.plan_call_cost,
+        config.demand.reaction_minutes,
+        config.plan.call_cost,
     )
     # Compared by value: a new table with the same values (a slot closed unchanged) still hits.
     if _PLAN_CACHE and _PLAN_CACHE[0][0][1:] == key and _PLAN_CACHE[0][0][0] == table:
         return _PLAN_CACHE[0][1]
-    forecast = forecast_peaks(table, config.profile_slot_minutes, latest, config.reaction_minutes)
-    call_cost = config.plan_call_cost * sum(forecast) / len(forecast)
+    forecast = forecast_peaks(table, config.profile.slot_minutes, latest, config.demand.reaction_minutes)
+    call_cost = config.plan.call_cost * sum(forecast) / len(forecast)
     plan = make_plan(forecast, latest, history.reshard_minutes, budget, call_cost)
     _PLAN_CACHE[:] = [((table, *key), plan)]
     return plan
@@ -109,41 +109,46 @@ def decide(
         return keep("no metrics yet")
 
     latest = max(units)
-    window = config.demand_window_minutes
+    window = config.demand.window_minutes
     # Demand relative to the daily profile: a diurnal stream's ratio is flat, a noisy stream's ratio
     # carries its noise, and ratio x the profile ahead is what capacity must cover next.
-    table, step = seasonal_values(memory, config), config.profile_slot_minutes
+    table, step = seasonal_values(memory, config), config.profile.slot_minutes
     forecast = forecast_error(memory, config)
-    normals = slot_normals(table, trusted_step_ratio(forecast, config), config.profile_step_slots)
+    normals = slot_normals(table, trusted_step_ratio(forecast, config), config.profile.step_slots)
     ratio = demand_level(
         [v / normals[(m // step) % len(normals)] for m, v in units.items() if latest - m < window],
-        config.level_quantile,
+        config.demand.level_quantile,
     )
     demand = ratio * table[(latest // step) % len(table)]
-    recent_demand = max(v for m, v in units.items() if latest - m < config.reaction_minutes)
+    recent_demand = max(v for m, v in units.items() if latest - m < config.demand.reaction_minutes)
     # Where demand is heading by the time a call made now is live: it grew this much over the last
     # reaction time and is assumed to grow as much again (0 while it is not growing), but for the rise
     # the profile itself shows over that time (its slot stepped up), which the plan holds capacity for:
     # a daily step is not projected on as if it would climb as far again.
-    span = config.reaction_minutes
+    span = config.demand.reaction_minutes
     profile_rise = table[(latest // step) % len(table)] - table[((latest - span) // step) % len(table)]
     projected = projected_demand(units, latest, span, expected_rise=max(0.0, ratio * profile_rise))
-    sustained = min(v for m, v in units.items() if latest - m < config.sustained_minutes)
-    throttled = any(m.throttled_records > 0 and latest - m.minute < config.reaction_minutes for m in metrics)
-    learned = headroom_for_budget(memory.growth_weights, config.throttle_budget)
-    headroom = max(config.min_headroom, 1.0 + (learned - 1.0) * memory.headroom_scale)
-    wanted = max(ratio * seasonal_peak(memory, latest, config.pre_scale_minutes, config), config.floor_units) * headroom
-    record_bytes = mean_record_bytes(metrics) or config.record_bytes_hint
+    sustained = min(v for m, v in units.items() if latest - m < config.cost.sustained_minutes)
+    throttled = any(m.throttled_records > 0 and latest - m.minute < config.demand.reaction_minutes for m in metrics)
+    learned = headroom_for_budget(memory.growth_weights, config.headroom.throttle_budget)
+    headroom = max(config.headroom.minimum, 1.0 + (learned - 1.0) * memory.headroom_scale)
+    wanted = (
+        max(
+            ratio * seasonal_peak(memory, latest, config.scale_out.pre_scale_minutes, config), config.demand.floor_units
+        )
+        * headroom
+    )
+    record_bytes = mean_record_bytes(metrics) or config.cost.record_bytes_hint
     affordable = max(
-        affordable_shards(memory.mean_units, record_bytes, config.affordable_share),
-        math.ceil(sustained * config.min_headroom),
+        affordable_shards(memory.mean_units, record_bytes, config.cost.affordable_share),
+        math.ceil(sustained * config.headroom.minimum),
     )
     over_cost_cap = stream.shards > 2 * affordable  # what a throttled surge followed past the cap leaves behind
 
     if allow_mode_switch:
         # The headroom over the window's highest minute as measured, not as read through the profile: a
         # profile learned from a day or two of a spiky stream misreads the ratio and the look-ahead.
-        needed = max(max(v for m, v in units.items() if latest - m < window), config.floor_units) * headroom
+        needed = max(max(v for m, v in units.items() if latest - m < window), config.demand.floor_units) * headroom
         switch = mode_switch(
             now, stream, history, needed, affordable, memory, config, surging=throttled, over_cost_cap=over_cost_cap
         )
@@ -159,17 +164,17 @@ def decide(
     if throttled:
         # Traffic the stream is throttling now is load, not headroom: follow it at full speed (2x per call)
         # whatever the cost cap says; scale-in takes the capacity back once the surge has passed.
-        target_capacity = max(target_capacity, math.ceil(recent_demand * config.min_headroom))
+        target_capacity = max(target_capacity, math.ceil(recent_demand * config.headroom.minimum))
     emergency = throttled or recent_demand > shards
-    error = forecast if config.plan_calls else None
-    plan_fits = error is not None and error <= config.plan_max_forecast_error and len(table) > 1 and ratio > 0
+    error = forecast if config.plan.enabled else None
+    plan_fits = error is not None and error <= config.plan.max_forecast_error and len(table) > 1 and ratio > 0
     # A plan holds capacity at its level between its calls, so a rise the profile did not expect would
     # be met only once it throttles: leave the plan for the greedy rules while demand is heading past
     # capacity, and size the call for where it is heading (within the cost cap). Without a plan the
     # greedy rules already scale out on headroom; projecting there too spends routine calls early.
     heading_past = plan_fits and projected > shards
     if heading_past and not throttled:
-        target_capacity = max(target_capacity, min(math.ceil(projected * config.min_headroom), affordable))
+        target_capacity = max(target_capacity, min(math.ceil(projected * config.headroom.minimum), affordable))
     rising = emergency or heading_past
     if plan_fits and not rising and shards <= stream.max_shards:
         plan = call_plan(table, latest, history, config)
@@ -179,7 +184,7 @@ def decide(
             return keep("the plan holds", headroom, demand)
         planned = max(stream.min_shards, min(math.ceil(max(level * scale, wanted)), max(affordable, target_capacity)))
         if planned > shards:
-            if used >= RESHARD_CALLS_PER_24H - config.reserved_calls:
+            if used >= RESHARD_CALLS_PER_24H - config.calls.reserved:
                 return keep(f"planned scale-out but {used} calls in 24 h", headroom, demand)
             target = clamp(planned, shards, stream)
             if target > shards:
@@ -197,11 +202,11 @@ def decide(
             clamp(planned, shards, stream), None, f"planned scale in to {planned}", memory, headroom, demand
         )
     if shards < target_capacity:
-        budget = RESHARD_CALLS_PER_24H - (0 if emergency else config.reserved_calls)
+        budget = RESHARD_CALLS_PER_24H - (0 if emergency else config.calls.reserved)
         if used >= budget:
             return keep(f"scale-out wanted but {used} calls in 24 h", headroom, demand)
-        ahead = ratio * seasonal_peak(memory, latest, config.scale_out_lookahead_minutes, config) * headroom
-        goal = max(max(wanted, ahead) * config.scale_up_overshoot, shards * config.scale_out_min_step)
+        ahead = ratio * seasonal_peak(memory, latest, config.scale_out.lookahead_minutes, config) * headroom
+        goal = max(max(wanted, ahead) * config.scale_out.overshoot, shards * config.scale_out.min_step)
         target = clamp(min(math.ceil(goal), max(affordable, target_capacity)), shards, stream)
         if target > shards:
             reason = f"scale out: demand {demand:.2f} x headroom {headroom:.2f}"
@@ -212,17 +217,17 @@ def decide(
         return Decision(clamp(stream.max_shards, shards, stream), None, "above max_shards", memory, headroom, demand)
     if rising:
         return keep("demand is rising past capacity: no scale-in", headroom, demand)
-    later = ratio * seasonal_peak(memory, latest, config.scale_in_lookahead_minutes, config) * headroom
+    later = ratio * seasonal_peak(memory, latest, config.scale_in.lookahead_minutes, config) * headroom
     keep_capacity = max(stream.min_shards, min(math.ceil(max(wanted, later)), affordable))
-    if shards <= stream.min_shards or shards <= keep_capacity * config.scale_in_slack:
+    if shards <= stream.min_shards or shards <= keep_capacity * config.scale_in.slack:
         return keep("capacity fits", headroom, demand)
     refusal = _scale_in_refusal(now, metrics, units, memory, history, used, config, over_cost_cap=over_cost_cap)
     if refusal is not None:
         return keep(refusal, headroom, demand)
-    goal = min(math.ceil(max(wanted, later) * config.scale_up_overshoot), max(affordable, keep_capacity))
+    goal = min(math.ceil(max(wanted, later) * config.scale_out.overshoot), max(affordable, keep_capacity))
     reach = _reach_floor(table, memory, used, affordable, config, planned=False)
     target = clamp(max(goal, reach), shards, stream)
-    if target < shards and shards - target < config.scale_in_min_removed and shards <= affordable:
+    if target < shards and shards - target < config.scale_in.min_removed and shards <= affordable:
         return keep(f"no scale-in: {shards} -> {target} shards is not worth a call", headroom, demand)
     if target < shards:
         reason = f"scale in: demand {demand:.2f} x headroom {headroom:.2f}"
@@ -243,8 +248,8 @@ def _reach_floor(
     cost cap. Before a profile is learned (`table` is the all-ones placeholder then), the peak is the
     highest minute of the last `peak_days` days."""
     peak = max(table) if len(table) > 1 else max(memory.daily_peaks, default=0.0)
-    left = max(0, RESHARD_CALLS_PER_24H - used - 1 - (0 if planned else config.reserved_calls))
-    return min(affordable, math.ceil(peak * config.min_headroom / 2**left))
+    left = max(0, RESHARD_CALLS_PER_24H - used - 1 - (0 if planned else config.calls.reserved))
+    return min(affordable, math.ceil(peak * config.headroom.minimum / 2**left))
 
 
 def _scale_in_refusal(
@@ -264,15 +269,18 @@ def _scale_in_refusal(
     on-demand would even after one halving. Giving them back may spend the emergency reserve: a
     halving from there still leaves more than the cap's worth of shards, which is itself the
     headroom the reserve's doublings would have bought."""
-    if max(m.iterator_age_ms for m in metrics) > config.max_iterator_age_ms_for_scale_in:
+    if max(m.iterator_age_ms for m in metrics) > config.scale_in.max_iterator_age_ms:
         return "consumers are behind: no scale-in"
-    kept = 0 if over_cost_cap else config.reserved_calls + config.calls_kept_for_scale_out
+    kept = 0 if over_cost_cap else config.calls.reserved + config.calls.kept_for_scale_out
     if used >= RESHARD_CALLS_PER_24H - kept:
         return f"scale-in wanted but {used} calls in 24 h"
     last = history.last_change_minute()
-    if last is not None and now - last < config.scale_in_cooldown_minutes:
+    if last is not None and now - last < config.scale_in.cooldown_minutes:
         return "scale-in cooling down"
     latest = max(units)
-    if latest - min(units) < config.demand_window_minutes - 1 or latest - memory.first_minute < config.learning_minutes:
+    if (
+        latest - min(units) < config.demand.window_minutes - 1
+        or latest - memory.first_minute < config.headroom.learning_minutes
+    ):
         return "too little history to scale in"
     return None

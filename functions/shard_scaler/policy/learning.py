@@ -46,10 +46,10 @@ def learn(
     weights = list(memory.growth_weights)
     last_decay = memory.last_decay_minute if memory.last_decay_minute >= 0 else new_minutes[0]
     mean = memory.mean_units
-    volume_decay = 0.5 ** (1.0 / config.volume_half_life_minutes)
-    lag = config.reaction_minutes
-    window = config.demand_window_minutes
-    slots_per_day = DAY_MINUTES // config.profile_slot_minutes
+    volume_decay = 0.5 ** (1.0 / config.cost.volume_half_life_minutes)
+    lag = config.demand.reaction_minutes
+    window = config.demand.window_minutes
+    slots_per_day = DAY_MINUTES // config.profile.slot_minutes
     profile = list(memory.profile) if len(memory.profile) == slots_per_day else [0.0] * slots_per_day
     slots_per_week = WEEK_DAYS * slots_per_day
     weekly = list(memory.weekly_profile) if len(memory.weekly_profile) == slots_per_week else [0.0] * slots_per_week
@@ -58,12 +58,12 @@ def learn(
     peaks, peak_day = list(memory.daily_peaks), memory.peak_day
     daily_error, weekly_error, paired_scored = memory.daily_error, memory.weekly_error, memory.paired_slots_scored
     profile_error, profile_scored = memory.profile_error, memory.profile_slots_scored
-    error_decay = 0.5 ** (config.profile_slot_minutes / config.profile_error_half_life_minutes)
+    error_decay = 0.5 ** (config.profile.slot_minutes / config.profile.error_half_life_minutes)
     offered, lost, scale = memory.offered_units, memory.throttled_units, memory.headroom_scale
     start = memory.first_minute if memory.first_minute >= 0 else new_minutes[0]
-    slo_decay = 0.5 ** (1.0 / config.slo_half_life_minutes)
-    table, step = seasonal_values(memory, config), config.profile_slot_minutes
-    normals = slot_normals(table, trusted_step_ratio(forecast_error(memory, config), config), config.profile_step_slots)
+    slo_decay = 0.5 ** (1.0 / config.slo.half_life_minutes)
+    table, step = seasonal_values(memory, config), config.profile.slot_minutes
+    normals = slot_normals(table, trusted_step_ratio(forecast_error(memory, config), config), config.profile.step_slots)
     size = len(table)
 
     def scores() -> _ProfileScores:
@@ -84,23 +84,29 @@ def learn(
             if m in units
         ]
         if 2 * len(earlier) >= window:
-            expected = demand_level(earlier, config.level_quantile) * table[(minute // step) % size]
-            weights[growth_bin(value / max(expected, config.floor_units))] += max(value, config.floor_units)
+            expected = demand_level(earlier, config.demand.level_quantile) * table[(minute // step) % size]
+            weights[growth_bin(value / max(expected, config.demand.floor_units))] += max(
+                value, config.demand.floor_units
+            )
         offered = offered * slo_decay + value
         # Losses while the headroom is still untrained say nothing about the headroom it learns.
-        lost = lost * slo_decay + (throttled.get(minute, 0.0) if minute - start >= config.learning_minutes else 0.0)
+        lost = lost * slo_decay + (
+            throttled.get(minute, 0.0) if minute - start >= config.headroom.learning_minutes else 0.0
+        )
         if steer and minute % 60 == 0 and offered > 0.0:
-            above = lost / offered > config.throttle_target
-            factor = config.headroom_scale_step_up if above else 1.0 / config.headroom_scale_step_down
-            scale = min(config.headroom_scale_max, max(config.headroom_scale_min, scale * factor))
+            above = lost / offered > config.slo.throttle_target
+            factor = config.headroom.scale_step_up if above else 1.0 / config.headroom.scale_step_down
+            scale = min(config.headroom.scale_max, max(config.headroom.scale_min, scale * factor))
         day = minute // DAY_MINUTES
         if day != peak_day or not peaks:
-            peaks = (peaks + [0.0] * max(1, min(config.peak_days, day - peak_day)))[-config.peak_days :]
+            peaks = (peaks + [0.0] * max(1, min(config.mode_switch.peak_days, day - peak_day)))[
+                -config.mode_switch.peak_days :
+            ]
             peak_day = day
         peaks[-1] = max(peaks[-1], value)
         first = memory.last_minute < 0 and mean == 0.0
         mean = value if first else mean * volume_decay + value * (1 - volume_decay)
-        current = minute // config.profile_slot_minutes
+        current = minute // config.profile.slot_minutes
         if current != slot:
             if slot_count:
                 changed = True
@@ -115,9 +121,9 @@ def learn(
                     daily_error = daily_error * error_decay + abs(fresh - old)
                     weekly_error = weekly_error * error_decay + abs(fresh - weekly[week_index])
                     paired_scored += 1
-                profile[index] = fresh if old == 0.0 else old + config.profile_weight * (fresh - old)
+                profile[index] = fresh if old == 0.0 else old + config.profile.weight * (fresh - old)
                 old = weekly[week_index]
-                weekly[week_index] = fresh if old == 0.0 else old + config.profile_weight * (fresh - old)
+                weekly[week_index] = fresh if old == 0.0 else old + config.profile.weight * (fresh - old)
                 if len(table) > 1:
                     # The minutes after this one are read against the profile as it now stands, as a round a
                     # minute would read them: what is learned does not depend on how many minutes a round
@@ -133,13 +139,13 @@ def learn(
                     )
                     table = seasonal_values(interim, config)
                     step_ratio = trusted_step_ratio(forecast_error(interim, config), config)
-                    normals, size = slot_normals(table, step_ratio, config.profile_step_slots), len(table)
+                    normals, size = slot_normals(table, step_ratio, config.profile.step_slots), len(table)
             slot, slot_sum, slot_count = current, 0.0, 0
         slot_sum += value
         slot_count += 1
     elapsed = new_minutes[-1] - last_decay
     if elapsed >= 60:
-        factor = 0.5 ** (elapsed / config.growth_half_life_minutes)
+        factor = 0.5 ** (elapsed / config.headroom.growth_half_life_minutes)
         weights = [w * factor for w in weights]
         last_decay = new_minutes[-1]
     return replace(

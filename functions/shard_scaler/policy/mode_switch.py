@@ -31,7 +31,7 @@ def mode_switch(
     if history.mode_switches_within_24h(now) >= MODE_SWITCHES_PER_24H:
         return None
     last = max(history.mode_switch_minutes, default=None)
-    if last is not None and now - last < config.mode_switch_cooldown_minutes:
+    if last is not None and now - last < config.mode_switch.cooldown_minutes:
         return None
     # Wide hysteresis: each switch costs a resharding-sized pause and AWS allows only two per 24 h.
     share = memory.throttled_units / memory.offered_units if memory.offered_units > 0 else 0.0
@@ -39,22 +39,22 @@ def mode_switch(
     # stream that misses the service level after its first day while its headroom is unaffordable has
     # shown what it is: waiting the week out only adds the losses of more bursts.
     age = now - memory.first_minute if memory.first_minute >= 0 else -1
-    trained = age >= config.slo_half_life_minutes
-    unaffordable = needed > affordable * (1.0 + config.mode_switch_hysteresis)
-    missing = share > config.service_level
-    missed = trained and missing and memory.headroom_scale >= config.headroom_scale_max
-    first_day = 0 <= age < config.learning_minutes
-    proven = (unaffordable and (trained or (age >= config.learning_minutes and missing))) or (
+    trained = age >= config.slo.half_life_minutes
+    unaffordable = needed > affordable * (1.0 + config.mode_switch.hysteresis)
+    missing = share > config.slo.service_level
+    missed = trained and missing and memory.headroom_scale >= config.headroom.scale_max
+    first_day = 0 <= age < config.headroom.learning_minutes
+    proven = (unaffordable and (trained or (age >= config.headroom.learning_minutes and missing))) or (
         first_day and over_cost_cap
     )
     if stream.mode == StreamMode.PROVISIONED and (proven or missed) and not surging:
         return StreamMode.ON_DEMAND
     if (
         stream.mode == StreamMode.ON_DEMAND
-        and (last is None or now - last >= config.on_demand_min_minutes)
-        and share < config.throttle_target
-        and needed * (1.0 + config.mode_switch_hysteresis) < affordable
-        and max(memory.daily_peaks, default=0.0) <= affordable * config.return_peak_cover
+        and (last is None or now - last >= config.mode_switch.on_demand_min_minutes)
+        and share < config.slo.throttle_target
+        and needed * (1.0 + config.mode_switch.hysteresis) < affordable
+        and max(memory.daily_peaks, default=0.0) <= affordable * config.mode_switch.return_peak_cover
     ):
         return StreamMode.PROVISIONED
     return None
@@ -69,4 +69,4 @@ def round_due(stream: StreamView, last_round_minute: int | None, now: int, confi
     """
     if stream.mode != StreamMode.ON_DEMAND or last_round_minute is None:
         return True
-    return now - last_round_minute >= (config or PolicyConfig()).on_demand_round_minutes
+    return now - last_round_minute >= (config or PolicyConfig()).mode_switch.on_demand_round_minutes

@@ -17,7 +17,7 @@ def seasonal_values(memory: PolicyMemory, config: PolicyConfig) -> list[float]:
     profile = memory.profile
     if not profile or memory.first_minute < 0 or memory.last_minute - memory.first_minute < DAY_MINUTES + 60:
         return [1.0]
-    floor = config.floor_units * config.profile_floor_share
+    floor = config.demand.floor_units * config.profile.floor_share
     if weekly_in_use(memory, config):
         return _floored(memory.weekly_profile, floor)
     return _floored(profile, floor)
@@ -26,10 +26,10 @@ def seasonal_values(memory: PolicyMemory, config: PolicyConfig) -> list[float]:
 def weekly_in_use(memory: PolicyMemory, config: PolicyConfig) -> bool:
     """Whether the time-of-week profile has been learned and predicts better than the daily one."""
     return (
-        config.weekly_profile
+        config.profile.weekly
         and len(memory.weekly_profile) == WEEK_DAYS * len(memory.profile)
         and memory.last_minute - memory.first_minute >= 2 * WEEK_MINUTES
-        and memory.weekly_error < config.weekly_error_share * memory.daily_error
+        and memory.weekly_error < config.profile.weekly_error_share * memory.daily_error
     )
 
 
@@ -38,13 +38,13 @@ def forecast_error(memory: PolicyMemory, config: PolicyConfig) -> float | None:
     relative to the profile's mean; None until it has been scored on a day's slots (a profile's misses
     are scored from its second period on: the daily one's second day, the weekly one's second week).
     Counted by slots actually scored, not time watched: a gap in the metrics scores nothing."""
-    step = config.profile_slot_minutes
+    step = config.profile.slot_minutes
     weekly = weekly_in_use(memory, config)
     scored = memory.paired_slots_scored if weekly else memory.profile_slots_scored
     mean = sum(memory.profile) / len(memory.profile) if memory.profile else 0.0
     if scored < DAY_MINUTES // step or mean <= 0.0:
         return None
-    decay = 0.5 ** (step / config.profile_error_half_life_minutes)
+    decay = 0.5 ** (step / config.profile.error_half_life_minutes)
     weight = (1.0 - decay**scored) / (1.0 - decay)
     error = memory.weekly_error if weekly else memory.profile_error
     return error / weight / mean
@@ -67,7 +67,7 @@ def trusted_step_ratio(error: float | None, config: PolicyConfig) -> float:
     else 0: a noisy profile's steps are noise, and reading minutes against them hides real surges. A
     profile not yet scored (`error` None: learned from the first day, in use on the second) is trusted
     with steps that last (`profile_step_slots`), or a daily step a few minutes early reads as a surge."""
-    return config.profile_step_ratio if error is None or error <= config.plan_max_forecast_error else 0.0
+    return config.profile.step_ratio if error is None or error <= config.plan.max_forecast_error else 0.0
 
 
 _NORMALS_CACHE: list[tuple[list[float], tuple[float, int], list[float]]] = []
@@ -93,6 +93,6 @@ def slot_normals(table: list[float], step_ratio: float, lasting_slots: int) -> l
 
 def seasonal_peak(memory: PolicyMemory, minute: int, horizon_minutes: int, config: PolicyConfig) -> float:
     """Highest profile value from `minute` to `horizon_minutes` later."""
-    step = config.profile_slot_minutes
+    step = config.profile.slot_minutes
     table = seasonal_values(memory, config)
     return max(table[(minute // step + k) % len(table)] for k in range(horizon_minutes // step + 1))
