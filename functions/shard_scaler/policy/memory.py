@@ -2,22 +2,34 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+
+import msgspec
 
 from functions.shard_scaler.policy.model import GROWTH_BIN_COUNT
 
 
 @dataclass(frozen=True, slots=True)
 class PolicyMemory:
-    """What the policy carries between calls (persisted by the Lambda, kept in memory by the simulator)."""
+    """What the policy carries between calls (persisted by the Lambda, kept in memory by the simulator).
+
+    Stored as JSON by field name; a field a document lacks (stored by an older version) starts at its
+    default, and a field it has that this version does not know is ignored.
+    """
 
     last_minute: int = -1
+    """The latest minute learned from (minutes since the epoch); -1 before the first."""
     first_minute: int = -1
+    """The first minute learned from: the stream's age is counted from it."""
     growth_weights: tuple[float, ...] = field(default_factory=lambda: (0.0,) * GROWTH_BIN_COUNT)
+    """The growth histogram: decaying demand volume per bin of growth over the level (model.growth_bin)."""
     last_decay_minute: int = -1
+    """When the histogram was last decayed (it is decayed at most hourly)."""
     mean_units: float = 0.0
+    """Decaying mean demand, in shards' worth: what the cost cap is priced on."""
     offered_units: float = 0.0
     throttled_units: float = 0.0
+    """Decaying sums of demand offered and throttled: their ratio is the realised throttled share."""
     headroom_scale: float = 1.0
     """Multiplies the learned headroom's excess over 1; steered by realised throttling."""
     profile: tuple[float, ...] = ()
@@ -34,61 +46,37 @@ class PolicyMemory:
     """The same for the daily profile alone, on every closed slot it had a value for (from its second day
     on): how well it forecasts while the weekly one is not in use, a week before the two can be compared."""
     profile_slots_scored: int = 0
+    """How many slots `profile_error` has scored."""
     slot: int = -1
     slot_sum: float = 0.0
     slot_count: int = 0
+    """The profile slot being filled (slots since the epoch), and the sum and count of its minutes so far."""
     daily_peaks: tuple[float, ...] = ()
     """Highest minute of demand on each of the last `peak_days` days (oldest first), the last being `peak_day`."""
     peak_day: int = -1
 
-    def to_json_dict(self) -> dict[str, object]:
-        return {
-            "last_minute": self.last_minute,
-            "first_minute": self.first_minute,
-            "growth_weights": [round(w, 6) for w in self.growth_weights],
-            "last_decay_minute": self.last_decay_minute,
-            "mean_units": self.mean_units,
-            "offered_units": self.offered_units,
-            "throttled_units": self.throttled_units,
-            "headroom_scale": self.headroom_scale,
-            "profile": [round(v, 5) for v in self.profile],
-            "weekly_profile": [round(v, 5) for v in self.weekly_profile],
-            "daily_error": self.daily_error,
-            "weekly_error": self.weekly_error,
-            "paired_slots_scored": self.paired_slots_scored,
-            "profile_error": self.profile_error,
-            "profile_slots_scored": self.profile_slots_scored,
-            "slot": self.slot,
-            "slot_sum": self.slot_sum,
-            "slot_count": self.slot_count,
-            "daily_peaks": [round(v, 5) for v in self.daily_peaks],
-            "peak_day": self.peak_day,
-        }
+    def to_json(self) -> bytes:
+        """The memory as the Lambda stores it: the histogram and the profiles rounded, as their last
+        digits are noise that would only grow the state item."""
+        stored = replace(
+            self,
+            growth_weights=tuple(round(w, 6) for w in self.growth_weights),
+            profile=tuple(round(v, 5) for v in self.profile),
+            weekly_profile=tuple(round(v, 5) for v in self.weekly_profile),
+            daily_peaks=tuple(round(v, 5) for v in self.daily_peaks),
+        )
+        return _ENCODER.encode(stored)
 
     @classmethod
-    def from_json_dict(cls, data: dict[str, object]) -> PolicyMemory:
-        weights = tuple(float(w) for w in data.get("growth_weights", ()))  # type: ignore[attr-defined]
-        if len(weights) != GROWTH_BIN_COUNT:
-            weights = (0.0,) * GROWTH_BIN_COUNT
-        return cls(
-            last_minute=int(data.get("last_minute", -1)),  # type: ignore[call-overload]
-            first_minute=int(data.get("first_minute", -1)),  # type: ignore[call-overload]
-            growth_weights=weights,
-            last_decay_minute=int(data.get("last_decay_minute", -1)),  # type: ignore[call-overload]
-            mean_units=float(data.get("mean_units", 0.0)),  # type: ignore[arg-type]
-            offered_units=float(data.get("offered_units", 0.0)),  # type: ignore[arg-type]
-            throttled_units=float(data.get("throttled_units", 0.0)),  # type: ignore[arg-type]
-            headroom_scale=float(data.get("headroom_scale", 1.0)),  # type: ignore[arg-type]
-            profile=tuple(float(v) for v in data.get("profile", ())),  # type: ignore[attr-defined]
-            weekly_profile=tuple(float(v) for v in data.get("weekly_profile", ())),  # type: ignore[attr-defined]
-            daily_error=float(data.get("daily_error", 0.0)),  # type: ignore[arg-type]
-            weekly_error=float(data.get("weekly_error", 0.0)),  # type: ignore[arg-type]
-            paired_slots_scored=int(data.get("paired_slots_scored", 0)),  # type: ignore[call-overload]
-            profile_error=float(data.get("profile_error", 0.0)),  # type: ignore[arg-type]
-            profile_slots_scored=int(data.get("profile_slots_scored", 0)),  # type: ignore[call-overload]
-            slot=int(data.get("slot", -1)),  # type: ignore[call-overload]
-            slot_sum=float(data.get("slot_sum", 0.0)),  # type: ignore[arg-type]
-            slot_count=int(data.get("slot_count", 0)),  # type: ignore[call-overload]
-            daily_peaks=tuple(float(v) for v in data.get("daily_peaks", ())),  # type: ignore[attr-defined]
-            peak_day=int(data.get("peak_day", -1)),  # type: ignore[call-overload]
-        )
+    def from_json(cls, document: bytes | str) -> PolicyMemory:
+        """The memory `to_json` (of this version or an older one) stored; a histogram of another bin count
+        starts empty."""
+        memory = _DECODER.decode(document)
+        if len(memory.growth_weights) != GROWTH_BIN_COUNT:
+            return replace(memory, growth_weights=(0.0,) * GROWTH_BIN_COUNT)
+        return memory
+
+
+_ENCODER = msgspec.json.Encoder()
+_DECODER = msgspec.json.Decoder(PolicyMemory, strict=False)
+"""Not strict: a count stored as "3" or 3.0 reads as 3, as the field-by-field reader before it allowed."""

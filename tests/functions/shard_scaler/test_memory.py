@@ -23,12 +23,13 @@ the policy's memory after the simulator ran it over nyc_taxi's first 17 days (no
 
 
 def stored_memory() -> PolicyMemory:
-    return PolicyMemory.from_json_dict(json.loads(STORED.read_text()))
+    return PolicyMemory.from_json(STORED.read_bytes())
 
 
-def test_a_memory_stored_by_37f98c0_loads_every_field() -> None:
+def test_a_memory_stored_by_37f98c0_loads_every_field_and_is_written_back_alike() -> None:
     memory = stored_memory()
-    assert json.loads(json.dumps(memory.to_json_dict())) == json.loads(STORED.read_text())
+    assert json.loads(memory.to_json()) == json.loads(STORED.read_bytes())
+    assert memory.to_json() == STORED.read_bytes()  # and the same document is written back
     assert (memory.first_minute, memory.last_minute, memory.slot) == (23_402_880, 23_427_357, 1_561_823)
     assert (len(memory.profile), len(memory.weekly_profile), len(memory.daily_peaks)) == (96, 672, 30)
 

@@ -172,7 +172,7 @@ def test_headroom_grows_with_spikes_seen() -> None:
 
 def test_memory_survives_a_json_round_trip() -> None:
     decision = run([3.0] * 200, shards=4)
-    restored = PolicyMemory.from_json_dict(decision.memory.to_json_dict())
+    restored = PolicyMemory.from_json(decision.memory.to_json())
     assert restored.last_minute == decision.memory.last_minute
     assert restored.growth_weights == pytest.approx(decision.memory.growth_weights, abs=1e-5)
 
@@ -181,7 +181,7 @@ def test_every_field_of_a_learned_memory_survives_the_lambdas_json_round_trip() 
     # The Lambda stores the memory as JSON between runs: a field left out would be relearned every
     # minute (a profile's forecast error would never be known, and no plan ever made).
     learned = replace(_learned_memory(_office_hours, 16, FAST), throttled_units=0.25, weekly_error=1.5)
-    restored = PolicyMemory.from_json_dict(json.loads(json.dumps(learned.to_json_dict())))
+    restored = PolicyMemory.from_json(learned.to_json())
     for item in fields(PolicyMemory):
         value = getattr(learned, item.name)
         assert value != getattr(PolicyMemory(), item.name), f"{item.name} is still its default: the test proves nothing"
@@ -191,10 +191,10 @@ def test_every_field_of_a_learned_memory_survives_the_lambdas_json_round_trip() 
 def test_a_memory_stored_by_an_older_version_loads_and_waits_to_score_its_forecast() -> None:
     # Stored before the daily profile was scored alone: the missing scores start at zero, so the plan
     # waits for a day of scoring instead of reading the forecast as perfect.
-    stored = _learned_memory(_every_day_busy, 10, FAST).to_json_dict()
+    stored = json.loads(_learned_memory(_every_day_busy, 10, FAST).to_json())
     for key in ("profile_error", "profile_slots_scored", "paired_slots_scored"):
         del stored[key]
-    restored = PolicyMemory.from_json_dict(stored)
+    restored = PolicyMemory.from_json(json.dumps(stored))
     assert restored.profile_slots_scored == 0
     assert forecast_error(restored, FAST) is None
 
@@ -316,7 +316,7 @@ def test_daily_peaks_keep_the_highest_minute_of_each_of_the_last_30_days() -> No
         memory = decide(start + d * day + 201, metrics, stream(4), ScalingHistory(), memory).memory
     assert memory.peak_day == (start + 39 * day) // day
     assert memory.daily_peaks == tuple(float(d + 2) for d in range(10, 40))
-    restored = PolicyMemory.from_json_dict(memory.to_json_dict())
+    restored = PolicyMemory.from_json(memory.to_json())
     assert (restored.daily_peaks, restored.peak_day) == (memory.daily_peaks, memory.peak_day)
 
 
