@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from functions.shard_scaler.call_plan import CallPlan, forecast_peaks, make_plan
+from functions.shard_scaler.policy.cache import LastResult
 from functions.shard_scaler.policy.config import PolicyConfig
 from functions.shard_scaler.policy.learning import learn
 from functions.shard_scaler.policy.limits import (
@@ -52,27 +53,28 @@ class Decision:
     demand_units: float = 0.0
 
 
-_PLAN_CACHE: list[tuple[tuple[object, ...], CallPlan]] = []
+_PLANS: LastResult[CallPlan] = LastResult()
 
 
 def call_plan(table: list[float], latest: int, history: ScalingHistory, config: PolicyConfig) -> CallPlan:
-    """The plan for the profile `table` from `latest`; reused while the table, slot and history stand."""
+    """The plan for the profile `table` from `latest`; reused while the table (its values: a slot that
+    closed unchanged keeps the plan), the profile slot and the history stand."""
     budget = RESHARD_CALLS_PER_24H - config.calls.reserved
+
+    def plan() -> CallPlan:
+        forecast = forecast_peaks(table, config.profile.slot_minutes, latest, config.demand.reaction_minutes)
+        call_cost = config.plan.call_cost * sum(forecast) / len(forecast)
+        return make_plan(forecast, latest, history.reshard_minutes, budget, call_cost)
+
     key = (
+        table,
         latest // config.profile.slot_minutes,
         history.reshard_minutes,
         budget,
         config.demand.reaction_minutes,
         config.plan.call_cost,
     )
-    # Compared by value: a new table with the same values (a slot closed unchanged) still hits.
-    if _PLAN_CACHE and _PLAN_CACHE[0][0][1:] == key and _PLAN_CACHE[0][0][0] == table:
-        return _PLAN_CACHE[0][1]
-    forecast = forecast_peaks(table, config.profile.slot_minutes, latest, config.demand.reaction_minutes)
-    call_cost = config.plan.call_cost * sum(forecast) / len(forecast)
-    plan = make_plan(forecast, latest, history.reshard_minutes, budget, call_cost)
-    _PLAN_CACHE[:] = [((table, *key), plan)]
-    return plan
+    return _PLANS.get(key, plan)
 
 
 def decide(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from functions.shard_scaler.policy.cache import LastResult
 from functions.shard_scaler.policy.config import PolicyConfig
 from functions.shard_scaler.policy.limits import DAY_MINUTES
 from functions.shard_scaler.policy.memory import PolicyMemory
@@ -50,16 +51,13 @@ def forecast_error(memory: PolicyMemory, config: PolicyConfig) -> float | None:
     return error / weight / mean
 
 
-_FLOORED_CACHE: list[tuple[tuple[float, ...], float, list[float]]] = []
+_FLOORED: LastResult[list[float]] = LastResult()
+_NORMALS: LastResult[list[float]] = LastResult()
 
 
 def _floored(profile: tuple[float, ...], floor: float) -> list[float]:
     """`profile` with `floor` applied; the profile only changes when a slot closes, so the last table is reused."""
-    if _FLOORED_CACHE and _FLOORED_CACHE[0][0] is profile and _FLOORED_CACHE[0][1] == floor:
-        return _FLOORED_CACHE[0][2]
-    table = [max(value, floor) for value in profile]
-    _FLOORED_CACHE[:] = [(profile, floor, table)]
-    return table
+    return _FLOORED.get((profile, floor), lambda: [max(value, floor) for value in profile])
 
 
 def trusted_step_ratio(error: float | None, config: PolicyConfig) -> float:
@@ -70,24 +68,21 @@ def trusted_step_ratio(error: float | None, config: PolicyConfig) -> float:
     return config.profile.step_ratio if error is None or error <= config.plan.max_forecast_error else 0.0
 
 
-_NORMALS_CACHE: list[tuple[list[float], tuple[float, int], list[float]]] = []
-
-
 def slot_normals(table: list[float], step_ratio: float, lasting_slots: int) -> list[float]:
     """Each slot's normal demand: its own profile value, or the next slot's where a step up of at least
     `step_ratio` follows and lasts `lasting_slots` slots (at least the one). A `step_ratio` of 0 turns
     this off. Reused while the table stands."""
     if step_ratio <= 0.0 or len(table) < 2:
         return table
-    key = (step_ratio, lasting_slots)
-    if _NORMALS_CACHE and _NORMALS_CACHE[0][0] is table and _NORMALS_CACHE[0][1] == key:
-        return _NORMALS_CACHE[0][2]
+    return _NORMALS.get((table, step_ratio, lasting_slots), lambda: _stepped(table, step_ratio, lasting_slots))
+
+
+def _stepped(table: list[float], step_ratio: float, lasting_slots: int) -> list[float]:
     size = len(table)
     normals = []
     for slot, here in enumerate(table):
         lowest_after = min(table[(slot + k) % size] for k in range(1, max(1, lasting_slots) + 1))
         normals.append(table[(slot + 1) % size] if lowest_after >= step_ratio * here else here)
-    _NORMALS_CACHE[:] = [(table, key, normals)]
     return normals
 
 
