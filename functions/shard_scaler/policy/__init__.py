@@ -19,7 +19,8 @@ No AWS calls and no numpy: the Lambda and the simulator run exactly this code. T
 
 The package follows a round's stages: `limits` (what AWS allows), `model` (demand and capacity in
 shards), `config` (the tuning), `memory` (what is carried between rounds), `profiles` and `learning`
-(what a round learns), `decision` (rules 1-8 of docs/autoscaling.md) and `mode_switch` (rule 9).
+(what a round learns), `reading` (what it reads: rules 1-4 of docs/autoscaling.md), `decision` (the
+rules in the order they apply: plan, scale out, scale in, call budget) and `mode_switch` (rule 9).
 """
 
 from __future__ import annotations
@@ -37,11 +38,7 @@ from functions.shard_scaler.policy.config import (
     ScaleOutConfig,
     ServiceLevelConfig,
 )
-from functions.shard_scaler.policy.decision import (
-    LOOKBACK_MINUTES,
-    Decision,
-    decide,
-)
+from functions.shard_scaler.policy.decision import LOOKBACK_MINUTES, decide
 from functions.shard_scaler.policy.limits import (
     DAY_MINUTES,
     MODE_SWITCHES_PER_24H,
@@ -71,6 +68,7 @@ from functions.shard_scaler.policy.profiles import (
     seasonal_peak,
     seasonal_values,
 )
+from functions.shard_scaler.policy.reading import Decision
 
 __all__ = [
     "DAY_MINUTES",

@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
-    from functions.shard_scaler.policy.decision import Decision
+    from functions.shard_scaler.policy.reading import Decision
 
 SHARD_WRITE_BYTES_PER_S: Final = 1024 * 1024
 SHARD_WRITE_RECORDS_PER_S: Final = 1000
