@@ -1,8 +1,11 @@
-"""The seasonal profiles: demand per time of day and of week, how well they forecast, the tables read from them."""
+"""The seasonal profiles: demand per time of day and of week, learned slot by slot, how well they
+forecast, and the tables demand is read against."""
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Final, TypedDict
 
 from functions.shard_scaler.policy.cache import LastResult
 from functions.shard_scaler.policy.config import PolicyConfig
@@ -11,6 +14,106 @@ from functions.shard_scaler.policy.memory import PolicyMemory
 
 WEEK_DAYS: Final = 7
 WEEK_MINUTES: Final = WEEK_DAYS * DAY_MINUTES
+
+ProfileTables = tuple[list[float], list[float]]
+"""The profile in use (`seasonal_values`) and each slot's normal demand (`slot_normals`)."""
+
+
+class ProfileFields(TypedDict):
+    """PolicyMemory's fields `learn_profiles` learns, by name."""
+
+    profile: tuple[float, ...]
+    weekly_profile: tuple[float, ...]
+    daily_error: float
+    weekly_error: float
+    paired_slots_scored: int
+    profile_error: float
+    profile_slots_scored: int
+    slot: int
+    slot_sum: float
+    slot_count: int
+
+
+def learn_profiles(
+    memory: PolicyMemory, units: dict[int, float], new_minutes: Sequence[int], start: int, config: PolicyConfig
+) -> tuple[ProfileFields, list[ProfileTables]]:
+    """The profiles and their scores after the `new_minutes` (the memory's first minute being `start`),
+    and the tables each new minute is read against: the profile as it stood after the minute before.
+
+    Each minute adds to its slot; when a slot closes, its mean scores each profile that had a value for
+    it (its miss, decaying), then moves the daily and the weekly profile's slot by `profile.weight`.
+    """
+    step = config.profile.slot_minutes
+    slots_per_day = DAY_MINUTES // step
+    slots_per_week = WEEK_DAYS * slots_per_day
+    profile = list(memory.profile) if len(memory.profile) == slots_per_day else [0.0] * slots_per_day
+    weekly = list(memory.weekly_profile) if len(memory.weekly_profile) == slots_per_week else [0.0] * slots_per_week
+    changed = len(memory.profile) != slots_per_day or len(memory.weekly_profile) != slots_per_week
+    slot, slot_sum, slot_count = memory.slot, memory.slot_sum, memory.slot_count
+    daily_error, weekly_error, paired_scored = memory.daily_error, memory.weekly_error, memory.paired_slots_scored
+    profile_error, profile_scored = memory.profile_error, memory.profile_slots_scored
+    error_decay = 0.5 ** (step / config.profile.error_half_life_minutes)
+    weight = config.profile.weight
+    table = seasonal_values(memory, config)
+    normals = slot_normals(table, trusted_step_ratio(forecast_error(memory, config), config), config.profile.step_slots)
+    tables: list[ProfileTables] = []
+    for minute in new_minutes:
+        tables.append((table, normals))
+        current = minute // step
+        if current != slot:
+            if slot_count:
+                changed = True
+                index = slot % slots_per_day
+                old = profile[index]
+                fresh = slot_sum / slot_count
+                week_index = slot % slots_per_week
+                if old != 0.0:
+                    profile_error = profile_error * error_decay + abs(fresh - old)
+                    profile_scored += 1
+                if old != 0.0 and weekly[week_index] != 0.0:
+                    daily_error = daily_error * error_decay + abs(fresh - old)
+                    weekly_error = weekly_error * error_decay + abs(fresh - weekly[week_index])
+                    paired_scored += 1
+                profile[index] = fresh if old == 0.0 else old + weight * (fresh - old)
+                old = weekly[week_index]
+                weekly[week_index] = fresh if old == 0.0 else old + weight * (fresh - old)
+                if len(table) > 1:
+                    # The minutes after this one are read against the profile as it now stands, as a round a
+                    # minute would read them: what is learned does not depend on how many minutes a round
+                    # reads at once (an on-demand stream's quarter-hourly rounds, a missed run). A profile
+                    # comes into use only at a round (once in a stream's life, a day after its first minute).
+                    interim = replace(
+                        memory,
+                        last_minute=minute,
+                        first_minute=start,
+                        profile=tuple(profile),
+                        weekly_profile=tuple(weekly),
+                        daily_error=daily_error,
+                        weekly_error=weekly_error,
+                        paired_slots_scored=paired_scored,
+                        profile_error=profile_error,
+                        profile_slots_scored=profile_scored,
+                    )
+                    table = seasonal_values(interim, config)
+                    step_ratio = trusted_step_ratio(forecast_error(interim, config), config)
+                    normals = slot_normals(table, step_ratio, config.profile.step_slots)
+            slot, slot_sum, slot_count = current, 0.0, 0
+        slot_sum += units[minute]
+        slot_count += 1
+    fields: ProfileFields = {
+        # Unchanged profiles keep their identity, so the tables derived from them stay cached.
+        "profile": tuple(profile) if changed else memory.profile,
+        "weekly_profile": tuple(weekly) if changed else memory.weekly_profile,
+        "daily_error": daily_error,
+        "weekly_error": weekly_error,
+        "paired_slots_scored": paired_scored,
+        "profile_error": profile_error,
+        "profile_slots_scored": profile_scored,
+        "slot": slot,
+        "slot_sum": slot_sum,
+        "slot_count": slot_count,
+    }
+    return fields, tables
 
 
 def seasonal_values(memory: PolicyMemory, config: PolicyConfig) -> list[float]:
