@@ -222,7 +222,7 @@ def _reach_floor(reading: Reading, *, planned: bool) -> int:
     emergency reserve is spent only once throttled, so reaching the peak with it means throttling
     first. A plan budgets its own routine calls; this floor only backs it up. Never more than the
     cost cap. Before a profile is learned (`table` is the all-ones placeholder then), the peak is the
-    highest minute of the last `peak_days` days."""
+    highest minute of the last `mode_switch.peak_days` days."""
     peak = max(reading.table) if len(reading.table) > 1 else max(reading.memory.daily_peaks, default=0.0)
     left = max(0, RESHARD_CALLS_PER_24H - reading.calls_used - 1 - (0 if planned else reading.config.calls.reserved))
     return min(reading.affordable, math.ceil(peak * reading.config.headroom.minimum / 2**left))

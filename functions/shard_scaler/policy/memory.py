@@ -52,7 +52,8 @@ class PolicyMemory:
     slot_count: int = 0
     """The profile slot being filled (slots since the epoch), and the sum and count of its minutes so far."""
     daily_peaks: tuple[float, ...] = ()
-    """Highest minute of demand on each of the last `peak_days` days (oldest first), the last being `peak_day`."""
+    """Highest minute of demand on each of the last `mode_switch.peak_days` days (oldest first), the last
+    being `peak_day`."""
     peak_day: int = -1
 
     def to_json(self) -> bytes:

@@ -16,7 +16,9 @@ from functions import pricing
 from functions.shard_scaler.policy.limits import SHARD_WRITE_BYTES_PER_S, SHARD_WRITE_RECORDS_PER_S
 
 GROWTH_BINS_PER_OCTAVE: Final = 8
+"""The growth histogram's bins are an eighth of a doubling wide (9% apart)."""
 GROWTH_OCTAVES: Final = 12
+"""It reaches 2^12 = 4096x growth; more is counted in the top bin."""
 GROWTH_BIN_COUNT: Final = GROWTH_BINS_PER_OCTAVE * GROWTH_OCTAVES
 
 
@@ -54,6 +56,7 @@ def demand_level(values: Sequence[float], quantile: float) -> float:
 
 
 def growth_bin(ratio: float) -> int:
+    """The histogram bin of a minute's growth `ratio` over its level: 0 when it did not grow."""
     if ratio <= 1.0:
         return 0
     return min(GROWTH_BIN_COUNT - 1, int(math.log2(ratio) * GROWTH_BINS_PER_OCTAVE))

@@ -164,10 +164,10 @@ def _floored(profile: tuple[float, ...], floor: float) -> list[float]:
 
 
 def trusted_step_ratio(error: float | None, config: PolicyConfig) -> float:
-    """`profile_step_ratio` unless the profile's forecast `error` is too large to plan by (rule 7's gate),
+    """`profile.step_ratio` unless the profile's forecast `error` is too large to plan by (rule 7's gate),
     else 0: a noisy profile's steps are noise, and reading minutes against them hides real surges. A
     profile not yet scored (`error` None: learned from the first day, in use on the second) is trusted
-    with steps that last (`profile_step_slots`), or a daily step a few minutes early reads as a surge."""
+    with steps that last (`profile.step_slots`), or a daily step a few minutes early reads as a surge."""
     return config.profile.step_ratio if error is None or error <= config.plan.max_forecast_error else 0.0
 
 

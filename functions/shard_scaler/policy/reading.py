@@ -72,9 +72,9 @@ class Reading:
     headroom: float
     """The learned headroom, steered by the SLO feedback (rule 3)."""
     wanted: float
-    """Capacity wanted: the level at the profile's peak over the next `pre_scale_minutes`, with headroom."""
+    """Capacity wanted: the level at the profile's peak over the next `scale_out.pre_scale_minutes`, with headroom."""
     affordable: int
-    """The cost cap (rule 4): shards whose cost is `affordable_share` of on-demand's, or the sustained load."""
+    """The cost cap (rule 4): shards costing `cost.affordable_share` of on-demand, or the sustained load."""
     calls_used: int
     """UpdateShardCount calls within the last 24 h."""
 
@@ -169,8 +169,8 @@ def _headroom(memory: PolicyMemory, config: PolicyConfig) -> float:
 def _cost_cap(
     metrics: Sequence[MinuteMetrics], units: dict[int, float], latest: int, memory: PolicyMemory, config: PolicyConfig
 ) -> int:
-    """Rule 4: the shards whose cost is `affordable_share` of what on-demand would cost for the traffic,
-    or, if more, what demand sustained over `sustained_minutes` needs: that is load, not headroom."""
+    """Rule 4: the shards whose cost is `cost.affordable_share` of what on-demand would cost for the traffic,
+    or, if more, what demand sustained over `cost.sustained_minutes` needs: that is load, not headroom."""
     sustained = min(v for m, v in units.items() if latest - m < config.cost.sustained_minutes)
     record_bytes = mean_record_bytes(metrics) or config.cost.record_bytes_hint
     return max(
