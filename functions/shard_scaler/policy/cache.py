@@ -26,12 +26,8 @@ class LastResult(Generic[T]):
         """The result for `key`: the one kept if its key is the same (each item identical or equal), else
         `compute()`, kept in its place."""
         entry = self._entry
-        if entry is not None and _same(entry[0], key):
+        if entry is not None and entry[0] == key:  # tuples compare item by item, each by identity first
             return entry[1]
         value = compute()
         self._entry = (key, value)
         return value
-
-
-def _same(kept: tuple[object, ...], key: tuple[object, ...]) -> bool:
-    return len(kept) == len(key) and all(old is new or old == new for old, new in zip(kept, key, strict=True))

@@ -12,12 +12,10 @@ def switch_mode(reading: Reading) -> Decision | None:
     `mode_switch.cooldown_minutes` apart). The capacity the stream needs is the headroom over the
     window's highest minute as measured, not as read through the profile: a profile learned from a day
     or two of a spiky stream misreads the ratio and the look-ahead."""
-    config, history, now = reading.config, reading.history, reading.now
+    config, history, now, latest = reading.config, reading.history, reading.now, reading.latest
     window = config.demand.window_minutes
-    needed = (
-        max(max(v for m, v in reading.units.items() if reading.latest - m < window), config.demand.floor_units)
-        * reading.headroom
-    )
+    highest = max(v for m, v in reading.units.items() if latest - m < window)
+    needed = max(highest, config.demand.floor_units) * reading.headroom
     if history.mode_switches_within_24h(now) >= MODE_SWITCHES_PER_24H:
         return None
     last = max(history.mode_switch_minutes, default=None)
