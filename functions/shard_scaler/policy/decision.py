@@ -26,13 +26,13 @@ from functions.shard_scaler.policy.limits import (
 from functions.shard_scaler.policy.memory import PolicyMemory
 from functions.shard_scaler.policy.mode_switch import switch_mode
 from functions.shard_scaler.policy.model import MinuteMetrics
-from functions.shard_scaler.policy.reading import Decision, Reading, read
+from functions.shard_scaler.policy.reading import Decision, Reading, read_round
 
 LOOKBACK_MINUTES: Final = 220
 """Published minutes a round reads. Every minute it has not read yet needs the demand window and the
 reaction time before it (186 minutes), and an on-demand stream's quarter-hourly rounds, with CloudWatch's
 delay, leave the oldest unread minute up to 18 minutes back. GetMetricData costs the same for any span."""
-NO_REACH = "no scale-in: the calls left could not bring back the profile's peak"
+_PEAK_OUT_OF_REACH = "no scale-in: the calls left could not bring back the profile's peak"
 
 
 def decide(
@@ -63,7 +63,7 @@ def decide(
         return Decision(None, None, f"stream is {stream.status.value}", memory)
     if not units:
         return Decision(None, None, "no metrics yet", memory)
-    reading = read(now, metrics, units, stream, history, memory, config)
+    reading = read_round(now, metrics, units, stream, history, memory, config)
     if allow_mode_switch:
         switched = switch_mode(reading)
         if switched is not None:
@@ -145,7 +145,7 @@ def _planned_call(reading: Reading, target_capacity: int) -> Decision:
         return reading.keep(refusal)
     planned = max(planned, _reach_floor(reading, planned=True))
     if planned >= shards:
-        return reading.keep(NO_REACH)
+        return reading.keep(_PEAK_OUT_OF_REACH)
     return reading.reshard(clamp(planned, shards, reading.stream), f"planned scale in to {planned}")
 
 
@@ -187,7 +187,7 @@ def _scale_in(reading: Reading) -> Decision:
     if target < shards:
         return reading.reshard(target, f"scale in: demand {reading.demand:.2f} x headroom {reading.headroom:.2f}")
     if reach >= shards:
-        return reading.keep(NO_REACH)
+        return reading.keep(_PEAK_OUT_OF_REACH)
     return reading.keep("capacity fits")
 
 

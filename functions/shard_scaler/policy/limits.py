@@ -37,6 +37,8 @@ class StreamMode(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class StreamView:
+    """The stream as DescribeStreamSummary shows it, and the shard range its autoscaling allows."""
+
     shards: int
     status: StreamStatus
     mode: StreamMode

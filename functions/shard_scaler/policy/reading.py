@@ -32,6 +32,8 @@ from functions.shard_scaler.policy.profiles import (
 
 @dataclass(frozen=True, slots=True)
 class Decision:
+    """A round's outcome: at most one call (a shard count or a mode), why, and the memory to keep."""
+
     target_shards: int | None
     target_mode: StreamMode | None
     reason: str
@@ -99,7 +101,7 @@ class Reading:
         return Decision(None, mode, reason, self.memory, self.headroom, self.demand)
 
 
-def read(
+def read_round(
     now: int,
     metrics: Sequence[MinuteMetrics],
     units: dict[int, float],
