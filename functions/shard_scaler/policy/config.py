@@ -20,7 +20,7 @@ class DemandConfig:
     window_minutes: int = 180
     """The level is read over the last 3 hours, and growth is measured against the level of the same span."""
     level_quantile: float = 1.0
-    """Nearest-rank quantile of the window taken as the level: 1.0, its highest minute, already carried once."""
+    """Nearest-rank quantile of the window taken as the level: 1.0, its highest minute (load it just carried)."""
     floor_units: float = 1.0
     """Demand is counted as at least one shard's worth: growth from below one shard costs nothing to absorb."""
 
@@ -169,7 +169,7 @@ class ModeSwitchConfig:
     covers that peak (times `return_peak_cover`), or provisioned mode would drop the protection
     that made on-demand worth paying for just before the spike recurs."""
     return_peak_cover: float = 1.0
-    """The share of that peak the cap must cover: waiting for 2x (all on-demand holds) cost 16% more."""
+    """How much of that peak the cap must cover; 2 (all on-demand holds) kept Twitter_volume_AMZN away, 16% dearer."""
     on_demand_round_minutes: int = 15
     """An on-demand stream gets a scheduled round this often, not every minute: all the policy decides
     there is the way back, after two weeks and on hours of evidence, and each round's GetMetricData is
