@@ -7,7 +7,6 @@ Keys (the table is shared by every tenant; IAM restricts each tenant to pk value
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -50,7 +49,7 @@ class ScalingStateStore:
             return ScalingState(ScalingHistory(), PolicyMemory(), 0)
         reshards = tuple(int(x["N"]) for x in item.get("reshard_minutes", {}).get("L", []))
         switches = tuple(int(x["N"]) for x in item.get("mode_switch_minutes", {}).get("L", []))
-        memory = PolicyMemory.from_json_dict(json.loads(item["memory"]["S"])) if "memory" in item else PolicyMemory()
+        memory = PolicyMemory.from_json(item["memory"]["S"]) if "memory" in item else PolicyMemory()
         updated = int(item["updated_minute"]["N"]) if "updated_minute" in item else None
         return ScalingState(ScalingHistory(reshards, switches), memory, int(item["version"]["N"]), updated)
 
@@ -71,7 +70,7 @@ class ScalingStateStore:
             "version": {"N": str(expected_version + 1)},
             "reshard_minutes": {"L": [{"N": str(m)} for m in history.reshard_minutes]},
             "mode_switch_minutes": {"L": [{"N": str(m)} for m in history.mode_switch_minutes]},
-            "memory": {"S": json.dumps(memory.to_json_dict(), separators=(",", ":"))},
+            "memory": {"S": memory.to_json().decode()},
             "last_reason": {"S": decision.reason},
             "updated_minute": {"N": str(minute)},
         }

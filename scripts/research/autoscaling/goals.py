@@ -48,7 +48,7 @@ def check_goals(trace: str, results: Mapping[str, PolicyResult], service_level: 
     missing = [name for name in NEEDED if name not in results]
     if missing:
         raise ValueError(f"goals need the policies {', '.join(NEEDED)}; missing {', '.join(missing)}")
-    level = PolicyConfig().service_level if service_level is None else service_level
+    level = PolicyConfig().slo.service_level if service_level is None else service_level
     ours, on_demand = results["ours"], results["on_demand"]
 
     def meets(result: PolicyResult) -> bool:

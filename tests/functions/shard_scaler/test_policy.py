@@ -13,9 +13,13 @@ from functions.shard_scaler.policy import (
     DAY_MINUTES,
     GROWTH_BIN_COUNT,
     Decision,
+    DemandConfig,
     MinuteMetrics,
+    ModeSwitchConfig,
     PolicyConfig,
     PolicyMemory,
+    ProfileConfig,
+    ScaleInConfig,
     ScalingHistory,
     StreamMode,
     StreamStatus,
@@ -168,7 +172,7 @@ def test_headroom_grows_with_spikes_seen() -> None:
 
 def test_memory_survives_a_json_round_trip() -> None:
     decision = run([3.0] * 200, shards=4)
-    restored = PolicyMemory.from_json_dict(decision.memory.to_json_dict())
+    restored = PolicyMemory.from_json(decision.memory.to_json())
     assert restored.last_minute == decision.memory.last_minute
     assert restored.growth_weights == pytest.approx(decision.memory.growth_weights, abs=1e-5)
 
@@ -177,7 +181,7 @@ def test_every_field_of_a_learned_memory_survives_the_lambdas_json_round_trip() 
     # The Lambda stores the memory as JSON between runs: a field left out would be relearned every
     # minute (a profile's forecast error would never be known, and no plan ever made).
     learned = replace(_learned_memory(_office_hours, 16, FAST), throttled_units=0.25, weekly_error=1.5)
-    restored = PolicyMemory.from_json_dict(json.loads(json.dumps(learned.to_json_dict())))
+    restored = PolicyMemory.from_json(learned.to_json())
     for item in fields(PolicyMemory):
         value = getattr(learned, item.name)
         assert value != getattr(PolicyMemory(), item.name), f"{item.name} is still its default: the test proves nothing"
@@ -187,10 +191,10 @@ def test_every_field_of_a_learned_memory_survives_the_lambdas_json_round_trip() 
 def test_a_memory_stored_by_an_older_version_loads_and_waits_to_score_its_forecast() -> None:
     # Stored before the daily profile was scored alone: the missing scores start at zero, so the plan
     # waits for a day of scoring instead of reading the forecast as perfect.
-    stored = _learned_memory(_every_day_busy, 10, FAST).to_json_dict()
+    stored = json.loads(_learned_memory(_every_day_busy, 10, FAST).to_json())
     for key in ("profile_error", "profile_slots_scored", "paired_slots_scored"):
         del stored[key]
-    restored = PolicyMemory.from_json_dict(stored)
+    restored = PolicyMemory.from_json(json.dumps(stored))
     assert restored.profile_slots_scored == 0
     assert forecast_error(restored, FAST) is None
 
@@ -312,7 +316,7 @@ def test_daily_peaks_keep_the_highest_minute_of_each_of_the_last_30_days() -> No
         memory = decide(start + d * day + 201, metrics, stream(4), ScalingHistory(), memory).memory
     assert memory.peak_day == (start + 39 * day) // day
     assert memory.daily_peaks == tuple(float(d + 2) for d in range(10, 40))
-    restored = PolicyMemory.from_json_dict(memory.to_json_dict())
+    restored = PolicyMemory.from_json(memory.to_json())
     assert (restored.daily_peaks, restored.peak_day) == (memory.daily_peaks, memory.peak_day)
 
 
@@ -339,7 +343,7 @@ def _learned_memory(units_at: Callable[[int], float], days: int, config: PolicyC
     return memory
 
 
-FAST = PolicyConfig(demand_window_minutes=30, profile_slot_minutes=60)
+FAST = PolicyConfig(demand=DemandConfig(window_minutes=30), profile=ProfileConfig(slot_minutes=60))
 
 
 def _office_hours(minute: int) -> float:
@@ -390,7 +394,7 @@ def _profiled_memory(daily_error: float, days: int = 30) -> PolicyMemory:
 
 def _misses_reading_as(error: float) -> float:
     """The decaying sum of equal misses per slot that `forecast_error` reads as `error` of the 10-shard mean."""
-    decay = 0.5 ** (15 / PolicyConfig().profile_error_half_life_minutes)
+    decay = 0.5 ** (15 / PolicyConfig().profile.error_half_life_minutes)
     return sum(10.0 * error * decay**age for age in range((30 - 1) * 96))
 
 
@@ -425,7 +429,7 @@ def test_a_gap_in_the_metrics_scores_nothing() -> None:
 def test_calls_follow_the_plan_only_while_the_profile_forecasts_well(error_share_of_gate: float, planned: bool) -> None:
     # 13 shards for a steady 10 shards' worth: the plan (flat forecast for 24 h) calls down now; the
     # greedy rules keep 13 (within 1.2x of the 11 the next two hours need).
-    memory = _profiled_memory(_misses_reading_as(error_share_of_gate * PolicyConfig().plan_max_forecast_error))
+    memory = _profiled_memory(_misses_reading_as(error_share_of_gate * PolicyConfig().plan.max_forecast_error))
     decision = run([10.0] * 200, shards=13, memory=memory)
 
     assert decision.reason.startswith("planned scale in") == planned
@@ -445,11 +449,11 @@ def test_scale_in_leaves_the_profile_peak_within_reach_of_the_calls_left(
     # Planned: after the 8th call of the day only 2 remain, which double 6 to 24, short of 40 x 1.1:
     # keep 11. After the 6th, 4 remain (x16), and the halving stands. Without a plan the 2 reserved
     # calls do not count (they are spent only once throttled): 6 used leaves 2, 4 used leaves 4.
-    error = _misses_reading_as(error_share_of_gate * PolicyConfig().plan_max_forecast_error)
+    error = _misses_reading_as(error_share_of_gate * PolicyConfig().plan.max_forecast_error)
     peak = (40.0,) * 96
     memory = replace(_profiled_memory(error), profile=peak, weekly_profile=peak * 7, mean_units=2.0)
     history = ScalingHistory(tuple(NOW - 600 + i * 60 for i in range(calls_used)))
-    config = PolicyConfig(scale_in_min_removed=1)  # the floor alone: 12 -> 11 gives back one shard
+    config = PolicyConfig(scale_in=ScaleInConfig(min_removed=1))  # the floor alone: 12 -> 11 gives back one shard
     decision = run([2.0] * 200, shards=12, history=history, memory=memory, config=config)
     assert decision.target_shards == target
 
@@ -546,7 +550,7 @@ def test_recorded_history_keeps_the_last_ten_calls_and_the_last_two_switches_how
     ("config", "error_share_of_gate", "target"),
     [
         (PolicyConfig(), 0.0, 47),  # the step came 10 minutes early: 40 shards' worth x 1.1, x 1.05 overshoot
-        (PolicyConfig(profile_step_ratio=0.0), 0.0, 60),  # read against its slot alone: a 4x surge, 2x a call
+        (PolicyConfig(profile=ProfileConfig(step_ratio=0.0)), 0.0, 60),  # against its slot alone: 4x surge, 2x a call
         (PolicyConfig(), 5.0, 60),  # misses 2.2x the gate (of this 22.5-shard mean): steps are noise, 4x is real
     ],
 )
@@ -560,7 +564,7 @@ def test_a_step_the_profile_expects_read_a_few_minutes_early_is_not_a_surge(
     profile = tuple(40.0 if 32 <= slot < 72 else 10.0 for slot in range(96))  # 08:00 to 18:00
     calm_histogram = (1e6,) + (0.0,) * (GROWTH_BIN_COUNT - 1)  # headroom at its 1.1 floor
     memory = replace(
-        _profiled_memory(_misses_reading_as(error_share_of_gate * config.plan_max_forecast_error)),
+        _profiled_memory(_misses_reading_as(error_share_of_gate * config.plan.max_forecast_error)),
         profile=profile,
         weekly_profile=profile * 7,
         mean_units=20.0,
@@ -597,7 +601,7 @@ def test_a_one_day_profile_reads_an_early_step_only_where_the_step_lasts_an_hour
 
 
 def test_an_on_demand_stream_is_due_a_round_once_per_interval_a_provisioned_one_every_minute() -> None:
-    config = PolicyConfig(on_demand_round_minutes=15)
+    config = PolicyConfig(mode_switch=ModeSwitchConfig(on_demand_round_minutes=15))
     on_demand = StreamView(4, StreamStatus.ACTIVE, StreamMode.ON_DEMAND, 1, 16)
     provisioned = StreamView(4, StreamStatus.ACTIVE, StreamMode.PROVISIONED, 1, 16)
     assert round_due(on_demand, None, 100, config)  # no round yet

@@ -287,7 +287,7 @@ def test_ours_decides_an_on_demand_stream_once_per_round_interval() -> None:
     metrics = [MinuteMetrics(m, 60_000 * 1024, 60_000, 0.0) for m in range(40)]
     for now in range(40, 80):
         controller.decide(now, metrics, on_demand, ScalingHistory())
-    interval = controller.config.on_demand_round_minutes
+    interval = controller.config.mode_switch.on_demand_round_minutes
     assert controller.rounds == math.ceil(40 / interval) and controller.skipped_rounds == 40 - controller.rounds
     assert controller.memory.last_minute == 39  # the rounds it made read every minute published
 
