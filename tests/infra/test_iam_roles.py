@@ -18,7 +18,7 @@ from infra.mock_runtime import (
     load_stack_config,
     run_program,
 )
-from infra.naming import LIMITS, PlatformNames
+from infra.naming import IAM_ROLE, NAME_RULES, PlatformNames
 
 DEPLOY_DOC = Path(__file__).resolve().parents[2] / "docs" / "deploy.md"
 ROLE = "aws:iam/role:Role"
@@ -48,7 +48,7 @@ def test_every_role_is_named_inside_the_deploy_roles_scope(run: ProgramRun) -> N
         name = role.inputs.get("name")
         assert isinstance(name, str), f"{role.name} has no explicit name: it would be auto-named outside {scope}*"
         assert name.startswith(scope) and name.startswith(f"{base}-"), (role.name, name)
-        assert len(name) <= LIMITS["IAM role"], name
+        assert len(name) <= NAME_RULES[IAM_ROLE].max_length, name
         assert role.outputs["name"] == name
 
 
