@@ -1,7 +1,8 @@
 """`make demo`: emulator, deploy, ~20,000 events across tenants with a few poison records, drain, report.
 
 Exit code 0 only when nothing is lost. The demo cleans up what it started: the emulator (and with it
-every resource), or, when an emulator was already running, the stack it deployed.
+every resource), or, when an emulator was already running, the stack it deployed. IAM is enforced as decided at
+deploy (`emulator.authorization`): a lake delivery AWS would refuse loses its events here too, and says why.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
+from emulator.authorization import StackAuthorization, published
 from emulator.deployer import deploy, deployment_file, destroy, forget_deployment
 from emulator.environment import use_emulator
 from emulator.function_host import FunctionHost
@@ -76,6 +78,10 @@ def run_demo(options: DemoOptions, console: Console) -> int:
             f"  {len(deployment.resources) - len(deployment.not_emulated())} resources created, "
             f"{len(deployment.not_emulated())} not emulated (see `streamctl local status`)"
         )
+        assert deployment.authorization is not None
+        authorization = StackAuthorization.from_document(deployment.authorization)
+        for style, line in authorization.summary():
+            console.print(line, style=style or None, highlight=False)
         outputs = StackOutputs.model_validate(program.outputs)
         host = FunctionHost(emulator.endpoint_url, LOCAL_STATE_DIR / options.stack / "logs", region=region)
         runtime = LocalRuntime(host, region=region)
@@ -114,7 +120,8 @@ def run_demo(options: DemoOptions, console: Console) -> int:
         factors = {
             poller.config.stream_name: poller.config.parallelization_factor for poller in runtime.pollers.values()
         }
-        audit = audit_run(outputs, produced.streams, s3, dynamodb, factors)
+        dropped = published(emulator.endpoint_url).get("dropped", {})
+        audit = audit_run(outputs, produced.streams, s3, dynamodb, factors, authorization, dropped)
         audit.elapsed_s = time.monotonic() - started
         render_report(audit, console)
         if produced.unsent_record_ids:

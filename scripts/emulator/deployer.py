@@ -4,7 +4,8 @@
 so later resources are built from them, as `pulumi up` would. A type without a provisioner, or one the
 emulator rejects, gets fabricated state and is recorded as not emulated (with the reason), never
 silently. The deployment record (`.local/<stack>/deployment.json`) lists what was created, in order,
-so `down` deletes it in reverse.
+so `down` deletes it in reverse, and what the authorization proof decided for the deployed graph
+(`emulator.authorization`), which the emulator and the function host enforce.
 
 Before anything reaches the emulator, the program runs once under fabricated mocks and its inputs are checked
 against AWS's API models (`infra.api_model_check.check_program`, as `streamctl plan` does): the emulator accepts
@@ -25,6 +26,7 @@ import botocore.session
 from botocore.exceptions import BotoCoreError, ClientError, UnknownServiceError
 from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs, Mocks
 
+from emulator.authorization import PolicyEdit, authorize, publish, with_ids, withdraw
 from emulator.provisioners import PROVISIONERS, ProvisionContext
 from infra.api_model_check import require_api_models
 from infra.mock_runtime import (
@@ -86,6 +88,7 @@ class Deployment:
     stack: str
     endpoint_url: str
     resources: list[DeployedResource]
+    authorization: dict[str, Any] | None = None  # emulator.authorization.StackAuthorization, decided at deploy
 
     def not_emulated(self) -> list[DeployedResource]:
         return [resource for resource in self.resources if not resource.emulated]
@@ -96,7 +99,8 @@ class Deployment:
     @classmethod
     def from_json(cls, text: str) -> Deployment:
         document = json.loads(text)
-        return cls(document["stack"], document["endpoint_url"], [DeployedResource(**r) for r in document["resources"]])
+        resources = [DeployedResource(**r) for r in document["resources"]]
+        return cls(document["stack"], document["endpoint_url"], resources, document.get("authorization"))
 
 
 def deployment_file(stack: str, state_dir: Path = LOCAL_STATE_DIR) -> Path:
@@ -149,8 +153,10 @@ def deploy(
     *,
     config: Mapping[str, Any] | None = None,
     state_dir: Path = LOCAL_STATE_DIR,
+    policy_edit: PolicyEdit | None = None,
 ) -> tuple[Deployment, ProgramRun]:
-    """Apply the program for `stack` to the emulator; write outputs.json and the deployment record.
+    """Apply the program for `stack` to the emulator, decide its authorization (once; `policy_edit` is for tests)
+    and hand it to the emulator; write outputs.json and the deployment record.
 
     Raises StackConfigError or ApiModelError, before the emulator is touched, for a config or an input AWS refuses.
     """
@@ -164,7 +170,10 @@ def deploy(
     require_api_models(run_program(stack, config=values), values)
     mocks = EmulatorMocks(endpoint_url, region)
     run = run_program(stack, config=values, mocks=mocks)
-    deployment = Deployment(stack, endpoint_url, list(mocks.resources))
+    ids = {(resource.type, resource.name): resource.id for resource in mocks.resources}
+    authorization = authorize(stack, with_ids(run.resources, ids), run.outputs, policy_edit=policy_edit)
+    publish(endpoint_url, authorization)
+    deployment = Deployment(stack, endpoint_url, list(mocks.resources), authorization.to_document())
     record_file.parent.mkdir(parents=True, exist_ok=True)
     record_file.write_text(deployment.to_json())
     outputs_file = state_dir / stack / "outputs.json" if state_dir != LOCAL_STATE_DIR else local_outputs_file(stack)
@@ -191,6 +200,7 @@ def destroy(stack: str, *, state_dir: Path = LOCAL_STATE_DIR, region: str = DEFA
             PROVISIONERS[resource.type][1](context, resource.delete_args)
         except (ClientError, BotoCoreError) as error:
             failures.append(f"{resource.type} {resource.name}: {error}")
+    withdraw(deployment.endpoint_url, stack)
     for path in (deployment_file(stack, state_dir), state_dir / stack / "outputs.json"):
         path.unlink(missing_ok=True)
     return failures

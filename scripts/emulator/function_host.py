@@ -5,6 +5,8 @@ belong to one function, as in separate execution environments), its configuratio
 variables in `os.environ` for the call. Their stdout (Powertools logs and EMF metrics) goes to one log
 file: Powertools loggers of one service name share a `logging` logger across module copies anyway.
 Invocations are serialised: `os.environ` is process-wide, so two functions cannot run at once.
+A handler runs as its execution role's session: each call AWS would refuse that role, by the decisions the deployer
+made and published to the emulator, fails with AWS's error (`emulator.call_guard`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import IO, Any
 
+from emulator.authorization import role_gates
+from emulator.call_guard import GUARD, Principal
 from streamctl.aws_clients import aws_client
 
 # Lambda sets these for every function; the X-Ray daemon does not exist locally.
@@ -158,6 +162,7 @@ class FunctionHost:
         self._lambda = aws_client("lambda", region=region, endpoint_url=endpoint_url)
         self._on_load = on_load
         self._configs: dict[str, FunctionConfig] = {}
+        self._principals: dict[str, Principal] = {}
         self._handlers: dict[str, Callable[[Any, Any], Any]] = {}
         self._stdout: ThreadRoutedStdout | None = None
         self._lock = threading.RLock()
@@ -172,10 +177,30 @@ class FunctionHost:
                 )
             return self._configs[name]
 
+    def principal(self, function: str) -> Principal:
+        """The function's role session and its gates, as published by the deploy of its stack (read once)."""
+        config = self.config(function)
+        with self._lock:
+            if config.name not in self._principals:
+                parts = config.role.split(":")
+                if len(parts) < 6:  # no role ARN: nothing the catalogue models
+                    self._principals[config.name] = Principal(config.role, ())
+                else:
+                    session = f"arn:aws:sts::{parts[4]}:assumed-role/{parts[5].rsplit('/', 1)[-1]}/{config.name}"
+                    gates = role_gates(self.endpoint_url).get(config.role, ())
+                    self._principals[config.name] = Principal(session, gates)
+            return self._principals[config.name]
+
     def invoke(self, function: str, event: Any) -> Invocation:
         config = self.config(function)
+        principal = self.principal(function)
         context = LambdaContext(config)
-        with self._lock, self._stdout_to_log(), function_environment(self._variables(config)):
+        with (
+            self._lock,
+            self._stdout_to_log(),
+            function_environment(self._variables(config)),
+            GUARD.acting_as(principal),
+        ):
             started = time.perf_counter()
             try:
                 response = self._handler(config)(event, context)

@@ -1,7 +1,9 @@
 """Audit a local run against the lake: every produced event delivered or quarantined, nothing lost.
 
 Delivered events are NDJSON lines under each stream's lake prefix (found by `event_id`); poison records
-are quarantine lines whose base64 `data` is exactly the bytes that were produced.
+are quarantine lines whose base64 `data` is exactly the bytes that were produced. A stream whose lake delivery or
+consumer calls AWS would refuse (decided at deploy, `emulator.authorization`) gets a note saying which and why:
+its events are then lost the way they would be in AWS.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 import numpy as np
 import orjson
 
+from emulator.authorization import StackAuthorization
 from streamctl.loadtest.verify import list_objects_since, object_lines
 from streamctl.stack_outputs import StackOutputs
 
@@ -49,6 +52,7 @@ class StreamAudit:
     lake_objects: int
     latencies_ms: list[float]
     parallelization: int = 1  # the consumer mapping's ParallelizationFactor
+    notes: list[str] = field(default_factory=list)  # requests of this stream's data path AWS would refuse
 
     @property
     def lost(self) -> int:
@@ -162,13 +166,18 @@ def audit_run(
     s3: Any,
     dynamodb: Any,
     parallelization: Mapping[str, int] | None = None,
+    authorization: StackAuthorization | None = None,
+    dropped: Mapping[str, int] | None = None,
 ) -> RunAudit:
-    """Audit every stream; `parallelization` is each Kinesis stream name's consumer ParallelizationFactor."""
+    """Audit every stream; `parallelization` is each Kinesis stream name's consumer ParallelizationFactor,
+    `dropped` the records the emulator's Firehose accepted and never wrote, by delivery stream ARN."""
     audits = []
     for run in runs:
         stream = outputs.stream(run.tenant, run.stream)
         audit = audit_stream(s3, outputs.lake_bucket, stream.lake_prefix, stream.quarantine_prefix, run)
         audit.parallelization = (parallelization or {}).get(stream.stream_name, 1)
+        if authorization is not None:
+            audit.notes = authorization.stream_notes(stream.delivery_stream, dropped or {})
         audits.append(audit)
     return RunAudit(audits, read_checkpoints(dynamodb, outputs.checkpoint_table))
 
@@ -226,6 +235,8 @@ def render_report(audit: RunAudit, console: Any) -> None:
             " checkpoint (docs/consumer.md, Parallelization)."
         )
     for stream in audit.streams:
+        for note in stream.notes:
+            console.print(f"[red]{stream.tenant}/{stream.stream}: {note}")
         if stream.lost_events:
             console.print(f"[red]{stream.tenant}/{stream.stream}: lost {stream.lost_events[:5]} ...")
         if stream.quarantined_without_reason:

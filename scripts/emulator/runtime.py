@@ -11,7 +11,9 @@ with the exact Kinesis event, and on failure follows the mapping's settings for 
 ReportBatchItemFailures (retry from the lowest failed sequence number), BisectBatchOnFunctionError (split a
 failing batch; splitting does not use the retry quota), MaximumRetryAttempts and MaximumRecordAgeInSeconds
 (then send the batch's KinesisBatchInfo to the on-failure destination and move on). A child shard starts
-only after its parent shard's every lane is drained. What is read is published
+only after its parent shard's every lane is drained. The mapping reads and writes with the function's execution
+role: a read or an on-failure record AWS would refuse that role (decided at deploy, `emulator.authorization`) is
+not made, and the mapping's last error says why. What is read is published
 as AWS/Kinesis metrics per StreamName (see `KinesisMetrics`), so the shard autoscaler and the
 dashboards have real-shaped data.
 """
@@ -32,6 +34,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from emulator.authorization import denied_checks
+from emulator.call_guard import denial_message
 from emulator.function_host import FunctionHost, Invocation
 from emulator.lambda_events import StreamRecord, kinesis_event, on_failure_record, scheduled_event
 from functions.aws_limits import KINESIS_MAX_RECORDS_PER_READ, LAMBDA_NO_MAXIMUM_RECORD_AGE, LAMBDA_RETRY_FOREVER
@@ -415,16 +419,19 @@ class ShardLane(threading.Thread):
             now=self.poller.runtime.clock(),
         )
         if config.on_failure_arn is not None:
-            self.poller.runtime.send_to_destination(config.on_failure_arn, message)
+            refused = self.poller.runtime.send_to_destination(config.on_failure_arn, message, config.function_arn)
+            if refused is not None:
+                self.poller.record_error(f"on-failure record not sent: {refused}")
 
 
 class MappingPoller(threading.Thread):
     """Discovers one mapping's shards and starts a worker per shard once its parents are drained."""
 
-    def __init__(self, runtime: LocalRuntime, config: MappingConfig) -> None:
+    def __init__(self, runtime: LocalRuntime, config: MappingConfig, refused: str | None = None) -> None:
         super().__init__(name=f"mapping-{config.uuid}", daemon=True)
         self.runtime = runtime
         self.config = config
+        self.refused = refused  # why the execution role may not read the stream
         self.workers: dict[str, ShardWorker] = {}
         self._stats = MappingStats()
         self._lock = threading.Lock()
@@ -446,6 +453,11 @@ class MappingPoller(threading.Thread):
             return self._stats.copy()
 
     def run(self) -> None:
+        if self.refused is not None:
+            # Lambda needs these permissions of the execution role to read the stream
+            # (https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-create.html).
+            self.record_error(f"PROBLEM: the mapping cannot read its stream: {self.refused}")
+            return
         while not self.runtime.stopping.is_set():
             try:
                 self._start_ready_shards()
@@ -556,7 +568,10 @@ class LocalRuntime:
                 continue
             if config.tumbling_window_s:
                 self.notes.append(f"mapping {config.uuid}: tumbling windows are not emulated (no state is passed)")
-            poller = self.pollers[config.uuid] = MappingPoller(self, config)
+            refused = self.refused_reads(config)
+            if refused is not None:
+                self.notes.append(f"mapping {config.uuid}: {refused}")
+            poller = self.pollers[config.uuid] = MappingPoller(self, config, refused)
             poller.start()
         self.schedules = self._load_schedules()
         for name, target in (("schedules", self._run_schedules), ("metrics", self._flush_metrics)):
@@ -585,17 +600,35 @@ class LocalRuntime:
         event = kinesis_event(records, config.stream_arn, function.role, self.region)
         return self.host.invoke(config.function_arn, event)
 
-    def send_to_destination(self, destination_arn: str, message: dict[str, Any]) -> None:
+    def refused_reads(self, config: MappingConfig) -> str | None:
+        """Why the execution role may not read the mapping's stream, or None (the mapping's kinesis reads)."""
+        principal = self.host.principal(config.function_arn)
+        for operation in ("DescribeStream", "DescribeStreamSummary", "ListShards", "GetShardIterator", "GetRecords"):
+            denied = denied_checks(principal.gates, "kinesis", operation, {"StreamARN": config.stream_arn})
+            if denied:
+                return denial_message(principal.session_arn, denied[0])
+        return None
+
+    def send_to_destination(
+        self, destination_arn: str, message: dict[str, Any], function_arn: str | None = None
+    ) -> str | None:
+        """Send an on-failure record with the function's role; the denial when AWS would refuse it, else None."""
         body = json.dumps(message)
         service = destination_arn.split(":")[2]
         if service == "sqs":
             account, queue = destination_arn.split(":")[4], destination_arn.split(":")[5]
             url = self._sqs.get_queue_url(QueueName=queue, QueueOwnerAWSAccountId=account)["QueueUrl"]
+            if function_arn is not None:
+                principal = self.host.principal(function_arn)
+                denied = denied_checks(principal.gates, "sqs", "SendMessage", {"QueueUrl": url})
+                if denied:
+                    return denial_message(principal.session_arn, denied[0])
             self._sqs.send_message(QueueUrl=url, MessageBody=body)
         elif service == "sns":
             self._sns.publish(TopicArn=destination_arn, Message=body)
         else:
             self.notes.append(f"on-failure destination {destination_arn} is not supported locally; message dropped")
+        return None
 
     def _load_schedules(self) -> list[Schedule]:
         schedules = []

@@ -1,4 +1,4 @@
-"""The emulator process: moto's server on loopback, with four moto behaviours brought in line with AWS.
+"""The emulator process: moto's server on loopback, with five moto behaviours brought in line with AWS.
 
 1. moto delivers every Kinesis put to each event source mapping's function by running it in Docker
    (there is none here). The mappings stay stored in the emulator; only the local runtime invokes them.
@@ -12,6 +12,13 @@
 4. moto's PutBucketLogging check reads every statement of the target bucket's policy as if its Principal
    were a mapping, and fails with a server error on `"Principal": "*"` (the TLS-only deny). Here such
    statements are skipped by that check, as they cannot grant the logging service anything.
+5. moto's Firehose writes every PutRecordBatch into S3 whatever the delivery role may do. Here a delivery stream
+   whose writes the deployer found denied (`emulator.authorization`, published to `/moto-api/local/authorization`)
+   accepts the records, as AWS does, and writes nothing: AWS retries a failing S3 delivery for up to 24 hours and
+   then drops the data (https://docs.aws.amazon.com/firehose/latest/dev/retry.html, "Amazon S3"). Each delivery
+   reports `DeliveryToS3.Success` (1 or 0) in AWS/Firehose, the share of successful S3 puts
+   (https://docs.aws.amazon.com/firehose/latest/dev/monitoring-with-cloudwatch-metrics.html), and the process
+   counts the records it dropped.
 
 Run as `python -m emulator.server_process --port N`.
 """
@@ -21,6 +28,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import threading
+import uuid
 from operator import attrgetter
 from types import SimpleNamespace
 from typing import Any
@@ -151,6 +159,69 @@ def tolerate_wildcard_principals_in_logging_check() -> None:
     FakeBucket._log_permissions_enabled_policy = staticmethod(log_permissions_enabled_policy)  # type: ignore[method-assign]
 
 
+def refuse_denied_firehose_deliveries() -> None:
+    import json
+    from collections import Counter
+    from urllib.parse import parse_qs, urlsplit
+
+    from moto.cloudwatch.models import cloudwatch_backends
+    from moto.firehose.models import FirehoseBackend
+    from moto.moto_api._internal import urls
+
+    stacks: dict[str, dict[str, Any]] = {}
+    refused: set[str] = set()  # delivery stream ARNs whose S3 writes AWS would deny
+    dropped: Counter[str] = Counter()
+    lock = threading.Lock()
+
+    def authorization(request: Any, full_url: str, headers: Any) -> tuple[int, dict[str, str], str]:
+        """POST a stack's record, DELETE ?stack=<name>, GET everything with the dropped-record counts."""
+        with lock:
+            if request.method == "POST":
+                record = json.loads(request.get_data())
+                stacks[str(record["stack"])] = record
+            elif request.method == "DELETE":
+                for stack in parse_qs(urlsplit(full_url).query).get("stack", []):
+                    stacks.pop(stack, None)
+            refused.clear()
+            refused.update(
+                delivery["arn"]
+                for record in stacks.values()
+                for delivery in record["deliveries"]
+                if any(check["decision"] != "Allowed" for check in delivery["checks"])
+            )
+            body = json.dumps({"stacks": stacks, "dropped": dict(dropped)})
+        return 200, {"Content-Type": "application/json"}, body
+
+    original_put_s3_records = FirehoseBackend.put_s3_records
+
+    def put_s3_records(
+        self: FirehoseBackend,
+        delivery_stream_name: str,
+        version_id: str,
+        s3_destination: dict[str, Any],
+        records: list[dict[str, bytes]],
+    ) -> list[dict[str, str]]:
+        arn = self.delivery_streams[delivery_stream_name].delivery_stream_arn
+        with lock:
+            denied = arn in refused
+            if denied:
+                dropped[arn] += len(records)
+        if denied:
+            answer = [{"RecordId": str(uuid.uuid4())} for _ in records]
+        else:
+            answer = original_put_s3_records(self, delivery_stream_name, version_id, s3_destination, records)
+        datum = {
+            "MetricName": "DeliveryToS3.Success",
+            "Value": 0.0 if denied else 1.0,
+            "Dimensions": [{"Name": "DeliveryStreamName", "Value": delivery_stream_name}],
+        }
+        cloudwatch_backends[self.account_id][self.region_name].put_metric_data("AWS/Firehose", [datum])
+        return answer
+
+    FirehoseBackend.put_s3_records = put_s3_records  # type: ignore[method-assign]
+    urls.url_paths["{0}/moto-api/local/authorization"] = authorization
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
@@ -160,6 +231,7 @@ def main() -> None:
     keep_records_in_parent_shards()
     evaluate_bucket_policy_conditions()
     tolerate_wildcard_principals_in_logging_check()
+    refuse_denied_firehose_deliveries()
     from moto.server import ThreadedMotoServer
 
     server = ThreadedMotoServer(ip_address=args.host, port=args.port, verbose=False)

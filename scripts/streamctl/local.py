@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from emulator.authorization import StackAuthorization, published
 from emulator.demo import DemoOptions, run_demo
 from emulator.deployer import deploy, deployment_file, destroy, forget_deployment, load_deployment
 from emulator.environment import use_emulator
@@ -89,12 +90,14 @@ def stop() -> None:
 
 @app.command()
 def status() -> None:
-    """Is the emulator up, which stacks are deployed, and which resources are not emulated."""
+    """Is the emulator up, which stacks are deployed, which resources are not emulated, what IAM refuses."""
     emulator = running_emulator()
+    dropped: dict[str, int] | None = None
     if emulator is None:
         console.print("Emulator: [yellow]not running[/] (`streamctl local start`)")
     else:
         console.print(f"Emulator: [green]running[/] at {emulator.endpoint_url} (pid {emulator.pid})")
+        dropped = published(emulator.endpoint_url).get("dropped", {})
     for stack in _deployed_stacks():
         deployment = load_deployment(stack)
         emulated = Counter(resource.type for resource in deployment.resources if resource.emulated)
@@ -115,6 +118,9 @@ def status() -> None:
             for resource in deployment.not_emulated():
                 missing.add_row(resource.type, resource.name, "; ".join(resource.notes))
             console.print(missing)
+        if deployment.authorization is not None:
+            for style, line in StackAuthorization.from_document(deployment.authorization).summary(dropped):
+                console.print(line, style=style or None, highlight=False)
 
 
 @app.command()
@@ -134,6 +140,9 @@ def up(stack: StackOption = "dev") -> None:
         f"{len(deployment.not_emulated())} not emulated (`streamctl local status`). "
         f"Outputs: {local_outputs_file(stack)}"
     )
+    if deployment.authorization is not None:
+        for style, line in StackAuthorization.from_document(deployment.authorization).summary():
+            console.print(line, style=style or None, highlight=False)
 
 
 @app.command()

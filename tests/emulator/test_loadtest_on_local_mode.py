@@ -20,6 +20,7 @@ from emulator.server import Emulator, free_port, start_emulator, stop_emulator
 from streamctl import stack_outputs
 from streamctl.aws_clients import aws_client
 from streamctl.loadtest import cli
+from tests.emulator.scenarios import LAKE_WORKAROUND
 
 STACK = "loadteste2e"
 DRAIN_TIMEOUT_S = 120.0
@@ -60,7 +61,7 @@ def local_stack(emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
     state_dir = tmp_path / ".local"
-    deploy(STACK, emulator.endpoint_url, config=one_stream_config(), state_dir=state_dir)
+    deploy(STACK, emulator.endpoint_url, config=one_stream_config(), state_dir=state_dir, policy_edit=LAKE_WORKAROUND)
     (state_dir / "emulator.json").write_text(json.dumps({"endpoint_url": emulator.endpoint_url}))
     monkeypatch.setattr(stack_outputs, "LOCAL_STATE_DIR", state_dir)
     monkeypatch.setattr(stack_outputs, "EMULATOR_STATE_FILE", state_dir / "emulator.json")
