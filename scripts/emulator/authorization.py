@@ -395,13 +395,15 @@ class _GateBuilder:
 
     def delivery(self, delivery: DeliveryWiring, consumer_role_arn: str) -> DeliveryVerdict:
         """Firehose's requests to write one object of the delivery stream (FIREHOSE_S3_DESTINATION)."""
+        # The role is the delivery stream's own; the trust policy's conditions (sts:ExternalId) are in the request.
+        # The catalogue's must-deny requests (Firehose acting for another account) are not what a delivery sends.
         assume = [
             r
             for r in self.requests
             if r.principal == FIREHOSE
             and r.action == "sts:AssumeRole"
             and r.resource == delivery.role_arn
-            and r.context.get("aws:SourceArn") == delivery.arn
+            and r.expect == "Allowed"
         ]
         sample_key = fill_prefix(delivery.prefix) + f"{delivery.name}-1-2026-01-01-00-00-00-0f1e2d3c"
         writes = [
