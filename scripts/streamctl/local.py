@@ -235,5 +235,9 @@ def demo(
     keep: Annotated[bool, typer.Option(help="Leave the emulator and the stack running afterwards.")] = False,
 ) -> None:
     """Start the emulator, deploy, produce events with poison records, drain, report; exit 1 if anything is lost."""
-    code = run_demo(DemoOptions(stack=stack, events=events, rate=rate, port=port, keep=keep), console)
+    try:
+        code = run_demo(DemoOptions(stack=stack, events=events, rate=rate, port=port, keep=keep), console)
+    except (StackConfigError, ApiModelError) as error:  # refused before anything was deployed, as `local up` says
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
     raise typer.Exit(code)

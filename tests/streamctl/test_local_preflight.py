@@ -44,3 +44,20 @@ def test_a_config_aws_refuses_stops_the_deploy_before_the_emulator(tmp_path: Pat
     with pytest.raises(StackConfigError, match=r"lake\.compression: 'SNAPPY' is not one of UNCOMPRESSED, GZIP"):
         deployer.deploy("dev", UNREACHABLE, config=config, state_dir=tmp_path)
     assert not deployer.deployment_file("dev", tmp_path).exists()
+
+
+def test_the_demo_reports_a_refused_config_as_local_up_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Exit 2 and the error's own lines, not a traceback."""
+    from typer.testing import CliRunner
+
+    from streamctl import local
+    from streamctl.cli import app
+
+    def refused(options: Any, console: Any) -> int:
+        raise StackConfigError("dev", ["tenants.platform: 'platform' is reserved"])
+
+    monkeypatch.setattr(local, "run_demo", refused)
+    result = CliRunner().invoke(app, ["local", "demo", "--stack", "dev"])
+    assert result.exit_code == 2
+    assert "tenants.platform: 'platform' is reserved" in result.output
+    assert isinstance(result.exception, SystemExit)  # typer.Exit, no other exception escaped
