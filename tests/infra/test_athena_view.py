@@ -8,7 +8,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from infra.components.data_lake import EVENT_COLUMNS, PARTITION_COLUMNS
+from infra.lake_table import EVENT_COLUMNS, PARTITION_COLUMNS
 
 VIEW_SQL = Path(__file__).resolve().parents[2] / "docs" / "athena" / "events_deduplicated.sql"
 LAKE_COLUMNS = [name for name, _ in EVENT_COLUMNS + PARTITION_COLUMNS]
