@@ -85,7 +85,9 @@ def load_table(glue: Any, database: str) -> LakeTable:
     try:
         table = glue.get_table(DatabaseName=database, Name=TABLE_NAME)["Table"]
     except glue.exceptions.EntityNotFoundException:
-        raise LakeQueryError(f"the Glue database {database!r} has no table {TABLE_NAME!r}: is the stack deployed?")
+        raise LakeQueryError(
+            f"the Glue database {database!r} has no table {TABLE_NAME!r}: is the stack deployed?"
+        ) from None
     return LakeTable.from_glue({"DatabaseName": database, **table})
 
 
