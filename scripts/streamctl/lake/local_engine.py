@@ -109,7 +109,7 @@ def _selected_partitions(
     db: duckdb.DuckDBPyConnection,
     table: LakeTable,
     partitions: list[tuple[str, ...]],
-    conditions: list[exp.Expression | None],
+    conditions: list[exp.Expr | None],
 ) -> set[tuple[str, ...]]:
     """The partitions some scan reads: those satisfying the scan's pushed-down predicates, evaluated in DuckDB."""
     if any(condition is None for condition in conditions):

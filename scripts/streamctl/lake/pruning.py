@@ -40,16 +40,16 @@ class ScanFilter:
     """One scan of the lake table and the partition predicates that reach it (none: every partition)."""
 
     table: exp.Table
-    predicates: list[exp.Expression] = field(default_factory=list)
+    predicates: list[exp.Expr] = field(default_factory=list)
 
-    def condition(self) -> exp.Expression | None:
+    def condition(self) -> exp.Expr | None:
         return exp.and_(*self.predicates) if self.predicates else None
 
     def filtered_columns(self) -> set[str]:
         return {column.name for predicate in self.predicates for column in predicate.find_all(exp.Column)}
 
 
-def parse(sql: str) -> exp.Expression:
+def parse(sql: str) -> exp.Expr:
     try:
         statements = [statement for statement in sqlglot.parse(sql, read=ATHENA_DIALECT) if statement is not None]
     except sqlglot.errors.ParseError as error:
@@ -59,7 +59,7 @@ def parse(sql: str) -> exp.Expression:
     return statements[0]
 
 
-def inline_views(query: exp.Expression, views: dict[str, exp.Query], database: str) -> exp.Expression:
+def inline_views(query: exp.Expr, views: dict[str, exp.Query], database: str) -> exp.Expr:
     """`query` with every reference to a view replaced by the view's SELECT, as Athena expands views."""
     query = query.copy()
     for _ in range(len(views) + 1):  # views of views, to the depth there can be
@@ -78,7 +78,7 @@ def inline_views(query: exp.Expression, views: dict[str, exp.Query], database: s
     raise LakeQueryError(f"the views {sorted(views)} refer to each other in a cycle")
 
 
-def _conjuncts(condition: exp.Expression | None) -> Iterator[exp.Expression]:
+def _conjuncts(condition: exp.Expr | None) -> Iterator[exp.Expr]:
     if condition is None:
         return
     while isinstance(condition, exp.Paren):
@@ -90,12 +90,12 @@ def _conjuncts(condition: exp.Expression | None) -> Iterator[exp.Expression]:
         yield condition
 
 
-def _pushable(predicate: exp.Expression) -> bool:
+def _pushable(predicate: exp.Expr) -> bool:
     """Deterministic, row-level: no subquery, aggregate, window or random function inside."""
     return not any(predicate.find(kind) for kind in (exp.Query, exp.AggFunc, exp.Window, exp.Rand))
 
 
-def _single_source(predicate: exp.Expression) -> str | None:
+def _single_source(predicate: exp.Expr) -> str | None:
     tables = {column.table for column in predicate.find_all(exp.Column)}
     return tables.pop() if len(tables) == 1 else None
 
@@ -113,7 +113,7 @@ def _filterable_sources(select: exp.Select) -> set[str]:
     return sources
 
 
-def _inner_join_conditions(select: exp.Select) -> Iterator[exp.Expression]:
+def _inner_join_conditions(select: exp.Select) -> Iterator[exp.Expr]:
     for join in select.args.get("joins") or []:
         if not join.side:
             yield from _conjuncts(join.args.get("on"))
@@ -150,8 +150,8 @@ def _output_columns(select: exp.Select) -> dict[str, exp.Column]:
     return outputs
 
 
-def _rewrite(predicate: exp.Expression, columns: dict[str, exp.Expression]) -> exp.Expression:
-    def replace(node: exp.Expression) -> exp.Expression:
+def _rewrite(predicate: exp.Expr, columns: dict[str, exp.Expr]) -> exp.Expr:
+    def replace(node: exp.Expr) -> exp.Expr:
         if isinstance(node, exp.Column):
             return columns[node.name].copy()
         return node
@@ -164,7 +164,7 @@ class _Pushdown:
         self.table = table
         self.scans: list[ScanFilter] = []
 
-    def is_lake_table(self, source: exp.Expression) -> bool:
+    def is_lake_table(self, source: exp.Expr) -> bool:
         return (
             isinstance(source, exp.Table)
             and source.name == self.table.name
@@ -172,7 +172,7 @@ class _Pushdown:
             and not source.catalog
         )
 
-    def visit(self, scope: Scope, pushed: list[exp.Expression]) -> None:
+    def visit(self, scope: Scope, pushed: list[exp.Expr]) -> None:
         """`pushed`: predicates on this scope's outputs (unqualified output names) from the scopes above."""
         for subquery in scope.subquery_scopes:
             self.visit(subquery, [])
@@ -183,7 +183,7 @@ class _Pushdown:
         select = scope.expression
         if not isinstance(select, exp.Select):
             return
-        per_source: dict[str, list[exp.Expression]] = {}
+        per_source: dict[str, list[exp.Expr]] = {}
         outputs = _output_columns(select)
         for predicate in pushed:
             names = {column.name for column in predicate.find_all(exp.Column)}
@@ -198,14 +198,13 @@ class _Pushdown:
             source = _single_source(predicate)
             if source is not None and source in filterable and _pushable(predicate):
                 per_source.setdefault(source, []).append(predicate)
-        for alias, (_, source) in scope.selected_sources.items():
+        for alias, (_, origin) in scope.selected_sources.items():
             predicates = per_source.get(alias, []) if alias in filterable else []
-            if self.is_lake_table(source):
-                assert isinstance(source, exp.Table)
+            if isinstance(origin, exp.Table) and self.is_lake_table(origin):
                 partitions = set(self.table.partition_names)
                 self.scans.append(
                     ScanFilter(
-                        source,
+                        origin,
                         [
                             _rewrite(predicate, {c.name: exp.column(c.name) for c in predicate.find_all(exp.Column)})
                             for predicate in predicates
@@ -213,9 +212,9 @@ class _Pushdown:
                         ],
                     )
                 )
-            elif isinstance(source, Scope):
+            elif isinstance(origin, Scope):
                 self.visit(
-                    source,
+                    origin,
                     [
                         _rewrite(predicate, {c.name: exp.column(c.name) for c in predicate.find_all(exp.Column)})
                         for predicate in predicates
@@ -223,10 +222,10 @@ class _Pushdown:
                 )
 
 
-def scan_filters(query: exp.Expression, table: LakeTable, views: dict[str, exp.Query]) -> list[ScanFilter]:
+def scan_filters(query: exp.Expr, table: LakeTable, views: dict[str, exp.Query]) -> list[ScanFilter]:
     """Every scan of the lake table in `query` (views inlined) with the partition predicates that reach it."""
     expanded = inline_views(query, views, table.database)
-    schema = {table.name: {name: type_ for name, type_ in table.columns + table.partition_columns}}
+    schema: dict[str, object] = {table.name: {name: type_ for name, type_ in table.columns + table.partition_columns}}
     try:
         qualified = qualify(expanded, schema=schema, dialect=ATHENA_DIALECT, validate_qualify_columns=True)
     except OptimizeError as error:

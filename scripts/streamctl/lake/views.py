@@ -51,11 +51,11 @@ def load_views(directory: Path = VIEWS_DIR) -> dict[str, View]:
     return views
 
 
-def referenced_views(query: exp.Expression, views: dict[str, View]) -> list[View]:
+def referenced_views(query: exp.Expr, views: dict[str, View]) -> list[View]:
     """The views `query` uses, directly or through other views, dependencies first."""
     ordered: list[View] = []
 
-    def visit(node: exp.Expression) -> None:
+    def visit(node: exp.Expr) -> None:
         for table in node.find_all(exp.Table):
             view = views.get(table.name)
             if view is not None and view not in ordered:
