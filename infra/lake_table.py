@@ -60,3 +60,15 @@ def projection_parameters(tenants: list[str], streams: list[str]) -> dict[str, s
         "projection.hour.range": f"{HOUR_RANGE[0]},{HOUR_RANGE[1]}",
         "projection.hour.digits": str(HOUR_DIGITS),
     }
+
+
+def duplicate_delay_bound_seconds(max_record_age_seconds: int, timeout_seconds: int) -> int:
+    """The longest an automatic duplicate can reach Firehose after its first copy, for one consumer.
+
+    A retried batch re-sends lines that already reached Firehose (an attempt that failed after its PutRecordBatch).
+    Lambda stops retrying records older than MaximumRecordAgeInSeconds (they go to the on-failure queue), and an
+    attempt that starts just before that runs for at most the function timeout, so the re-sent copy arrives
+    within record age + timeout of the record's arrival in Kinesis, and the first copy did not arrive before it.
+    Replays (`streamctl replay`) are not automatic and have no such bound.
+    """
+    return max_record_age_seconds + timeout_seconds

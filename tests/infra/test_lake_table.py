@@ -58,3 +58,12 @@ def test_the_glue_table_has_a_column_for_every_field_of_a_lake_line_and_nothing_
     columns = [name for name, _ in EVENT_COLUMNS + PARTITION_COLUMNS]
     assert sorted(set(columns) - PATH_ONLY_COLUMNS) == sorted(fields)
     assert len(columns) == len(set(columns))
+
+
+def test_the_documented_duplicate_bound_is_the_default_consumers() -> None:
+    from infra import defaults
+    from infra.lake_table import duplicate_delay_bound_seconds
+
+    bound = duplicate_delay_bound_seconds(defaults.CONSUMER_MAX_RECORD_AGE_SECONDS, defaults.CONSUMER_TIMEOUT_SECONDS)
+    architecture = (EVENTS_DOC.parent / "architecture.md").read_text()
+    assert f"{bound:,} s" in architecture
