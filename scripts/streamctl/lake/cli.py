@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from emulator.environment import use_emulator
 from streamctl.aws_clients import aws_client
 from streamctl.lake.athena_engine import run_athena_query
 from streamctl.lake.local_engine import run_local_query
@@ -68,6 +69,7 @@ def query_command(
         )
     try:
         if endpoint is not None:
+            use_emulator(endpoint, outputs.region)  # local mode's fake credentials, never the shell's
             s3 = aws_client("s3", region=outputs.region, endpoint_url=endpoint)
             glue = aws_client("glue", region=outputs.region, endpoint_url=endpoint)
             local = run_local_query(sql, s3, glue, outputs.glue_database)
