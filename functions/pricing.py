@@ -17,7 +17,7 @@ PRICES_CHECKED: Final = date(2026, 11, 26)
 PRICES_REGION: Final = "us-east-1"
 PRICES_SOURCE: Final = (
     "AWS list prices, us-east-1: aws.amazon.com/kinesis/data-streams/pricing, /firehose/pricing, /lambda/pricing, "
-    "/dynamodb/pricing/on-demand, /s3/pricing, /cloudwatch/pricing"
+    "/dynamodb/pricing/on-demand, /s3/pricing, /cloudwatch/pricing, /athena/pricing"
 )
 
 GIB: Final = 1024**3
@@ -55,6 +55,17 @@ HOURS_PER_MONTH: Final = 730
 # S3 Standard (AWS's published us-east-1 list prices, first 50 TB tier).
 S3_STANDARD_GB_MONTH_USD: Final = 0.023
 S3_PUT_PER_THOUSAND_USD: Final = 0.005
+"""PUT, COPY, POST and LIST requests to S3 Standard (aws.amazon.com/s3/pricing, "Requests & data retrievals")."""
+S3_LIST_PER_THOUSAND_USD: Final = S3_PUT_PER_THOUSAND_USD
+"""S3 bills LIST at the PUT/COPY/POST/LIST price."""
+S3_GET_PER_THOUSAND_USD: Final = 0.0004
+"""GET, SELECT and all other requests to S3 Standard (aws.amazon.com/s3/pricing)."""
+
+# Athena SQL queries (aws.amazon.com/athena/pricing): per TB scanned, at least 10 MB per query.
+ATHENA_PER_TB_SCANNED_USD: Final = 5.0
+ATHENA_MIN_BYTES_PER_QUERY: Final = 10 * 1024**2
+TB: Final = 1024**4
+"""Taken as 2^40 bytes, like GIB: the pricing page does not say whether its TB and MB are binary."""
 
 
 def lambda_gb_second_usd(architecture: str) -> float:

@@ -201,7 +201,10 @@ class AlarmSettings(StrictModel):
 # two Athena cannot read from the lake's JSON table (TextInputFormat, codec chosen by the object's extension, as
 # Trino's CompressionKind.forFile does): ZIP is no Hadoop codec, and `Snappy` is the snappy-java framing, which the
 # `.snappy` reader does not decode; HADOOP_SNAPPY is Hadoop's block framing, delivered as `.snappy`, which it does.
-# https://docs.aws.amazon.com/athena/latest/ug/compression-support-hive.html
+# https://docs.aws.amazon.com/athena/latest/ug/compression-support-hive.html; Athena's list of what it reads
+# (https://docs.aws.amazon.com/athena/latest/ug/compression-formats.html) has BZIP2, DEFLATE, GZIP, LZ4, LZO, SNAPPY,
+# ZLIB and ZSTD, and no ZIP.
+ATHENA_COMPRESSION_FORMATS_URL = "https://docs.aws.amazon.com/athena/latest/ug/compression-formats.html"
 LakeCompression = Literal["UNCOMPRESSED", "GZIP", "HADOOP_SNAPPY"]
 LAKE_COMPRESSIONS: tuple[str, ...] = get_args(LakeCompression)
 FIREHOSE_COMPRESSION_MEMBER = (
@@ -231,8 +234,9 @@ def _lake_compression(value: Any) -> Any:
         )
     raise PydanticCustomError(
         "compression_unreadable",
-        "'{value}' is a Firehose CompressionFormat Athena cannot read from the lake's JSON table; use one of {lake}",
-        {"value": value, "lake": ", ".join(LAKE_COMPRESSIONS)},
+        "'{value}' is a Firehose CompressionFormat Athena cannot read from the lake's JSON table ({url}); "
+        "use one of {lake}",
+        {"value": value, "lake": ", ".join(LAKE_COMPRESSIONS), "url": ATHENA_COMPRESSION_FORMATS_URL},
     )
 
 

@@ -11,25 +11,10 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from infra import defaults
+from infra import defaults, lake_table
 from infra.policy_documents import deny_insecure_transport, document, service_principal
 
-# Columns of a lake line: the event envelope plus the consumer's enrichment (docs/events.md).
-# `tenant` and `stream` are partition columns taken from the S3 path.
-EVENT_COLUMNS = [
-    ("event_id", "string"),
-    ("type", "string"),
-    ("occurred_at", "string"),
-    ("schema_version", "string"),
-    ("payload", "string"),
-    ("ingested_at", "string"),
-    ("arrival_lag_ms", "bigint"),
-    ("shard_id", "string"),
-    ("sequence_number", "string"),
-    ("sub_sequence_number", "bigint"),
-]
 ACCESS_LOG_PREFIX = "lake/"
-PARTITION_COLUMNS = [("tenant", "string"), ("stream", "string"), ("dt", "string"), ("hour", "string")]
 
 
 @dataclass(frozen=True)
@@ -228,36 +213,23 @@ class DataLake(pulumi.ComponentResource):
         location = pulumi.Output.concat("s3://", self.bucket.bucket, "/", defaults.LAKE_EVENTS_PREFIX)
         self.events_table = aws.glue.CatalogTable(
             f"{name}-events-table",
-            name="events",
+            name=lake_table.TABLE_NAME,
             database_name=self.database.name,
             table_type="EXTERNAL_TABLE",
             parameters={
-                "classification": "json",
-                "projection.enabled": "true",
-                "projection.tenant.type": "enum",
-                "projection.tenant.values": ",".join(args.tenants),
-                "projection.stream.type": "enum",
-                "projection.stream.values": ",".join(args.streams),
-                "projection.dt.type": "date",
-                "projection.dt.format": "yyyy-MM-dd",
-                "projection.dt.range": "2024-01-01,NOW",
-                "projection.hour.type": "integer",
-                "projection.hour.range": "0,23",
-                "projection.hour.digits": "2",
-                "storage.location.template": pulumi.Output.concat(
-                    location, "tenant=${tenant}/stream=${stream}/dt=${dt}/hour=${hour}/"
-                ),
+                **lake_table.projection_parameters(args.tenants, args.streams),
+                "storage.location.template": pulumi.Output.concat(location, lake_table.LOCATION_TEMPLATE_SUFFIX),
             },
-            partition_keys=[{"name": n, "type": t} for n, t in PARTITION_COLUMNS],
+            partition_keys=[{"name": n, "type": t} for n, t in lake_table.PARTITION_COLUMNS],
             storage_descriptor={
                 "location": location,
-                "input_format": "org.apache.hadoop.mapred.TextInputFormat",
-                "output_format": "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
+                "input_format": lake_table.INPUT_FORMAT,
+                "output_format": lake_table.OUTPUT_FORMAT,
                 "ser_de_info": {
-                    "serialization_library": "org.openx.data.jsonserde.JsonSerDe",
-                    "parameters": {"ignore.malformed.json": "true"},
+                    "serialization_library": lake_table.SERDE_LIBRARY,
+                    "parameters": dict(lake_table.SERDE_PARAMETERS),
                 },
-                "columns": [{"name": n, "type": t} for n, t in EVENT_COLUMNS],
+                "columns": [{"name": n, "type": t} for n, t in lake_table.EVENT_COLUMNS],
             },
             opts=child,
         )

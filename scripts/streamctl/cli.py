@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from streamctl.cost.cli import cost_command
+from streamctl.lake.cli import app as lake_app
 from streamctl.loadtest.cli import app as loadtest_app
 from streamctl.local import app as local_app
 from streamctl.plan import plan_command
@@ -12,7 +13,7 @@ from streamctl.replay.cli import app as replay_app
 
 app = typer.Typer(
     name="streamctl",
-    help="Plan, run locally, load-test, replay and price the streaming platform.",
+    help="Plan, run locally, load-test, replay, query the lake and price the streaming platform.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
@@ -20,6 +21,7 @@ app.command("plan")(plan_command)
 app.add_typer(local_app, name="local")
 app.add_typer(loadtest_app, name="loadtest")
 app.add_typer(replay_app, name="replay")
+app.add_typer(lake_app, name="lake")
 app.command("cost")(cost_command)
 
 

@@ -122,7 +122,10 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
      "(firehose CreateDeliveryStream CompressionFormat)"),
     ("lake-compression-framed-snappy", top(lake={"compression": "Snappy"}), "lake.compression",
      "Athena cannot read"),
-    ("lake-compression-zip", clicks(lake={"compression": "ZIP"}), f"{P}.lake.compression", "Athena cannot read"),
+    ("lake-compression-zip", clicks(lake={"compression": "ZIP"}), f"{P}.lake.compression",
+     "'ZIP' is a Firehose CompressionFormat Athena cannot read from the lake's JSON table "
+     "(https://docs.aws.amazon.com/athena/latest/ug/compression-formats.html); use one of UNCOMPRESSED, GZIP, "
+     "HADOOP_SNAPPY"),
     ("replica-region-invalid", top(lake={"replica_region": "mars-1"}), "lake.replica_region",
      "not an AWS region name"),
     ("powertools-version-zero", top(powertools_layer_version=0), "powertools_layer_version", "minimum of 1"),

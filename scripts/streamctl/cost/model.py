@@ -16,6 +16,7 @@ from functions.aws_limits import (
     KINESIS_SHARD_WRITE_BYTES_PER_S,
     KINESIS_SHARD_WRITE_RECORDS_PER_S,
     LAMBDA_MAX_PAYLOAD_BYTES,
+    MIB,
 )
 from infra.alarm_specs import alarm_specs
 from infra.config import PlatformConfig, StreamSettings
@@ -245,15 +246,25 @@ def stream_cost(
     )
 
 
+def firehose_seconds_per_object(buffer_mb: int, buffer_seconds: int, bytes_per_s: float) -> float:
+    """How often one delivery stream writes an object at a steady `bytes_per_s`: when the buffer holds
+    `buffer_mb` MiB or `buffer_seconds` have passed, whichever comes first ("The first buffer condition that is
+    satisfied triggers Firehose to deliver the data", https://docs.aws.amazon.com/firehose/latest/dev/buffering-hints.html;
+    SizeInMBs is in MiB, https://docs.aws.amazon.com/firehose/latest/APIReference/API_BufferingHints.html).
+    The size counts the incoming bytes, before compression (an assumption: the pages do not say). Zero buffering
+    (0 s) is floored at one object per second here: a model's floor, not an AWS figure."""
+    return min(max(buffer_seconds, 1), buffer_mb * MIB / bytes_per_s)
+
+
 def s3_monthly_usd(lake_gb: float, settings: StreamSettings, config: PlatformConfig, traffic: StreamTraffic) -> float:
     """Storage of one month of data for one month, plus Firehose's PUTs."""
     delivery = config.lake.for_stream(settings.lake)
-    buffer_mb, buffer_s = delivery.buffer_mb, delivery.buffer_seconds
     if traffic.bytes_per_s == 0:
         objects = 0.0
     else:
-        seconds_per_object = min(max(buffer_s, 1), buffer_mb * 1e6 / traffic.bytes_per_s)
-        objects = SECONDS_PER_MONTH / seconds_per_object
+        objects = SECONDS_PER_MONTH / firehose_seconds_per_object(
+            delivery.buffer_mb, delivery.buffer_seconds, traffic.bytes_per_s
+        )
     return float(lake_gb * pricing.S3_STANDARD_GB_MONTH_USD + objects / 1000 * pricing.S3_PUT_PER_THOUSAND_USD)
 
 
