@@ -591,7 +591,7 @@ def create_subscription(ctx: ProvisionContext, logical: str, inputs: Mapping[str
         ReturnSubscriptionArn=True,
     )["SubscriptionArn"]
     notes = (
-        ["email is never sent; alarms are never evaluated, so nothing is published"]
+        ["email is never sent; local alarm evaluation sets states but runs no actions, so nothing is published"]
         if inputs["protocol"] == "email"
         else []
     )
