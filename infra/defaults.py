@@ -73,6 +73,16 @@ ALARM_CONSUMER_ERRORS: Final = 1
 ALARM_CONSUMER_THROTTLES: Final = 1
 ALARM_FAILURE_QUEUE_DEPTH: Final = 1
 ALARM_SCALER_ERRORS: Final = 1
+# The oldest failed batch has used up half of the failure queue's retention: replay before SQS deletes it.
+ALARM_FAILURE_QUEUE_AGE_SECONDS: Final = FAILURE_QUEUE_RETENTION_SECONDS // 2
+# Records arrive while the consumer is not invoked in this many consecutive periods (each at least the batching
+# window long, so a batch that waits for its window never looks stalled).
+ALARM_STALLED_CONSUMER_PERIODS: Final = 3
+# S3 replication of the lake: any failed operation, or the replica lagging by more than an hour (no S3 RTC, so
+# AWS promises no replication time).
+ALARM_REPLICATION_PERIOD_SECONDS: Final = 300
+ALARM_REPLICATION_FAILED_OPERATIONS: Final = 1
+ALARM_REPLICATION_LATENCY_SECONDS: Final = 3_600
 
 
 def delivery_freshness_threshold(buffer_seconds: int) -> int:

@@ -92,14 +92,19 @@ RESERVED_TENANT_NAMES: dict[str, str] = {
 # that these are exactly the kinds the program creates.
 STREAM_ALARM_KINDS = (
     "iterator-age",
+    "stalled-consumer",
     "write-throttled",
     "read-throttled",
     "consumer-errors",
     "consumer-throttles",
     "failure-queue-depth",
+    "failure-queue-age",
     "delivery-freshness",
     "scaler-errors",
 )
+
+# The lake replica's alarm kinds (infra/alarm_specs.py replication_alarm_specs), one each per stack with a replica.
+REPLICATION_ALARM_KINDS = ("replication-failed", "replication-latency")
 
 STACK_NAME = re.compile(r"^[a-z][a-z0-9]*$")
 
@@ -252,6 +257,9 @@ class PlatformNames:
         """S3 replication's role: inside the deploy role's `role/<prefix>-<stack>-*` scope (docs/deploy.md)."""
         return f"{self.base}-lake-replica-role"
 
+    def replication_alarm(self, kind: str) -> str:
+        return f"{self.base}-lake-{kind}"
+
     def tenant_base(self, tenant: str) -> str:
         return f"{self.base}-{tenant}"
 
@@ -279,6 +287,7 @@ class PlatformNames:
             (S3_BUCKET_PREFIX, self.access_log_bucket_prefix),
             (S3_BUCKET_PREFIX, self.replica_bucket_prefix),
             (IAM_ROLE, self.lake_replica_role),
+            *((CLOUDWATCH_ALARM, self.replication_alarm(kind)) for kind in REPLICATION_ALARM_KINDS),
         ]
         return [DerivedName(kind, name, "stack") for kind, name in names]
 

@@ -8,12 +8,14 @@ import pulumi
 import pulumi_aws as aws
 
 from infra import defaults
+from infra.alarm_specs import replication_alarm_specs
 from infra.components.alarm_topic import AlarmTopic, AlarmTopicArgs
 from infra.components.data_lake import DataLake, DataLakeArgs
 from infra.components.encryption_key import EncryptionKey, EncryptionKeyArgs
 from infra.components.lake_replica import LakeReplica, LakeReplicaArgs
 from infra.components.platform_function import FunctionPackage
 from infra.components.state_table import StateTable, StateTableArgs
+from infra.components.stream_alarms import metric_alarm
 from infra.components.tenant_pipeline import TenantPipeline, TenantPipelineArgs
 from infra.config import PlatformConfig
 from infra.function_code import dependency_layer_dir, function_code_archive, powertools_layer_arn
@@ -140,6 +142,29 @@ class StreamingPlatform(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        self.replication_alarms: dict[str, aws.cloudwatch.MetricAlarm] = {}
+        if self.replica is not None:
+            # S3 reports the replication metrics of a rule in the source bucket's region, per source, destination
+            # and rule (infra/alarm_specs.py REPLICATION_DIMENSIONS).
+            replication: dict[str, pulumi.Input[str]] = {
+                "SourceBucket": self.lake.bucket_name,
+                "DestinationBucket": self.replica.bucket_name,
+                "RuleId": self.replica.rule_id,
+            }
+            self.replication_alarms = {
+                spec.kind: metric_alarm(
+                    f"lake-{spec.kind}",
+                    spec,
+                    alarm_name=names.replication_alarm(spec.kind),
+                    subject=f"{names.base} lake replica",
+                    dimension_values=replication,
+                    topic_arn=self.alarm_topic.arn,
+                    tags=base_tags,
+                    parent=self,
+                    providers=[self.provider],
+                )
+                for spec in replication_alarm_specs()
+            }
         self.dependency_layer = aws.lambda_.LayerVersion(
             "dependencies",
             layer_name=names.dependency_layer,

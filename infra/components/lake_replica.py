@@ -23,6 +23,9 @@ from infra.policy_documents import (
     service_principal,
 )
 
+# The replication rule's id: S3 reports replication metrics per rule (dimension RuleId), so the alarms name it.
+REPLICATION_RULE_ID = "replicate-everything"
+
 
 @dataclass(frozen=True)
 class LakeReplicaArgs:
@@ -51,6 +54,7 @@ class LakeReplica(pulumi.ComponentResource):
     role: aws.iam.Role
     replication: aws.s3.BucketReplicationConfig
     bucket_name: pulumi.Output[str]
+    rule_id: str
 
     def __init__(self, name: str, args: LakeReplicaArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("streaming:platform:LakeReplica", name, None, opts)
@@ -186,7 +190,7 @@ class LakeReplica(pulumi.ComponentResource):
             role=self.role.arn,
             rules=[
                 {
-                    "id": "replicate-everything",
+                    "id": REPLICATION_RULE_ID,
                     "status": "Enabled",
                     "priority": 1,
                     "filter": {"prefix": ""},
@@ -196,10 +200,19 @@ class LakeReplica(pulumi.ComponentResource):
                         "bucket": self.bucket.arn,
                         "storage_class": "STANDARD_IA",
                         "encryption_configuration": {"replica_kms_key_id": self.key.arn},
+                        # S3 Replication metrics (OperationsFailedReplication, ReplicationLatency...) are reported
+                        # only for rules that enable them; no S3 RTC is needed ("You can enable S3 Replication
+                        # metrics independently of S3 RTC",
+                        # https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-metrics-events.html;
+                        # https://docs.aws.amazon.com/AmazonS3/latest/userguide/repl-metrics.html). EventThreshold
+                        # is optional and only for RTC's OperationMissedThreshold event
+                        # (https://docs.aws.amazon.com/AmazonS3/latest/API/API_Metrics.html).
+                        "metrics": {"status": "Enabled"},
                     },
                 }
             ],
             opts=pulumi.ResourceOptions(parent=self, depends_on=[args.source_versioning, self.versioning, policy]),
         )
         self.bucket_name = self.bucket.bucket
+        self.rule_id = REPLICATION_RULE_ID
         self.register_outputs({"bucket_name": self.bucket_name})

@@ -10,7 +10,7 @@ import pulumi_aws as aws
 
 from functions.shard_scaler import config as scaler_config
 from infra import defaults
-from infra.alarm_specs import AlarmSpec
+from infra.alarm_specs import scaler_alarm_spec
 from infra.components.platform_function import FunctionPackage, PlatformFunction, PlatformFunctionArgs
 from infra.components.stream_alarms import metric_alarm
 from infra.config import AutoscalingSettings
@@ -154,18 +154,10 @@ class ShardAutoscaler(pulumi.ComponentResource):
         )
         self.errors_alarm = metric_alarm(
             f"{name}-errors",
-            AlarmSpec(
-                "scaler-errors",
-                "The shard autoscaler fails",
-                "AWS/Lambda",
-                "Errors",
-                "FunctionName",
-                "Sum",
-                defaults.ALARM_SCALER_ERRORS,
-            ),
-            alarm_name=names.alarm("scaler-errors"),
+            scaler_alarm_spec(),
+            alarm_name=names.alarm(scaler_alarm_spec().kind),
             subject=args.subject,
-            dimension_value=function.name,
+            dimension_values={"FunctionName": function.name},
             topic_arn=args.alarm_topic_arn,
             tags=tags,
             parent=self,

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
-from infra import defaults
-from infra.alarm_specs import AlarmSpec
+from infra.alarm_specs import EXPRESSION_ID, AlarmSpec
 from infra.naming import StreamNames
 
 RUNBOOKS = "docs/runbooks/"
@@ -48,7 +49,7 @@ class StreamAlarms(pulumi.ComponentResource):
                 spec,
                 alarm_name=args.names.alarm(spec.kind),
                 subject=args.subject,
-                dimension_value=dimension_values[spec.dimension],
+                dimension_values=dimension_values,
                 topic_arn=args.alarm_topic_arn,
                 tags=args.tags,
                 parent=self,
@@ -65,28 +66,54 @@ def metric_alarm(
     *,
     alarm_name: str,
     subject: str,
-    dimension_value: pulumi.Input[str],
+    dimension_values: Mapping[str, pulumi.Input[str]],
     topic_arn: pulumi.Input[str],
     tags: dict[str, str],
     parent: pulumi.Resource,
+    providers: list[pulumi.ProviderResource] | None = None,
 ) -> aws.cloudwatch.MetricAlarm:
-    """One alarm notifying the stack topic on ALARM and OK; missing data (no traffic) is not breaching."""
+    """One alarm notifying the stack topic on ALARM and OK, treating missing data as its kind decides."""
+    common: dict[str, Any] = {
+        "name": alarm_name,
+        "alarm_description": f"{subject}: {spec.summary}. Runbook: {RUNBOOKS}{spec.kind}.md",
+        "evaluation_periods": spec.evaluation_periods,
+        "datapoints_to_alarm": spec.datapoints_to_alarm,
+        "threshold": spec.threshold,
+        "comparison_operator": spec.comparison,
+        "treat_missing_data": spec.missing_data.treatment,
+        "alarm_actions": [topic_arn],
+        "ok_actions": [topic_arn],
+        "tags": tags,
+    }
+    if spec.expression is None:
+        metric = spec.metric
+        shape: dict[str, Any] = {
+            "namespace": metric.namespace,
+            "metric_name": metric.metric,
+            "dimensions": {name: dimension_values[name] for name in metric.dimensions},
+            "statistic": metric.statistic,
+            "period": spec.period_seconds,
+        }
+    else:
+        shape = {
+            "metric_queries": [
+                *(
+                    {
+                        "id": metric.id,
+                        "return_data": False,
+                        "metric": {
+                            "namespace": metric.namespace,
+                            "metric_name": metric.metric,
+                            "dimensions": {name: dimension_values[name] for name in metric.dimensions},
+                            "stat": metric.statistic,
+                            "period": spec.period_seconds,
+                        },
+                    }
+                    for metric in spec.inputs
+                ),
+                {"id": EXPRESSION_ID, "expression": spec.expression, "label": spec.summary, "return_data": True},
+            ]
+        }
     return aws.cloudwatch.MetricAlarm(
-        resource_name,
-        name=alarm_name,
-        alarm_description=f"{subject}: {spec.summary}. Runbook: {RUNBOOKS}{spec.kind}.md",
-        namespace=spec.namespace,
-        metric_name=spec.metric,
-        dimensions={spec.dimension: dimension_value},
-        statistic=spec.statistic,
-        period=defaults.ALARM_PERIOD_SECONDS,
-        evaluation_periods=defaults.ALARM_EVALUATION_PERIODS,
-        datapoints_to_alarm=defaults.ALARM_DATAPOINTS_TO_ALARM,
-        threshold=spec.threshold,
-        comparison_operator=spec.comparison,
-        treat_missing_data="notBreaching",
-        alarm_actions=[topic_arn],
-        ok_actions=[topic_arn],
-        tags=tags,
-        opts=pulumi.ResourceOptions(parent=parent),
+        resource_name, **common, **shape, opts=pulumi.ResourceOptions(parent=parent, providers=providers)
     )

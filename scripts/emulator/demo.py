@@ -18,7 +18,7 @@ from emulator.authorization import StackAuthorization, published
 from emulator.deployer import deploy, deployment_file, destroy, forget_deployment
 from emulator.environment import use_emulator
 from emulator.function_host import FunctionHost
-from emulator.report import audit_run, render_report
+from emulator.report import audit_run, render_alarms, render_report
 from emulator.runtime import LocalRuntime
 from emulator.server import DEFAULT_PORT, running_emulator, start_emulator, stop_emulator
 from emulator.workload import RunProgress, plan_load, produce_and_drain
@@ -113,6 +113,8 @@ def run_demo(options: DemoOptions, console: Console) -> int:
                 f"  {stream}: {stats.invocations} invocations, {stats.partial_failures} partial failures, "
                 f"{stats.function_errors} function errors, {stats.discarded} records sent to the failure queue"
             )
+        fired = runtime.alarms.fired() if runtime.alarms is not None else []
+        render_alarms(fired, runtime.alarms.rounds if runtime.alarms is not None else 0, console)
         if not produced.drained:
             console.print(f"[red]The consumers did not drain within {options.timeout_s:.0f}s.")
         s3 = aws_client("s3", region=region, endpoint_url=emulator.endpoint_url)

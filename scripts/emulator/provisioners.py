@@ -591,7 +591,7 @@ def create_subscription(ctx: ProvisionContext, logical: str, inputs: Mapping[str
         ReturnSubscriptionArn=True,
     )["SubscriptionArn"]
     notes = (
-        ["email is never sent; alarms are never evaluated, so nothing is published"]
+        ["email is never sent; local alarm evaluation sets states but runs no actions, so nothing is published"]
         if inputs["protocol"] == "email"
         else []
     )
@@ -629,8 +629,8 @@ def _metric_query(query: Mapping[str, Any]) -> dict[str, Any]:
     return entry
 
 
-def create_alarm(ctx: ProvisionContext, logical: str, inputs: Mapping[str, Any]) -> Created:
-    name = _name(logical, inputs)
+def alarm_parameters(name: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """PutMetricAlarm parameters of a MetricAlarm's inputs (the alarm evaluator's tests read them too)."""
     params: dict[str, Any] = {
         "AlarmName": name,
         "ComparisonOperator": inputs["comparisonOperator"],
@@ -659,12 +659,18 @@ def create_alarm(ctx: ProvisionContext, logical: str, inputs: Mapping[str, Any])
         params["Dimensions"] = [{"Name": k, "Value": str(v)} for k, v in inputs["dimensions"].items()]
     if inputs.get("metricQueries"):
         params["Metrics"] = [_metric_query(query) for query in inputs["metricQueries"]]
+    return params
+
+
+def create_alarm(ctx: ProvisionContext, logical: str, inputs: Mapping[str, Any]) -> Created:
+    name = _name(logical, inputs)
+    params = alarm_parameters(name, inputs)
     ctx.client("cloudwatch").put_metric_alarm(**params)
     return Created(
         name,
         {"name": name, "arn": _arn(ctx, "cloudwatch", f"alarm:{name}")},
         {"AlarmNames": [name]},
-        ["stored, never evaluated"],
+        ["evaluated by `streamctl local run` (emulator.alarms), not by moto"],
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import orjson
 
+from emulator.alarms import Transition
 from emulator.authorization import StackAuthorization
 from streamctl.loadtest.verify import list_objects_since, object_lines
 from streamctl.stack_outputs import StackOutputs
@@ -180,6 +181,15 @@ def audit_run(
             audit.notes = authorization.stream_notes(stream.delivery_stream, dropped or {})
         audits.append(audit)
     return RunAudit(audits, read_checkpoints(dynamodb, outputs.checkpoint_table))
+
+
+def render_alarms(fired: Sequence[Transition], rounds: int, console: Any) -> None:
+    """The alarms that went to ALARM during the run (local mode evaluates them, `emulator.alarms`)."""
+    if not fired:
+        console.print(f"Alarms: none fired ({rounds} evaluation rounds).")
+        return
+    for transition in fired:
+        console.print(f"[bold red]Alarm {transition.alarm} fired[/]: {transition.reason}")
 
 
 def render_report(audit: RunAudit, console: Any) -> None:

@@ -34,6 +34,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from emulator.alarms import LocalAlarms
 from emulator.authorization import denied_checks
 from emulator.call_guard import denial_message
 from emulator.function_host import FunctionHost, Invocation
@@ -146,6 +147,7 @@ class KinesisMetrics:
         self._lock = threading.Lock()
 
     def observe(self, stream_name: str, records: list[StreamRecord], read_at: float) -> None:
+        """One GetRecords call; an empty one too (Kinesis reports an iterator age of 0 for a caught-up read)."""
         with self._lock:
             outgoing = self._outgoing[(stream_name, int(read_at))]
             for record in records:
@@ -188,6 +190,68 @@ class KinesisMetrics:
                     self._cloudwatch.put_metric_data(Namespace="AWS/Kinesis", MetricData=data[start : start + 500])
                 except (ClientError, BotoCoreError) as error:
                     logger.warning("could not publish Kinesis metrics: %s", error)
+
+
+class ServiceMetrics:
+    """AWS/Lambda and AWS/SQS metrics as those services would report them for what runs locally.
+
+    Per function and second: Invocations and Errors, for every invocation (Lambda reports invocation metrics when
+    the function is invoked). Per on-failure queue, at each flush: ApproximateNumberOfMessagesVisible (SQS reports
+    it every minute while the queue is active; the local queues are active while the runtime runs). Throttles
+    are never reported: nothing is throttled locally.
+    """
+
+    def __init__(self, cloudwatch: Any, sqs: Any, clock: Callable[[], float]) -> None:
+        self._cloudwatch = cloudwatch
+        self._sqs = sqs
+        self._clock = clock
+        self._invocations: dict[tuple[str, int], list[int]] = defaultdict(lambda: [0, 0])
+        self.queues: dict[str, str] = {}  # queue name -> URL
+        self._lock = threading.Lock()
+
+    def invoked(self, function_name: str, failed: bool) -> None:
+        with self._lock:
+            counts = self._invocations[(function_name, int(self._clock()))]
+            counts[0] += 1
+            counts[1] += int(failed)
+
+    def flush(self) -> None:
+        with self._lock:
+            invocations, self._invocations = self._invocations, defaultdict(lambda: [0, 0])
+        data: list[tuple[str, dict[str, Any]]] = []
+        for (function, second), (count, errors) in sorted(invocations.items()):
+            for name, value in (("Invocations", count), ("Errors", errors)):
+                data.append(("AWS/Lambda", _datum(name, "FunctionName", function, second, value, "Count")))
+        now = int(self._clock())
+        for queue, url in sorted(self.queues.items()):
+            try:
+                attributes = self._sqs.get_queue_attributes(
+                    QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
+                )
+            except (ClientError, BotoCoreError) as error:
+                logger.warning("could not read queue %s: %s", queue, error)
+                continue
+            visible = int(attributes["Attributes"]["ApproximateNumberOfMessages"])
+            data.append(
+                ("AWS/SQS", _datum("ApproximateNumberOfMessagesVisible", "QueueName", queue, now, visible, "Count"))
+            )
+        for namespace in sorted({namespace for namespace, _ in data}):
+            batch = [datum for space, datum in data if space == namespace]
+            for start in range(0, len(batch), 500):
+                try:
+                    self._cloudwatch.put_metric_data(Namespace=namespace, MetricData=batch[start : start + 500])
+                except (ClientError, BotoCoreError) as error:
+                    logger.warning("could not publish %s metrics: %s", namespace, error)
+
+
+def _datum(name: str, dimension: str, value_of: str, second: int, value: float, unit: str) -> dict[str, Any]:
+    return {
+        "MetricName": name,
+        "Dimensions": [{"Name": dimension, "Value": value_of}],
+        "Timestamp": datetime.fromtimestamp(second, UTC),
+        "Value": value,
+        "Unit": unit,
+    }
 
 
 def lane_of(partition_key: str, lanes: int) -> int:
@@ -257,8 +321,8 @@ class ShardWorker(threading.Thread):
         )
         self._iterator = response.get("NextShardIterator")
         records = [StreamRecord.from_get_records(self.shard_id, record) for record in response["Records"]]
+        runtime.metrics.observe(config.stream_name, records, runtime.clock())
         if records:
-            runtime.metrics.observe(config.stream_name, records, runtime.clock())
             self.poller.add(read=len(records))
         return records
 
@@ -526,6 +590,7 @@ class LocalRuntime:
         invoke_hook: Callable[[MappingConfig, list[StreamRecord]], None] | None = None,
         clock: Callable[[], float] = time.time,
         functions: set[str] | None = None,
+        alarm_prefix: str | None = "",
     ) -> None:
         self.host = host
         self.region = region
@@ -540,6 +605,12 @@ class LocalRuntime:
         self.metrics = KinesisMetrics(
             aws_client("cloudwatch", region=region, endpoint_url=endpoint),
             publish_incoming=not emulator_publishes_incoming_metrics(),
+        )
+        cloudwatch = aws_client("cloudwatch", region=region, endpoint_url=endpoint)
+        self.service_metrics = ServiceMetrics(cloudwatch, self._sqs, clock)
+        # Alarms of names starting with `alarm_prefix` are evaluated as CloudWatch would (None: not evaluated).
+        self.alarms = (
+            None if alarm_prefix is None else LocalAlarms(cloudwatch, speedup=schedule_speedup, prefix=alarm_prefix)
         )
         self.pollers: dict[str, MappingPoller] = {}
         self.schedules: list[Schedule] = []
@@ -568,13 +639,21 @@ class LocalRuntime:
                 continue
             if config.tumbling_window_s:
                 self.notes.append(f"mapping {config.uuid}: tumbling windows are not emulated (no state is passed)")
+            self._watch_failure_queue(config)
             refused = self.refused_reads(config)
             if refused is not None:
                 self.notes.append(f"mapping {config.uuid}: {refused}")
             poller = self.pollers[config.uuid] = MappingPoller(self, config, refused)
             poller.start()
         self.schedules = self._load_schedules()
-        for name, target in (("schedules", self._run_schedules), ("metrics", self._flush_metrics)):
+        targets: list[tuple[str, Callable[[], None]]] = [
+            ("schedules", self._run_schedules),
+            ("metrics", self._flush_metrics),
+        ]
+        if self.alarms is not None:
+            alarms = self.alarms
+            targets.append(("alarms", lambda: alarms.run(self.stopping)))
+        for name, target in targets:
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
@@ -588,7 +667,24 @@ class LocalRuntime:
             poller.join(max(0.0, deadline - time.monotonic()))
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
+        self.flush_metrics()
+
+    def flush_metrics(self) -> None:
         self.metrics.flush()
+        self.service_metrics.flush()
+
+    def _watch_failure_queue(self, config: MappingConfig) -> None:
+        """Report the mapping's on-failure queue's depth, as SQS does for an active queue."""
+        destination = config.on_failure_arn
+        if destination is None or destination.split(":")[2] != "sqs":
+            return
+        account, queue = destination.split(":")[4], destination.split(":")[5]
+        try:
+            url = self._sqs.get_queue_url(QueueName=queue, QueueOwnerAWSAccountId=account)["QueueUrl"]
+        except (ClientError, BotoCoreError) as error:
+            self.notes.append(f"on-failure queue {queue}: {error}")
+            return
+        self.service_metrics.queues[queue] = url
 
     def stats_by_stream(self) -> dict[str, MappingStats]:
         return {poller.config.stream_name: poller.stats() for poller in self.pollers.values()}
@@ -598,7 +694,9 @@ class LocalRuntime:
             self._invoke_hook(config, records)
         function = self.host.config(config.function_arn)
         event = kinesis_event(records, config.stream_arn, function.role, self.region)
-        return self.host.invoke(config.function_arn, event)
+        invocation = self.host.invoke(config.function_arn, event)
+        self.service_metrics.invoked(config.function_arn.rsplit(":", 1)[-1], invocation.error is not None)
+        return invocation
 
     def refused_reads(self, config: MappingConfig) -> str | None:
         """Why the execution role may not read the mapping's stream, or None (the mapping's kinesis reads)."""
@@ -654,15 +752,20 @@ class LocalRuntime:
             if self.stopping.wait(max(0.0, next_run[schedule] - time.monotonic())):
                 return
             next_run[schedule] += schedule.interval_s
-            self.metrics.flush()  # the scheduled scaler reads what has been read so far
+            self.flush_metrics()  # the scheduled scaler reads what has been read so far
             event = scheduled_event(schedule.rule_arn, self.account, self.region, time.time())
             stats = self.schedule_stats.setdefault(schedule.function_arn, ScheduleStats())
             invocation = self.host.invoke(schedule.function_arn, event)
+            self.service_metrics.invoked(schedule.function_arn.rsplit(":", 1)[-1], invocation.error is not None)
             stats.invocations += 1
             if invocation.error is not None:
                 stats.errors += 1
                 stats.last_error = f"{type(invocation.error).__name__}: {invocation.error}"[:300]
 
     def _flush_metrics(self) -> None:
-        while not self.stopping.wait(METRICS_FLUSH_S):
-            self.metrics.flush()
+        while not self.stopping.wait(min(METRICS_FLUSH_S, self._metrics_interval_s())):
+            self.flush_metrics()
+
+    def _metrics_interval_s(self) -> float:
+        """Flush at least twice per (sped-up) alarm period, so an evaluation sees the periods that ended."""
+        return METRICS_FLUSH_S if self.alarms is None else max(0.5, self.alarms.interval_s / 2)

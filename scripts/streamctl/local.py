@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from emulator.alarms import alarm_states
 from emulator.authorization import StackAuthorization, published
 from emulator.demo import DemoOptions, run_demo
 from emulator.deployer import deploy, deployment_file, destroy, forget_deployment, load_deployment
@@ -121,6 +122,25 @@ def status() -> None:
         if deployment.authorization is not None:
             for style, line in StackAuthorization.from_document(deployment.authorization).summary(dropped):
                 console.print(line, style=style or None, highlight=False)
+        if emulator is not None:
+            _print_alarm_states(stack, emulator.endpoint_url)
+
+
+def _print_alarm_states(stack: str, endpoint: str) -> None:
+    """The stack's alarms as `local run` last evaluated them (moto keeps the state it was set to)."""
+    states = alarm_states(aws_client("cloudwatch", region=_region(stack), endpoint_url=endpoint))
+    counts = Counter(state["state"] for state in states)
+    console.print(
+        f"Alarms: {len(states)} ({', '.join(f'{n} {s}' for s, n in sorted(counts.items())) or 'none'}); "
+        "evaluated only while `streamctl local run` (or the demo) runs"
+    )
+    firing = [state for state in states if state["state"] != "OK"]
+    if firing:
+        table = Table("alarm", "state", "reason", title="Alarms not OK")
+        for state in firing:
+            style = "red" if state["state"] == "ALARM" else "yellow"
+            table.add_row(state["name"], f"[{style}]{state['state']}[/]", state["reason"])
+        console.print(table)
 
 
 @app.command()
@@ -162,7 +182,9 @@ def down(stack: StackOption = "dev") -> None:
 def run(
     stack: StackOption = "dev",
     duration: Annotated[float, typer.Option(help="Seconds to run; 0 runs until Ctrl-C.")] = 0.0,
-    schedule_speedup: Annotated[float, typer.Option(help="Run rate() schedules this many times faster.")] = 1.0,
+    schedule_speedup: Annotated[
+        float, typer.Option(help="Run rate() schedules and alarm periods this many times faster.")
+    ] = 1.0,
 ) -> None:
     """Poll every event source mapping like Lambda and run scheduled functions, in this process."""
     endpoint = _endpoint(stack)
@@ -194,6 +216,13 @@ def _print_runtime_stats(runtime: LocalRuntime) -> None:
             f"{stream}: read {stats.read}, done {stats.completed}, invocations {stats.invocations}, "
             f"errors {stats.function_errors}, partial {stats.partial_failures}, to failure queue {stats.discarded}"
         )
+    if runtime.alarms is not None:
+        for transition in runtime.alarms.transitions[-20:]:
+            style = "red" if transition.new == "ALARM" else "green"
+            console.print(
+                f"[{style}]alarm {transition.alarm}: {transition.old} -> {transition.new}[/] ({transition.reason})"
+            )
+        runtime.alarms.transitions.clear()
     for function, schedule in sorted(runtime.schedule_stats.items()):
         console.print(
             f"schedule -> {function}: {schedule.invocations} runs, {schedule.errors} errors {schedule.last_error or ''}"

@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from infra import defaults
+from infra.alarm_specs import AlarmSpec, alarm_specs, replication_alarm_specs, scaler_alarm_spec
+from infra.config import StreamSettings
 from infra.mock_runtime import ProgramRun, available_stacks
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -49,3 +52,31 @@ def test_runbook_index_lists_every_alarm_kind_the_program_creates(stack_run: Cal
     index = (RUNBOOKS / "README.md").read_text()
     unlisted = sorted(kind for kind in kinds if f"({kind}.md)" not in index)
     assert not unlisted, f"docs/runbooks/README.md does not list the alarm kinds {unlisted}"
+
+
+def _every_spec() -> list[AlarmSpec]:
+    """Every alarm kind the program builds, from the same functions the program calls."""
+    return [
+        *alarm_specs(StreamSettings.model_validate({}), defaults.LAKE_BUFFER_SECONDS),
+        scaler_alarm_spec(),
+        *replication_alarm_specs(),
+    ]
+
+
+@pytest.mark.parametrize("spec", _every_spec(), ids=lambda spec: spec.kind)
+def test_runbook_shows_the_missing_data_rule_and_its_reason(spec: AlarmSpec) -> None:
+    """The reason is written once (infra/alarm_specs.py); the page must say the same, wrapped as it likes."""
+    text = (RUNBOOKS / f"{spec.kind}.md").read_text()
+    assert "## Missing data" in text, f"docs/runbooks/{spec.kind}.md lacks its '## Missing data' section"
+    section = " ".join(text.split("## Missing data", 1)[1].split())
+    expected = f"Treated as `{spec.missing_data.treatment}`. {' '.join(spec.missing_data.reason.split())}"
+    assert section.startswith(expected), (
+        f"docs/runbooks/{spec.kind}.md: its Missing data section must read {expected!r}"
+    )
+
+
+def test_every_alarm_kind_has_a_spec_and_every_spec_a_kind_the_program_creates(
+    stack_run: Callable[[str], ProgramRun],
+) -> None:
+    kinds = {Path(path).stem for stack in available_stacks() for path in runbook_links(stack_run(stack)).values()}
+    assert kinds == {spec.kind for spec in _every_spec()}

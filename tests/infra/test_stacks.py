@@ -10,6 +10,7 @@ import pytest
 
 from functions.consumer.config import ConsumerConfig
 from functions.shard_scaler.config import ScalerConfig
+from infra import naming
 from infra.config import config_from_pulumi_values
 from infra.mock_runtime import ProgramRun, RegisteredResource, available_stacks, load_stack_config, run_program
 from infra.naming import PlatformNames
@@ -244,16 +245,21 @@ def test_state_tables_are_on_demand_with_pitr_and_kms(run: ProgramRun) -> None:
 def test_every_alarm_has_actions_and_its_resource_dimension(run: ProgramRun) -> None:
     topic = run.outputs["alarm_topic_arn"]
     alarms = run.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
-    expected_per_stream = 7
+    expected_per_stream = len(naming.STREAM_ALARM_KINDS) - 1  # scaler-errors only where autoscaled
     autoscaled = sum(1 for *_, s in stream_settings(run.stack) if s.autoscaled)
-    assert len(alarms) == expected_per_stream * len(stream_settings(run.stack)) + autoscaled
-    dimension_of = {"AWS/Kinesis": "StreamName", "AWS/Lambda": "FunctionName", "AWS/SQS": "QueueName",
-                    "AWS/Firehose": "DeliveryStreamName"}  # fmt: skip
+    replicated = len(naming.REPLICATION_ALARM_KINDS) if run.outputs["lake_replica_bucket"] else 0
+    assert len(alarms) == expected_per_stream * len(stream_settings(run.stack)) + autoscaled + replicated
+    dimensions_of = {"AWS/Kinesis": ["StreamName"], "AWS/Lambda": ["FunctionName"], "AWS/SQS": ["QueueName"],
+                     "AWS/Firehose": ["DeliveryStreamName"],
+                     "AWS/S3": ["SourceBucket", "DestinationBucket", "RuleId"]}  # fmt: skip
     for alarm in alarms:
         inputs = alarm.inputs
         assert inputs["alarmActions"] == [topic] and inputs["okActions"] == [topic]
-        assert list(inputs["dimensions"]) == [dimension_of[inputs["namespace"]]]
-        assert inputs["dimensions"][dimension_of[inputs["namespace"]]].startswith(f"sp-{run.stack}-")
+        metrics = [q["metric"] for q in inputs.get("metricQueries", []) if q.get("metric")] or [inputs]
+        for metric in metrics:
+            assert sorted(metric["dimensions"]) == sorted(dimensions_of[metric["namespace"]]), alarm.name
+            for value in metric["dimensions"].values():
+                assert str(value).startswith(f"sp-{run.stack}-") or value == "replicate-everything", alarm.name
         assert "Runbook: docs/runbooks/" in inputs["alarmDescription"]
 
 

@@ -209,7 +209,10 @@ def stream_cost(
     )
     reads = invocations * CHECKPOINT_READS_PER_BATCH
     writes = invocations * CHECKPOINT_WRITES_PER_BATCH
-    alarms = len(alarm_specs(settings, config.lake.for_stream(settings.lake).buffer_seconds))
+    # CloudWatch bills an alarm per metric it watches: each metric in a metric-math alarm counts
+    # (https://aws.amazon.com/cloudwatch/pricing/, Alarms).
+    specs = alarm_specs(settings, config.lake.for_stream(settings.lake).buffer_seconds)
+    alarms = sum(spec.billed_metrics for spec in specs)
     cloudwatch_usd = 0.0
     if settings.autoscaled:
         # scripts/streamctl/cost/scaler_cost.py: a round a minute, GetMetricData most of it.

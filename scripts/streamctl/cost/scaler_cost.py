@@ -19,6 +19,7 @@ import math
 from functions import pricing
 from functions.shard_scaler.metrics_reader import metric_queries
 from infra import defaults
+from infra.alarm_specs import scaler_alarm_spec
 
 STATE_ITEM_BYTES = 8_000
 """The state item of a stream watched for a month (simulated on nyc_taxi and Twitter_volume_AMZN: 7.9 and
@@ -29,7 +30,7 @@ SKIPPED_ROUND_SECONDS = 0.05
 LOG_BYTES_PER_ROUND = 1_500
 """The round's JSON log line with Powertools' context and metrics, and Lambda's START/END/REPORT lines."""
 LOG_BYTES_PER_SKIPPED_ROUND = 400
-SCALER_ALARMS = 1
+SCALER_ALARMS = scaler_alarm_spec().billed_metrics
 DYNAMODB_WRITE_UNIT_BYTES = 1024
 DYNAMODB_STRONG_READ_UNIT_BYTES = 4096
 STATE_READ_UNITS = math.ceil(STATE_ITEM_BYTES / DYNAMODB_STRONG_READ_UNIT_BYTES)

@@ -86,7 +86,9 @@ def test_a_fixed_stream_too_small_for_its_peak_is_flagged() -> None:
 def test_an_idle_stream_pays_only_for_capacity_and_its_alarms() -> None:
     cost = cost_of(one_stream(mode="provisioned", shards=1, autoscaling={"enabled": False}), mb_per_s=0)
     assert (cost.firehose_usd, cost.lambda_usd, cost.dynamodb_usd, cost.kinesis.data_usd) == (0, 0, 0, 0)
-    alarms = 7  # iterator age, write and read throttling, consumer errors and throttles, failure queue, freshness
+    # iterator age, stalled consumer (a metric-math alarm on IncomingRecords and Invocations: billed for both),
+    # write and read throttling, consumer errors and throttles, failure queue depth and age, freshness
+    alarms = 10
     assert cost.cloudwatch_usd == pytest.approx(alarms * pricing.CLOUDWATCH_ALARM_METRIC_MONTH_USD)
     assert cost.total_usd == pytest.approx(HOURS_PER_MONTH * pricing.KINESIS_SHARD_HOUR_USD + cost.cloudwatch_usd)
 
