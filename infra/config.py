@@ -265,6 +265,8 @@ class LakeSettings(StrictModel):
     """Days before incomplete multipart uploads are aborted (they are billed)."""
     access_log_expiry_days: LifecycleDays = defaults.ACCESS_LOG_EXPIRY_DAYS
     """Days S3 server access logs are kept."""
+    access_log_noncurrent_expiry_days: LifecycleDays = defaults.ACCESS_LOG_NONCURRENT_EXPIRY_DAYS
+    """Days a replaced or deleted access-log version is kept (the access-log bucket is versioned too)."""
     replica_region: str | None = None
     """Replicate the lake (objects, deletes, versions) to a bucket in this region for disaster recovery."""
 
@@ -485,7 +487,13 @@ class PlatformConfig(StrictModel):
     )
     """Retention of every log group the platform creates."""
     protect_stateful: bool = Field(
-        default=False, description="Protect streams, tables, buckets and keys from deletion (set in prod)."
+        default=False,
+        description=(
+            "Keep the data (set in prod): streams, keys, tables, buckets, failure queues and the Glue catalog are "
+            "protected and retained on delete, tables have deletion protection, keys a 30-day deletion window. "
+            "Off (dev, staging): the stack destroys cleanly, buckets are emptied of every version first "
+            "(force_destroy), keys wait the minimum 7 days (infra/lifecycle.py)."
+        ),
     )
     powertools_layer_version: LayerVersion = defaults.POWERTOOLS_LAYER_VERSION
     """Version of the public AWSLambdaPowertoolsPythonV3 layer."""
