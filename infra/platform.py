@@ -46,6 +46,7 @@ class StreamingPlatform(pulumi.ComponentResource):
         *,
         stack: str,
         region: str,
+        secret_keys: frozenset[str] = frozenset(),
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("streaming:platform:StreamingPlatform", name, None, opts)
@@ -140,6 +141,7 @@ class StreamingPlatform(pulumi.ComponentResource):
                 account_id=account_id,
                 emails=config.alarms.emails,
                 https_endpoints=config.alarms.https_endpoints,
+                secret_endpoints="alarms" in secret_keys,
             ),
             opts=child,
         )

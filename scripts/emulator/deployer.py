@@ -37,6 +37,7 @@ from infra.mock_runtime import (
     fabricated_state,
     load_stack_config,
     run_program,
+    unwrap_secrets,
 )
 from streamctl.stack_outputs import LOCAL_STATE_DIR, local_outputs_file
 
@@ -142,7 +143,7 @@ class EmulatorMocks(Mocks):
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         if not args.custom:
             return None, {}
-        inputs = dict(args.inputs)
+        inputs = unwrap_secrets(dict(args.inputs))[0]  # AWS takes a secret's value; only the state encrypts it
         if args.typ.startswith(PROVIDER_PREFIX):
             return f"{args.name}-provider", inputs
         provisioner = PROVISIONERS.get(args.typ)
