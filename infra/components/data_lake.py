@@ -52,7 +52,7 @@ class DataLakeArgs:
     tags: dict[str, str] = field(default_factory=dict)
 
 
-def versioned_bucket_rules(*, noncurrent_expiry_days: int, abort_incomplete_upload_days: int) -> list[dict[str, Any]]:
+def versioned_bucket_rules(*, noncurrent_expiry_days: int, abort_incomplete_upload_days: int) -> list[aws.s3.BucketLifecycleConfigurationRuleArgsDict]:
     """Lifecycle rules every versioned bucket of the platform needs (lake, replica, access logs), written once.
 
     Noncurrent versions expire (versioning is an undo window, not an archive); a delete marker left with no
@@ -84,7 +84,7 @@ def versioned_bucket_rules(*, noncurrent_expiry_days: int, abort_incomplete_uplo
 
 def lake_lifecycle_rules(
     *, noncurrent_expiry_days: int, abort_incomplete_upload_days: int, tiering_after_days: int | None
-) -> list[dict[str, Any]]:
+) -> list[aws.s3.BucketLifecycleConfigurationRuleArgsDict]:
     """The lake's lifecycle, and its replica's (which has no tiering: replicas are written as STANDARD_IA)."""
     rules = versioned_bucket_rules(
         noncurrent_expiry_days=noncurrent_expiry_days, abort_incomplete_upload_days=abort_incomplete_upload_days

@@ -226,10 +226,9 @@ def bucket_not_empty(bucket: str) -> ClientError:
         {
             "Error": {
                 "Code": "BucketNotEmpty",
-                "Message": "The bucket you tried to delete is not empty. You must delete all versions in the bucket.",
-                "BucketName": bucket,
-            },
-            "ResponseMetadata": {"HTTPStatusCode": 409},
+                "Message": f"The bucket you tried to delete is not empty. You must delete all versions in the bucket."
+                f" ({bucket})",
+            }
         },
         "DeleteBucket",
     )
