@@ -7,7 +7,6 @@ in Athena the moment Firehose writes it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -52,7 +51,9 @@ class DataLakeArgs:
     tags: dict[str, str] = field(default_factory=dict)
 
 
-def versioned_bucket_rules(*, noncurrent_expiry_days: int, abort_incomplete_upload_days: int) -> list[aws.s3.BucketLifecycleConfigurationRuleArgsDict]:
+def versioned_bucket_rules(
+    *, noncurrent_expiry_days: int, abort_incomplete_upload_days: int
+) -> list[aws.s3.BucketLifecycleConfigurationRuleArgsDict]:
     """Lifecycle rules every versioned bucket of the platform needs (lake, replica, access logs), written once.
 
     Noncurrent versions expire (versioning is an undo window, not an archive); a delete marker left with no
