@@ -98,3 +98,14 @@ CLOUDWATCH_LOGS_RETENTION_DAYS: Final = (
     3288,
     3653,
 )
+
+# --- KMS ------------------------------------------------------------------------------------------------------------
+# https://docs.aws.amazon.com/kms/latest/APIReference/API_ScheduleKeyDeletion.html (PendingWindowInDays: 7-30)
+KMS_MIN_PENDING_WINDOW_DAYS: Final = 7
+KMS_MAX_PENDING_WINDOW_DAYS: Final = 30
+
+# --- S3 -------------------------------------------------------------------------------------------------------------
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-transition-general-considerations.html
+# (Minimum storage duration charges): an S3 Standard-IA object deleted, overwritten or expired earlier is billed
+# 30 days anyway.
+S3_STANDARD_IA_MIN_STORAGE_DAYS: Final = 30

@@ -48,6 +48,16 @@ NAME_PREFIX = re.compile(r"^[a-z][a-z0-9]{0,7}$")
 PII_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 AWS_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Obvious placeholders in an alarm endpoint: an SNS subscription to one stays pending forever, so the stack would
+# page nobody while `pulumi up` succeeds. Refused in every stack. Reserved example domains (example.com, RFC 2606)
+# are not: they are the stand-in inboxes of the shipped stack files, which a fork replaces (docs/deploy.md).
+PLACEHOLDER = re.compile(r"REPLACE[_-]?ME|CHANGE[_-]?ME|<[^<>]*>", re.IGNORECASE)
+
+
+def _https_shown(value: str) -> str:
+    """An endpoint as an error may show it: scheme and host only, since the path of a paging URL is its key."""
+    scheme, _, rest = value.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0]}/..." if rest else "(not a URL)"
 
 
 class StackConfigError(ValueError):
@@ -191,9 +201,28 @@ class AlarmSettings(StrictModel):
                 raise PydanticCustomError(
                     "https",
                     "'{value}' is not an https:// URL (SNS sends alarms over TLS only)",
-                    {"value": value},
+                    {"value": _https_shown(value)},
                 )
         return values
+
+    def placeholder_problems(self) -> list[str]:
+        """`alarms.<list>[i]: ...` for each endpoint that is an obvious placeholder, with the command that sets it
+        (the paging URL as a secret: its path is the integration key)."""
+        problems = []
+        for index, email in enumerate(self.emails):
+            if marker := PLACEHOLDER.search(email):
+                problems.append(
+                    f"alarms.emails[{index}]: '{email}' is a placeholder ({marker.group(0)}): SNS would wait forever "
+                    f"for its confirmation; set it with `pulumi config set --path 'alarms.emails[{index}]' <address>`"
+                )
+        for index, url in enumerate(self.https_endpoints):
+            if marker := PLACEHOLDER.search(url):
+                problems.append(
+                    f"alarms.https_endpoints[{index}]: {_https_shown(url)} holds the placeholder {marker.group(0)}: "
+                    "the subscription would stay pending and page nobody; set the integration URL as a secret with "
+                    f"`pulumi config set --secret --path 'alarms.https_endpoints[{index}]' <url>`"
+                )
+        return problems
 
 
 # AWS's own spellings: the CompressionFormat enum of botocore's firehose model
@@ -269,6 +298,8 @@ class LakeSettings(StrictModel):
     """Days before incomplete multipart uploads are aborted (they are billed)."""
     access_log_expiry_days: LifecycleDays = defaults.ACCESS_LOG_EXPIRY_DAYS
     """Days S3 server access logs are kept."""
+    access_log_noncurrent_expiry_days: LifecycleDays = defaults.ACCESS_LOG_NONCURRENT_EXPIRY_DAYS
+    """Days a replaced or deleted access-log version is kept (the access-log bucket is versioned too)."""
     replica_region: str | None = None
     """Replicate the lake (objects, deletes, versions) to a bucket in this region for disaster recovery."""
 
@@ -489,7 +520,13 @@ class PlatformConfig(StrictModel):
     )
     """Retention of every log group the platform creates."""
     protect_stateful: bool = Field(
-        default=False, description="Protect streams, tables, buckets and keys from deletion (set in prod)."
+        default=False,
+        description=(
+            "Keep the data (set in prod): streams, keys, tables, buckets, failure queues and the Glue catalog are "
+            "protected and retained on delete, tables have deletion protection, keys a 30-day deletion window. "
+            "Off (dev, staging): the stack destroys cleanly, buckets are emptied of every version first "
+            "(force_destroy), keys wait the minimum 7 days (infra/lifecycle.py)."
+        ),
     )
     powertools_layer_version: LayerVersion = defaults.POWERTOOLS_LAYER_VERSION
     """Version of the public AWSLambdaPowertoolsPythonV3 layer."""
@@ -590,7 +627,7 @@ def parse_config(raw: Mapping[str, Any], *, stack: str, region: str | None = Non
         config = PlatformConfig.model_validate(dict(raw), context={"stack": stack, "region": region})
     except ValidationError as error:
         raise StackConfigError(stack, format_errors(error)) from None
-    problems = config.name_problems(stack)
+    problems = config.alarms.placeholder_problems() + config.name_problems(stack)
     if problems:
         raise StackConfigError(stack, problems)
     return config

@@ -53,14 +53,12 @@ LAKE_TIERING_AFTER_DAYS: Final = 30
 LAKE_NONCURRENT_EXPIRY_DAYS: Final = 30
 LAKE_ABORT_INCOMPLETE_DAYS: Final = 7
 ACCESS_LOG_EXPIRY_DAYS: Final = 365
+ACCESS_LOG_NONCURRENT_EXPIRY_DAYS: Final = 30
 LAKE_EVENTS_PREFIX: Final = "events/"
 LAKE_ERRORS_PREFIX: Final = "errors/"
 LAKE_QUARANTINE_PREFIX: Final = "quarantine/"
 ATHENA_RESULTS_PREFIX: Final = "athena-results/"
 ATHENA_BYTES_SCANNED_CUTOFF: Final = 10 * 1024**3  # a runaway query stops at 10 GiB (~$0.05)
-
-# KMS
-KMS_DELETION_WINDOW_DAYS: Final = 30
 
 # Alarms (the AWS Streaming Data Solution uses 60 s iterator age and 900 s freshness)
 ALARM_PERIOD_SECONDS: Final = 60

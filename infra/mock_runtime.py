@@ -6,6 +6,7 @@ Used by `streamctl plan`, the tests and local mode (whose mocks create each reso
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import json
@@ -26,6 +27,54 @@ PROJECT = "streaming-platform"
 FABRICATED_ACCOUNT = "123456789012"
 DEFAULT_REGION = "us-east-1"
 CONFIG_VARIABLE = "PULUMI_CONFIG"
+SECRET_KEYS_VARIABLE = "PULUMI_CONFIG_SECRET_KEYS"
+# How the mocks "encrypt" a secret: the prefix of a `secure:` value they can decrypt. The mocks hold no stack key
+# (a real value, `v1:<nonce>:<ciphertext>`, needs the stack's secrets provider), so their stand-in ciphertext is
+# the plaintext in base64 behind this prefix; a real secrets provider refuses it ("failed to decrypt"), so a stack
+# file still holding one cannot be deployed until `pulumi config set --secret` replaces it.
+MOCK_CIPHERTEXT_PREFIX = "v1:mock:"
+
+
+class DecryptedSecret(str):
+    """A config value the stack file holds encrypted (`secure: ...`), as the engine hands it to the program:
+    decrypted. Its top-level key is listed in PULUMI_CONFIG_SECRET_KEYS (`engine_config`)."""
+
+
+class UndecryptableSecretError(ValueError):
+    """A `secure:` value the mocks cannot decrypt (one a real secrets provider encrypted)."""
+
+
+def mock_secret(plaintext: str) -> dict[str, str]:
+    """`{"secure": ...}` as `pulumi config set --secret` writes it, encrypted with the mocks' stand-in key."""
+    return {"secure": MOCK_CIPHERTEXT_PREFIX + base64.b64encode(plaintext.encode()).decode()}
+
+
+def decrypt_secure_values(value: Any, path: str) -> Any:
+    """`value` with every `{"secure": ciphertext}` leaf decrypted to a DecryptedSecret, nested ones included (the
+    engine decrypts `pulumi config set --secret --path 'a.b[0]'` values inside objects too)."""
+    if isinstance(value, dict) and set(value) == {"secure"} and isinstance(value["secure"], str):
+        ciphertext = value["secure"]
+        if not ciphertext.startswith(MOCK_CIPHERTEXT_PREFIX):
+            raise UndecryptableSecretError(
+                f"{path}: a secret encrypted by a real secrets provider; the mocks cannot decrypt it (they hold no "
+                f"stack key). Give the mocks a stand-in: infra.mock_runtime.mock_secret(<plaintext>)"
+            )
+        return DecryptedSecret(base64.b64decode(ciphertext.removeprefix(MOCK_CIPHERTEXT_PREFIX)).decode())
+    if isinstance(value, dict):
+        return {key: decrypt_secure_values(item, f"{path}.{key}") for key, item in value.items()}
+    if isinstance(value, list):
+        return [decrypt_secure_values(item, f"{path}[{index}]") for index, item in enumerate(value)]
+    return value
+
+
+def holds_secret(value: Any) -> bool:
+    if isinstance(value, DecryptedSecret):
+        return True
+    if isinstance(value, dict):
+        return any(holds_secret(item) for item in value.values())
+    if isinstance(value, list):
+        return any(holds_secret(item) for item in value)
+    return False
 
 
 def stack_file(stack: str) -> Path:
@@ -38,7 +87,8 @@ def available_stacks() -> list[str]:
 
 
 def load_stack_config(stack: str) -> dict[str, Any]:
-    """The `config:` block of Pulumi.<stack>.yaml, keys as Pulumi writes them (`namespace:key`)."""
+    """The `config:` block of Pulumi.<stack>.yaml, keys as Pulumi writes them (`namespace:key`), its `secure:`
+    values decrypted as the engine decrypts them (DecryptedSecret)."""
     path = stack_file(stack)
     if not path.exists():
         raise FileNotFoundError(f"no stack file {path.name}; stacks: {', '.join(available_stacks()) or 'none'}")
@@ -46,7 +96,7 @@ def load_stack_config(stack: str) -> dict[str, Any]:
     config = document.get("config") or {}
     if not isinstance(config, dict):
         raise ValueError(f"{path.name}: 'config' must be a mapping")
-    return config
+    return {key: decrypt_secure_values(value, f"{path.name}: {key}") for key, value in config.items()}
 
 
 def config_in_region(stack: str, region: str, replica_region: str | None = None) -> dict[str, Any]:
@@ -229,6 +279,24 @@ def fabricated_state(typ: str, logical: str, inputs: Mapping[str, Any], region: 
     return {"id": f"{logical}-{_short_hash(typ, logical)}"}
 
 
+def unwrap_secrets(properties: Mapping[str, Any]) -> tuple[dict[str, Any], frozenset[str]]:
+    """Properties with every secret (at any depth) replaced by its value, and the top-level names that held one."""
+
+    def unwrap(value: Any) -> tuple[Any, bool]:
+        if rpc.is_rpc_secret(value):
+            return unwrap(rpc.unwrap_rpc_secret(value))[0], True
+        if isinstance(value, dict):
+            items = {key: unwrap(item) for key, item in value.items()}
+            return {key: item for key, (item, _) in items.items()}, any(secret for _, secret in items.values())
+        if isinstance(value, list):
+            items_list = [unwrap(item) for item in value]
+            return [item for item, _ in items_list], any(secret for _, secret in items_list)
+        return value, False
+
+    unwrapped = {key: unwrap(value) for key, value in properties.items()}
+    return {key: value for key, (value, _) in unwrapped.items()}, frozenset(k for k, (_, s) in unwrapped.items() if s)
+
+
 @dataclass
 class RegisteredResource:
     """One resource as the engine would see it: inputs, options and the outputs it got back."""
@@ -245,6 +313,8 @@ class RegisteredResource:
     dependencies: list[str]
     inputs: dict[str, Any]
     outputs: dict[str, Any] = field(default_factory=dict)
+    # Inputs the program sent as secrets (recorded unwrapped in `inputs`; the engine would encrypt them in the state).
+    secret_inputs: frozenset[str] = frozenset()
 
 
 class RecordingMonitor(MockMonitor):
@@ -259,6 +329,7 @@ class RecordingMonitor(MockMonitor):
         if request.type == "pulumi:pulumi:Stack":
             return response
         outputs = rpc.deserialize_properties(response.object) if response.object else {}
+        inputs, secret_inputs = unwrap_secrets(rpc.deserialize_properties(request.object))
         self.registrations.append(
             RegisteredResource(
                 urn=response.urn,
@@ -271,8 +342,9 @@ class RecordingMonitor(MockMonitor):
                 ignore_changes=list(request.ignoreChanges),
                 retain_on_delete=bool(request.retainOnDelete),
                 dependencies=list(request.dependencies),
-                inputs=rpc.deserialize_properties(request.object),
-                outputs=dict(outputs),
+                inputs=inputs,
+                outputs=unwrap_secrets(dict(outputs))[0],
+                secret_inputs=secret_inputs,
             )
         )
         return response
@@ -352,15 +424,23 @@ def run_program(
 @contextlib.contextmanager
 def engine_config(values: Mapping[str, Any]) -> Iterator[None]:
     """Hand the program its config the way the Pulumi engine hands it to a Python program: PULUMI_CONFIG, a JSON
-    object of `namespace:key` to string (structured values as JSON), which pulumi.Config reads and
-    infra.program lists the project's keys from. Restored afterwards."""
-    previous = os.environ.get(CONFIG_VARIABLE)
-    os.environ[CONFIG_VARIABLE] = json.dumps(as_pulumi_config(values))
-    pulumi.runtime.set_all_config({})  # no config set in-process may shadow the engine's
+    object of `namespace:key` to string (structured values as JSON), every secret decrypted, and
+    PULUMI_CONFIG_SECRET_KEYS, the JSON list of the top-level keys that hold a secret anywhere inside; then, as
+    pulumi-language-python-exec does before it runs the program, `set_all_config(get_config_env(),
+    get_config_secret_keys_env())`, so `pulumi.runtime.is_config_secret` answers as under the CLI. Restored
+    afterwards."""
+    decrypted = {key: decrypt_secure_values(value, key) for key, value in values.items()}
+    secret_keys = sorted(key for key, value in decrypted.items() if holds_secret(value))
+    previous = {name: os.environ.get(name) for name in (CONFIG_VARIABLE, SECRET_KEYS_VARIABLE)}
+    os.environ[CONFIG_VARIABLE] = json.dumps(as_pulumi_config(decrypted))
+    os.environ[SECRET_KEYS_VARIABLE] = json.dumps(secret_keys)
+    pulumi.runtime.set_all_config(pulumi.runtime.get_config_env(), pulumi.runtime.get_config_secret_keys_env())
     try:
         yield
     finally:
-        if previous is None:
-            os.environ.pop(CONFIG_VARIABLE, None)
-        else:
-            os.environ[CONFIG_VARIABLE] = previous
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        pulumi.runtime.set_all_config({}, [])

@@ -48,6 +48,7 @@ class StreamingPlatform(pulumi.ComponentResource):
         *,
         stack: str,
         region: str,
+        secret_keys: frozenset[str] = frozenset(),
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("streaming:platform:StreamingPlatform", name, None, opts)
@@ -84,6 +85,7 @@ class StreamingPlatform(pulumi.ComponentResource):
                 noncurrent_expiry_days=lake.noncurrent_expiry_days,
                 abort_incomplete_upload_days=lake.abort_incomplete_upload_days,
                 access_log_expiry_days=lake.access_log_expiry_days,
+                access_log_noncurrent_expiry_days=lake.access_log_noncurrent_expiry_days,
                 key_arn=self.platform_key.arn,
                 glue_database=names.glue_database,
                 athena_workgroup=names.athena_workgroup,
@@ -111,6 +113,8 @@ class StreamingPlatform(pulumi.ComponentResource):
                     role_name=names.lake_replica_role,
                     account_id=account_id,
                     partition=partition,
+                    noncurrent_expiry_days=lake.noncurrent_expiry_days,
+                    abort_incomplete_upload_days=lake.abort_incomplete_upload_days,
                     protect=protect,
                 ),
                 opts=child,
@@ -139,6 +143,7 @@ class StreamingPlatform(pulumi.ComponentResource):
                 account_id=account_id,
                 emails=config.alarms.emails,
                 https_endpoints=config.alarms.https_endpoints,
+                secret_endpoints="alarms" in secret_keys,
             ),
             opts=child,
         )

@@ -31,6 +31,15 @@ def stack_config_values() -> dict[str, Any]:
     return values
 
 
+def secret_config_keys() -> frozenset[str]:
+    """This project's top-level keys that hold a secret (`pulumi config set --secret [--path]`), as the engine
+    lists them (PULUMI_CONFIG_SECRET_KEYS, which pulumi-language-python-exec hands to set_all_config). pulumi.Config
+    returns their values decrypted; the program keeps every resource input built from one secret."""
+    project = pulumi.Config(PROJECT_NAMESPACE)
+    keys = dict.fromkeys([*PlatformConfig.model_fields, *project_config_keys()])
+    return frozenset(key for key in keys if pulumi.runtime.is_config_secret(project.full_key(key)))
+
+
 def load_platform_config() -> tuple[PlatformConfig, str]:
     """The validated config and the AWS region; raises StackConfigError before any resource is registered."""
     values = stack_config_values()
@@ -43,5 +52,7 @@ def platform_program(config: PlatformConfig | None = None, region: str | None = 
     """Build the platform from `config` (read from the stack when not given) and return the stack outputs."""
     if config is None or region is None:
         config, region = load_platform_config()
-    platform = StreamingPlatform("platform", config, stack=pulumi.get_stack(), region=region)
+    platform = StreamingPlatform(
+        "platform", config, stack=pulumi.get_stack(), region=region, secret_keys=secret_config_keys()
+    )
     return platform.outputs

@@ -407,6 +407,16 @@ def s3_bucket(r: RegisteredResource, s: _Stack) -> list[_Call]:
         _Call("create", "s3:CreateBucket", arn),
         _Call("create", "s3:PutBucketTagging", arn),
         *_each("read", [*S3_BUCKET_READS, "s3:GetBucketTagging"], [arn]),
+        # force_destroy: every version and delete marker is listed and deleted by version id before DeleteBucket
+        # (one object of any key stands for them all).
+        *(
+            [
+                _Call("delete", "s3:ListBucketVersions", arn),
+                _Call("delete", "s3:DeleteObjectVersion", f"{arn}/any/object-key"),
+            ]
+            if r.inputs.get("forceDestroy")
+            else []
+        ),
         _Call("delete", "s3:DeleteBucket", arn),
     ]
 

@@ -40,6 +40,9 @@ STATE_KEY_ALIAS = "alias/sp-pulumi"
 PLACEHOLDERS = ("<stack>", "<account>", "<region>", "<partition>")
 # The statement only a stack whose lake replicates has.
 REPLICATION_PASS_ROLE = "PassReplicationRoleToS3"
+# The statement only a disposable stack (`protect_stateful: false`) has: its buckets are force_destroy, so a destroy
+# empties them first; a stack that keeps its data never deletes object versions.
+EMPTY_BUCKETS_ON_DESTROY = "EmptyBucketsOnDestroy"
 
 Statement = dict[str, Any]
 
@@ -81,6 +84,8 @@ class DeployScope:
     prefix: str = defaults.NAME_PREFIX
     # The lake replicates to another region (`lake.replica_region`): only then may a role be passed to S3.
     replicates: bool = False
+    # Nothing is kept (`protect_stateful: false`): buckets are force_destroy (infra/lifecycle.py).
+    disposable: bool = False
 
     @classmethod
     def for_stack(cls, stack: str, account: str, partition: str = "aws") -> DeployScope:
@@ -98,6 +103,7 @@ class DeployScope:
             partition=partition,
             prefix=config.name_prefix,
             replicates=config.lake.replica_region is not None,
+            disposable=not config.protect_stateful,
         )
 
     @property
@@ -492,6 +498,18 @@ def statements(scope: DeployScope) -> list[Statement]:
                 {"StringEquals": {"iam:PassedToService": "s3.amazonaws.com"}},
             )
         )
+    if scope.disposable:
+        # pulumi-aws's force_destroy lists every version and delete marker (ListObjectVersions needs
+        # s3:ListBucketVersions) and deletes each by version id (s3:DeleteObjectVersion), then the bucket
+        # (https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectVersions.html,
+        # https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html).
+        document.append(
+            allow(
+                EMPTY_BUCKETS_ON_DESTROY,
+                ["s3:DeleteObjectVersion", "s3:ListBucketVersions"],
+                [arn("s3", f"{base}-*", region="", account=""), arn("s3", f"{base}-*/*", region="", account="")],
+            )
+        )
     return document
 
 
@@ -525,7 +543,13 @@ def only(policy: dict[str, Any], sid: str) -> dict[str, Any]:
 def template_scope(prefix: str = defaults.NAME_PREFIX) -> DeployScope:
     """The scope whose document is the template: every per-stack value a placeholder."""
     return DeployScope(
-        stack="<stack>", account="<account>", region="<region>", partition="<partition>", prefix=prefix, replicates=True
+        stack="<stack>",
+        account="<account>",
+        region="<region>",
+        partition="<partition>",
+        prefix=prefix,
+        replicates=True,
+        disposable=True,
     )
 
 
@@ -537,9 +561,11 @@ def fill(template: str, scope: DeployScope) -> str:
 
 def from_template(template: str, scope: DeployScope) -> dict[str, Any]:
     """A stack's document as docs/deploy.md gives it: the template filled in, without the replication grant
-    unless the stack's lake replicates."""
+    unless the stack's lake replicates, without the bucket-emptying grant unless the stack is disposable."""
     policy: dict[str, Any] = json.loads(fill(template, scope))
-    return policy if scope.replicates else without(policy, REPLICATION_PASS_ROLE)
+    if not scope.replicates:
+        policy = without(policy, REPLICATION_PASS_ROLE)
+    return policy if scope.disposable else without(policy, EMPTY_BUCKETS_ON_DESTROY)
 
 
 def stack_prefixes() -> set[str]:

@@ -17,6 +17,9 @@ class AlarmTopicArgs:
     account_id: pulumi.Input[str]
     emails: list[str] = field(default_factory=list)
     https_endpoints: list[str] = field(default_factory=list)
+    # The endpoints come from a secret config key: each subscription's endpoint stays a secret (a paging URL's path
+    # is its integration key; the state then holds it encrypted).
+    secret_endpoints: bool = False
     tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -52,16 +55,24 @@ class AlarmTopic(pulumi.ComponentResource):
             ),
             opts=child,
         )
+
+        def endpoint(value: str) -> pulumi.Input[str]:
+            return pulumi.Output.secret(value) if args.secret_endpoints else value
+
         self.subscriptions = [
             *(
                 aws.sns.TopicSubscription(
-                    f"{name}-email-{index}", topic=self.topic.arn, protocol="email", endpoint=email, opts=child
+                    f"{name}-email-{index}",
+                    topic=self.topic.arn,
+                    protocol="email",
+                    endpoint=endpoint(email),
+                    opts=child,
                 )
                 for index, email in enumerate(args.emails)
             ),
             *(
                 aws.sns.TopicSubscription(
-                    f"{name}-https-{index}", topic=self.topic.arn, protocol="https", endpoint=url, opts=child
+                    f"{name}-https-{index}", topic=self.topic.arn, protocol="https", endpoint=endpoint(url), opts=child
                 )
                 for index, url in enumerate(args.https_endpoints)
             ),

@@ -12,6 +12,7 @@ import pulumi
 import pulumi_aws as aws
 
 from infra import defaults, lake_table
+from infra.lifecycle import force_destroy, stateful_options
 from infra.policy_documents import deny_insecure_transport, document, service_principal
 
 ACCESS_LOG_PREFIX = "lake/"
@@ -23,6 +24,7 @@ class DataLakeArgs:
     noncurrent_expiry_days: int
     abort_incomplete_upload_days: int
     access_log_expiry_days: int
+    access_log_noncurrent_expiry_days: int
     key_arn: pulumi.Input[str]
     glue_database: str
     athena_workgroup: str
@@ -32,6 +34,65 @@ class DataLakeArgs:
     account_id: pulumi.Input[str]
     protect: bool = False
     tags: dict[str, str] = field(default_factory=dict)
+
+
+def versioned_bucket_rules(
+    *, noncurrent_expiry_days: int, abort_incomplete_upload_days: int
+) -> list[aws.s3.BucketLifecycleConfigurationRuleArgsDict]:
+    """Lifecycle rules every versioned bucket of the platform needs (lake, replica, access logs), written once.
+
+    Noncurrent versions expire (versioning is an undo window, not an archive); a delete marker left with no
+    versions behind it is removed (`expired_object_delete_marker`; it "cannot be specified with Days or Date",
+    https://docs.aws.amazon.com/AmazonS3/latest/API/API_LifecycleExpiration.html, hence a rule of its own);
+    incomplete multipart uploads are aborted (they are billed until then).
+    """
+    return [
+        {
+            "id": "abort-incomplete-uploads",
+            "status": "Enabled",
+            "filter": {"prefix": ""},
+            "abort_incomplete_multipart_upload": {"days_after_initiation": abort_incomplete_upload_days},
+        },
+        {
+            "id": "expire-noncurrent-versions",
+            "status": "Enabled",
+            "filter": {"prefix": ""},
+            "noncurrent_version_expiration": {"noncurrent_days": noncurrent_expiry_days},
+        },
+        {
+            "id": "remove-expired-delete-markers",
+            "status": "Enabled",
+            "filter": {"prefix": ""},
+            "expiration": {"expired_object_delete_marker": True},
+        },
+    ]
+
+
+def lake_lifecycle_rules(
+    *, noncurrent_expiry_days: int, abort_incomplete_upload_days: int, tiering_after_days: int | None
+) -> list[aws.s3.BucketLifecycleConfigurationRuleArgsDict]:
+    """The lake's lifecycle, and its replica's (which has no tiering: replicas are written as STANDARD_IA)."""
+    rules = versioned_bucket_rules(
+        noncurrent_expiry_days=noncurrent_expiry_days, abort_incomplete_upload_days=abort_incomplete_upload_days
+    )
+    if tiering_after_days is not None:
+        rules.append(
+            {
+                "id": "tier-events",
+                "status": "Enabled",
+                "filter": {"prefix": defaults.LAKE_EVENTS_PREFIX},
+                "transitions": [{"days": tiering_after_days, "storage_class": "INTELLIGENT_TIERING"}],
+            }
+        )
+    rules.append(
+        {
+            "id": "expire-athena-results",
+            "status": "Enabled",
+            "filter": {"prefix": defaults.ATHENA_RESULTS_PREFIX},
+            "expiration": {"days": 30},
+        }
+    )
+    return rules
 
 
 def _block_public_access(name: str, bucket: aws.s3.Bucket, parent: pulumi.Resource) -> aws.s3.BucketPublicAccessBlock:
@@ -77,12 +138,13 @@ class DataLake(pulumi.ComponentResource):
     def __init__(self, name: str, args: DataLakeArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("streaming:platform:DataLake", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        stateful = pulumi.ResourceOptions(parent=self, protect=args.protect)
+        stateful = stateful_options(args.protect, parent=self)
 
         # Server access logs: S3 can only deliver them to an SSE-S3 bucket, never SSE-KMS.
         self.access_log_bucket = aws.s3.Bucket(
             f"{name}-access-logs",
             bucket_prefix=f"{args.bucket_prefix}-access-logs-",
+            force_destroy=force_destroy(args.protect),
             tags=args.tags,
             opts=stateful,
         )
@@ -94,6 +156,13 @@ class DataLake(pulumi.ComponentResource):
             rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}],
             opts=child,
         )
+        # Versioned like the lake, so a deleted or overwritten log (an audit record) can be restored for a while.
+        access_log_versioning = aws.s3.BucketVersioning(
+            f"{name}-access-logs-versioning",
+            bucket=self.access_log_bucket.id,
+            versioning_configuration={"status": "Enabled"},
+            opts=child,
+        )
         aws.s3.BucketLifecycleConfiguration(
             f"{name}-access-logs-lifecycle",
             bucket=self.access_log_bucket.id,
@@ -103,13 +172,20 @@ class DataLake(pulumi.ComponentResource):
                     "status": "Enabled",
                     "filter": {"prefix": ""},
                     "expiration": {"days": args.access_log_expiry_days},
-                    "abort_incomplete_multipart_upload": {"days_after_initiation": args.abort_incomplete_upload_days},
-                }
+                },
+                *versioned_bucket_rules(
+                    noncurrent_expiry_days=args.access_log_noncurrent_expiry_days,
+                    abort_incomplete_upload_days=args.abort_incomplete_upload_days,
+                ),
             ],
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[access_log_versioning]),
         )
         self.bucket = aws.s3.Bucket(
-            f"{name}-bucket", bucket_prefix=f"{args.bucket_prefix}-lake-", tags=args.tags, opts=stateful
+            f"{name}-bucket",
+            bucket_prefix=f"{args.bucket_prefix}-lake-",
+            force_destroy=force_destroy(args.protect),
+            tags=args.tags,
+            opts=stateful,
         )
         self.public_access_block = _block_public_access(f"{name}-public-access", self.bucket, self)
         _owner_enforced(f"{name}-ownership", self.bucket, self)
@@ -137,32 +213,11 @@ class DataLake(pulumi.ComponentResource):
         self.lifecycle = aws.s3.BucketLifecycleConfiguration(
             f"{name}-lifecycle",
             bucket=self.bucket.id,
-            rules=[
-                {
-                    "id": "abort-incomplete-uploads",
-                    "status": "Enabled",
-                    "filter": {"prefix": ""},
-                    "abort_incomplete_multipart_upload": {"days_after_initiation": args.abort_incomplete_upload_days},
-                },
-                {
-                    "id": "tier-events",
-                    "status": "Enabled",
-                    "filter": {"prefix": defaults.LAKE_EVENTS_PREFIX},
-                    "transitions": [{"days": args.tiering_after_days, "storage_class": "INTELLIGENT_TIERING"}],
-                },
-                {
-                    "id": "expire-noncurrent-versions",
-                    "status": "Enabled",
-                    "filter": {"prefix": ""},
-                    "noncurrent_version_expiration": {"noncurrent_days": args.noncurrent_expiry_days},
-                },
-                {
-                    "id": "expire-athena-results",
-                    "status": "Enabled",
-                    "filter": {"prefix": defaults.ATHENA_RESULTS_PREFIX},
-                    "expiration": {"days": 30},
-                },
-            ],
+            rules=lake_lifecycle_rules(
+                noncurrent_expiry_days=args.noncurrent_expiry_days,
+                abort_incomplete_upload_days=args.abort_incomplete_upload_days,
+                tiering_after_days=args.tiering_after_days,
+            ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.versioning]),
         )
         access_logs_policy = aws.s3.BucketPolicy(
@@ -208,7 +263,7 @@ class DataLake(pulumi.ComponentResource):
             f"{name}-database",
             name=args.glue_database,
             description="Tenant events delivered by Firehose (partition projection: no crawler needed).",
-            opts=child,
+            opts=stateful,
         )
         location = pulumi.Output.concat("s3://", self.bucket.bucket, "/", defaults.LAKE_EVENTS_PREFIX)
         self.events_table = aws.glue.CatalogTable(
@@ -231,12 +286,12 @@ class DataLake(pulumi.ComponentResource):
                 },
                 "columns": [{"name": n, "type": t} for n, t in lake_table.EVENT_COLUMNS],
             },
-            opts=child,
+            opts=stateful,
         )
         self.workgroup = aws.athena.Workgroup(
             f"{name}-workgroup",
             name=args.athena_workgroup,
-            force_destroy=not args.protect,
+            force_destroy=force_destroy(args.protect),
             configuration={
                 "enforce_workgroup_configuration": True,
                 "publish_cloudwatch_metrics_enabled": True,

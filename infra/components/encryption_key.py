@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from infra import defaults
+from infra.lifecycle import kms_deletion_window_days, stateful_options
 from infra.policy_documents import document
 
 
@@ -59,10 +59,10 @@ class EncryptionKey(pulumi.ComponentResource):
             description=args.description,
             region=args.region,
             enable_key_rotation=True,
-            deletion_window_in_days=defaults.KMS_DELETION_WINDOW_DAYS,
+            deletion_window_in_days=kms_deletion_window_days(args.protect),
             policy=document(statements),
             tags=args.tags,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            opts=stateful_options(args.protect, parent=self),
         )
         self.alias = aws.kms.Alias(
             f"{name}-alias",

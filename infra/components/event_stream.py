@@ -8,6 +8,7 @@ import pulumi
 import pulumi_aws as aws
 
 from infra import defaults
+from infra.lifecycle import stateful_options
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ class EventStream(pulumi.ComponentResource):
             kms_key_id=args.key_arn,
             shard_level_metrics=list(defaults.SHARD_LEVEL_METRICS),
             tags=args.tags,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, ignore_changes=ignore_changes),
+            opts=stateful_options(args.protect, parent=self, ignore_changes=ignore_changes),
         )
         self.name = self.stream.name
         self.arn = self.stream.arn

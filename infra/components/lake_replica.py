@@ -11,7 +11,10 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from functions import aws_limits
+from infra.components.data_lake import lake_lifecycle_rules
 from infra.components.encryption_key import EncryptionKey, EncryptionKeyArgs
+from infra.lifecycle import force_destroy, stateful_options
 from infra.platform_resources import AwsPartition
 from infra.policy_documents import (
     allow,
@@ -41,6 +44,10 @@ class LakeReplicaArgs:
     role_name: str
     account_id: pulumi.Input[str]
     partition: AwsPartition
+    # The lake's own lifecycle settings: the replica expires what the lake expires (lifecycle actions are not
+    # replicated).
+    noncurrent_expiry_days: int
+    abort_incomplete_upload_days: int
     protect: bool = False
     tags: dict[str, str] = field(default_factory=dict)
 
@@ -51,6 +58,7 @@ class LakeReplica(pulumi.ComponentResource):
     key: EncryptionKey
     bucket: aws.s3.Bucket
     versioning: aws.s3.BucketVersioning
+    lifecycle: aws.s3.BucketLifecycleConfiguration
     role: aws.iam.Role
     replication: aws.s3.BucketReplicationConfig
     bucket_name: pulumi.Output[str]
@@ -77,8 +85,9 @@ class LakeReplica(pulumi.ComponentResource):
             f"{name}-bucket",
             region=region,
             bucket_prefix=args.bucket_prefix,
+            force_destroy=force_destroy(args.protect),
             tags=args.tags,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            opts=stateful_options(args.protect, parent=self),
         )
         bucket_objects = pulumi.Output.concat(self.bucket.arn, "/*")
         public_access = aws.s3.BucketPublicAccessBlock(
@@ -104,6 +113,24 @@ class LakeReplica(pulumi.ComponentResource):
             bucket=self.bucket.id,
             versioning_configuration={"status": "Enabled"},
             opts=child,
+        )
+        # The lake's rules, less tiering (replicas arrive as STANDARD_IA). Lifecycle actions are not replicated:
+        # "the delete markers added by the S3 Lifecycle expiration rule won't be replicated to the destination
+        # bucket" (https://docs.aws.amazon.com/AmazonS3/latest/userguide/delete-marker-replication.html), so without
+        # its own rules the replica keeps every noncurrent version and replicated delete marker forever. Noncurrent
+        # replicas are kept at least Standard-IA's 30-day minimum storage duration: expiring one earlier saves
+        # nothing, it is billed the 30 days anyway
+        # (https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-transition-general-considerations.html).
+        self.lifecycle = aws.s3.BucketLifecycleConfiguration(
+            f"{name}-lifecycle",
+            region=region,
+            bucket=self.bucket.id,
+            rules=lake_lifecycle_rules(
+                noncurrent_expiry_days=max(args.noncurrent_expiry_days, aws_limits.S3_STANDARD_IA_MIN_STORAGE_DAYS),
+                abort_incomplete_upload_days=args.abort_incomplete_upload_days,
+                tiering_after_days=None,
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.versioning]),
         )
         aws.s3.BucketServerSideEncryptionConfiguration(
             f"{name}-encryption",

@@ -8,6 +8,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from infra.lifecycle import stateful_options
+
 
 @dataclass(frozen=True)
 class StateTableArgs:
@@ -45,7 +47,7 @@ class StateTable(pulumi.ComponentResource):
             deletion_protection_enabled=args.protect,
             ttl={"attribute_name": args.ttl_attribute, "enabled": True} if args.ttl_attribute else None,
             tags=args.tags,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            opts=stateful_options(args.protect, parent=self),
         )
         self.name = self.table.name
         self.arn = self.table.arn

@@ -11,6 +11,7 @@ from functions.consumer import config as consumer_config
 from infra import defaults
 from infra.components.platform_function import FunctionPackage, PlatformFunction, PlatformFunctionArgs
 from infra.config import ConsumerSettings
+from infra.lifecycle import stateful_options
 from infra.naming import StreamNames
 from infra.platform_resources import AwsPartition
 from infra.policy_documents import (
@@ -45,6 +46,7 @@ class StreamConsumerArgs:
     region: str
     partition: AwsPartition
     package: FunctionPackage
+    protect: bool = False
     tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -72,7 +74,7 @@ class StreamConsumer(pulumi.ComponentResource):
             kms_data_key_reuse_period_seconds=300,
             message_retention_seconds=defaults.FAILURE_QUEUE_RETENTION_SECONDS,
             tags=tags,
-            opts=child,
+            opts=stateful_options(args.protect, parent=self),
         )
         self.failure_queue_policy = aws.sqs.QueuePolicy(
             f"{name}-failures-policy",

@@ -121,6 +121,7 @@ class StreamPipeline(pulumi.ComponentResource):
                 region=platform.region,
                 partition=platform.partition,
                 package=args.package,
+                protect=args.protect,
                 tags=args.tags,
             ),
             opts=child,

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from emulator.authorization import StackAuthorization, published
-from emulator.deployer import deploy, deployment_file, destroy, forget_deployment
+from emulator.deployer import ProtectedResourcesError, deploy, deployment_file, destroy, forget_deployment
 from emulator.environment import use_emulator
 from emulator.function_host import FunctionHost
 from emulator.report import audit_run, render_alarms, render_report
@@ -139,5 +139,11 @@ def run_demo(options: DemoOptions, console: Console) -> int:
             forget_deployment(options.stack)
             console.print("Stopped the emulator the demo started.")
         else:
-            destroy(options.stack, region=region)
-            console.print(f"Removed stack {options.stack} from the running emulator.")
+            try:
+                destroy(options.stack, region=region)
+                console.print(f"Removed stack {options.stack} from the running emulator.")
+            except ProtectedResourcesError as error:
+                console.print(
+                    f"Kept stack {options.stack}: {len(error.resources)} of its resources are protected "
+                    "(`streamctl local stop` discards the emulator and everything in it)."
+                )

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ from infra.mock_runtime import (
     fabricated_state,
     load_stack_config,
     run_program,
+    unwrap_secrets,
 )
 from streamctl.stack_outputs import LOCAL_STATE_DIR, local_outputs_file
 
@@ -81,6 +82,28 @@ class DeployedResource:
     emulated: bool
     delete_args: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    urn: str = ""
+    protect: bool = False  # the resource's `protect` option: `down` refuses to delete it, as Pulumi does
+
+
+class ProtectedResourcesError(RuntimeError):
+    """`down` of a stack with protected resources: refused before anything is deleted, as `pulumi destroy` refuses
+    (its preview fails on the first protected resource: "unable to delete resource ... as it is currently marked for
+    protection", pkg/resource/deploy/step.go DeleteStep.Apply); each resource is named with Pulumi's own words."""
+
+    def __init__(self, stack: str, resources: list[DeployedResource]) -> None:
+        self.stack = stack
+        self.resources = resources
+        lines = "\n".join(
+            f"  - unable to delete resource {r.urn or r.name!r} as it is currently marked for protection; "
+            f"to unprotect it, remove the `protect` flag from the resource in your Pulumi program and run `pulumi up` "
+            f"or use the command: `pulumi state unprotect '{r.urn or r.name}'`"
+            for r in resources
+        )
+        super().__init__(
+            f"refusing to destroy stack {stack!r}: {len(resources)} protected resource(s), "
+            f"nothing was deleted:\n{lines}"
+        )
 
 
 @dataclass
@@ -120,7 +143,7 @@ class EmulatorMocks(Mocks):
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         if not args.custom:
             return None, {}
-        inputs = dict(args.inputs)
+        inputs = unwrap_secrets(dict(args.inputs))[0]  # AWS takes a secret's value; only the state encrypts it
         if args.typ.startswith(PROVIDER_PREFIX):
             return f"{args.name}-provider", inputs
         provisioner = PROVISIONERS.get(args.typ)
@@ -170,6 +193,10 @@ def deploy(
     require_api_models(run_program(stack, config=values), values)
     mocks = EmulatorMocks(endpoint_url, region)
     run = run_program(stack, config=values, mocks=mocks)
+    registrations = {(r.type, r.name): r for r in run.resources}
+    for resource in mocks.resources:
+        registered = registrations[(resource.type, resource.name)]
+        resource.urn, resource.protect = registered.urn, registered.protect
     ids = {(resource.type, resource.name): resource.id for resource in mocks.resources}
     authorization = authorize(stack, with_ids(run.resources, ids), run.outputs, policy_edit=policy_edit)
     publish(endpoint_url, authorization)
@@ -189,10 +216,19 @@ def load_deployment(stack: str, state_dir: Path = LOCAL_STATE_DIR) -> Deployment
 
 
 def destroy(stack: str, *, state_dir: Path = LOCAL_STATE_DIR, region: str = DEFAULT_REGION) -> list[str]:
-    """Delete the stack's resources from the emulator in reverse creation order; returns the failures."""
+    """Delete the stack's resources from the emulator in reverse creation order; returns the failures.
+
+    Raises ProtectedResourcesError, deleting nothing, if any resource is protected (as `pulumi destroy` does). A
+    resource the emulator refuses to delete (a bucket that is not empty and not force_destroy) stays in the
+    deployment record, so `down` can be run again once it is emptied; the others are gone from it.
+    """
     deployment = load_deployment(stack, state_dir)
+    protected = [resource for resource in deployment.resources if resource.protect]
+    if protected:
+        raise ProtectedResourcesError(stack, protected)
     context = ProvisionContext(deployment.endpoint_url, region, FABRICATED_ACCOUNT)
     failures: list[str] = []
+    remaining: list[DeployedResource] = []
     for resource in reversed(deployment.resources):
         if not resource.emulated:
             continue
@@ -200,6 +236,10 @@ def destroy(stack: str, *, state_dir: Path = LOCAL_STATE_DIR, region: str = DEFA
             PROVISIONERS[resource.type][1](context, resource.delete_args)
         except (ClientError, BotoCoreError) as error:
             failures.append(f"{resource.type} {resource.name}: {error}")
+            remaining.insert(0, resource)
+    if remaining:
+        deployment_file(stack, state_dir).write_text(replace(deployment, resources=remaining).to_json())
+        return failures
     withdraw(deployment.endpoint_url, stack)
     for path in (deployment_file(stack, state_dir), state_dir / stack / "outputs.json"):
         path.unlink(missing_ok=True)

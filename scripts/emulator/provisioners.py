@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from emulator.api_shapes import api_value, json_text, pascal, tag_list
 from infra.mock_runtime import fabricated_state
 from streamctl.aws_clients import aws_client
@@ -95,10 +97,12 @@ def create_kms_key(ctx: ProvisionContext, logical: str, inputs: Mapping[str, Any
     metadata = kms.create_key(**params)["KeyMetadata"]
     if inputs.get("enableKeyRotation"):
         kms.enable_key_rotation(KeyId=metadata["KeyId"])
+    # ScheduleKeyDeletion's window is the key's `deletion_window_in_days` (AWS's default, 30, when unset).
+    window = int(inputs.get("deletionWindowInDays") or 30)
     return Created(
         metadata["KeyId"],
         {"keyId": metadata["KeyId"], "arn": metadata["Arn"]},
-        {"KeyId": metadata["KeyId"], "PendingWindowInDays": 7},
+        {"KeyId": metadata["KeyId"], "PendingWindowInDays": window},
     )
 
 
@@ -204,21 +208,49 @@ def create_bucket(ctx: ProvisionContext, logical: str, inputs: Mapping[str, Any]
             "arn": f"arn:aws:s3:::{bucket}",
             "bucketRegionalDomainName": f"{bucket}.s3.{ctx.region}.amazonaws.com",
         },
-        {"Bucket": bucket},
+        {"Bucket": bucket, FORCE_DESTROY: bool(inputs.get("forceDestroy"))},
+    )
+
+
+# delete_args of a bucket: whether it is emptied first, as the resource's `force_destroy` says.
+FORCE_DESTROY = "ForceDestroy"
+# DeleteObjects takes at most 1,000 keys (https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html).
+DELETE_OBJECTS_MAX_KEYS = 1000
+
+
+def bucket_not_empty(bucket: str) -> ClientError:
+    """What S3 answers DeleteBucket on a bucket holding any object version or delete marker: "The bucket you tried
+    to delete is not empty. You must delete all versions in the bucket."
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html, BucketNotEmpty, 409)."""
+    return ClientError(
+        {
+            "Error": {
+                "Code": "BucketNotEmpty",
+                "Message": f"The bucket you tried to delete is not empty. You must delete all versions in the bucket."
+                f" ({bucket})",
+            }
+        },
+        "DeleteBucket",
     )
 
 
 def delete_bucket(ctx: ProvisionContext, args: dict[str, Any]) -> None:
+    """DeleteBucket as pulumi-aws does it: with `force_destroy` every object version and delete marker is deleted
+    first (ListObjectVersions, then DeleteObjects by version id); without it a bucket that holds any is refused with
+    BucketNotEmpty, as S3 refuses it (moto would delete a bucket of noncurrent versions only: it is kinder)."""
     s3 = ctx.client("s3")
-    paginator = s3.get_paginator("list_object_versions")
-    for page in paginator.paginate(Bucket=args["Bucket"]):
-        objects = [
-            {"Key": v["Key"], "VersionId": v["VersionId"]}
-            for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
-        ]
-        for start in range(0, len(objects), 1000):
-            s3.delete_objects(Bucket=args["Bucket"], Delete={"Objects": objects[start : start + 1000], "Quiet": True})
-    s3.delete_bucket(**args)
+    bucket = args["Bucket"]
+    versions = [
+        {"Key": v["Key"], "VersionId": v["VersionId"]}
+        for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket)
+        for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
+    ]
+    if versions and not args.get(FORCE_DESTROY, False):
+        raise bucket_not_empty(bucket)
+    for start in range(0, len(versions), DELETE_OBJECTS_MAX_KEYS):
+        chunk = versions[start : start + DELETE_OBJECTS_MAX_KEYS]
+        s3.delete_objects(Bucket=bucket, Delete={"Objects": chunk, "Quiet": True})
+    s3.delete_bucket(Bucket=bucket)
 
 
 def _bucket_setting(
@@ -314,6 +346,8 @@ def create_table(ctx: ProvisionContext, logical: str, inputs: Mapping[str, Any])
         ],
         "KeySchema": key_schema,
         "BillingMode": inputs.get("billingMode", "PAY_PER_REQUEST"),
+        # DeleteTable on a protected table fails (moto enforces it as DynamoDB does).
+        "DeletionProtectionEnabled": bool(inputs.get("deletionProtectionEnabled")),
         "Tags": tag_list(inputs.get("tags")),
     }
     if params["BillingMode"] == "PROVISIONED":

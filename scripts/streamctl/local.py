@@ -15,7 +15,14 @@ from rich.table import Table
 from emulator.alarms import alarm_states
 from emulator.authorization import StackAuthorization, published
 from emulator.demo import DemoOptions, run_demo
-from emulator.deployer import deploy, deployment_file, destroy, forget_deployment, load_deployment
+from emulator.deployer import (
+    ProtectedResourcesError,
+    deploy,
+    deployment_file,
+    destroy,
+    forget_deployment,
+    load_deployment,
+)
 from emulator.environment import use_emulator
 from emulator.function_host import FunctionHost
 from emulator.invoke import InvokeError, invoke_once, read_event, resolve_function, response_document
@@ -172,9 +179,17 @@ def down(stack: StackOption = "dev") -> None:
     if not deployment_file(stack).exists():
         console.print(f"Stack {stack} is not deployed locally.")
         return
-    failures = destroy(stack, region=_region(stack))
+    try:
+        failures = destroy(stack, region=_region(stack))
+    except ProtectedResourcesError as error:
+        typer.echo(str(error), err=True)  # every protected resource named, as `pulumi destroy` names it
+        typer.echo("(locally, `streamctl local stop` discards the emulator and everything in it)", err=True)
+        raise typer.Exit(1) from None
     for failure in failures:
-        console.print(f"[yellow]could not delete {failure}")
+        console.print(f"[red]could not delete {failure}", highlight=False)
+    if failures:
+        console.print(f"Stack {stack} is partly removed: run `streamctl local down --stack {stack}` again once fixed.")
+        raise typer.Exit(1)
     console.print(f"Removed stack {stack} from the emulator.")
 
 

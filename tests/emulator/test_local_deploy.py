@@ -8,13 +8,24 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from botocore.exceptions import ClientError
 from pulumi.runtime.mocks import MockResourceArgs
 
-from emulator.deployer import Deployment, EmulatorMocks, botocore_service, deploy, deployment_file, destroy
+from emulator.deployer import (
+    Deployment,
+    EmulatorMocks,
+    ProtectedResourcesError,
+    botocore_service,
+    deploy,
+    deployment_file,
+    destroy,
+)
 from emulator.function_host import FunctionHost
 from emulator.invoke import InvokeError, invoke_once, read_event, resolve_function, response_document
+from emulator.provisioners import FORCE_DESTROY, ProvisionContext, delete_bucket
 from emulator.server import Emulator
-from infra.mock_runtime import ProgramRun, run_program
+from infra.lifecycle import STATEFUL_TYPES
+from infra.mock_runtime import ProgramRun, load_stack_config, run_program
 from streamctl.aws_clients import aws_client
 from streamctl.stack_outputs import StackOutputs
 
@@ -154,12 +165,51 @@ def test_pulumi_types_map_to_the_botocore_service_that_provisions_them() -> None
     assert botocore_service("aws:cloudwatch/metricAlarm:MetricAlarm") == "cloudwatch"
 
 
-def test_down_deletes_every_emulated_resource(
+def _write_versions_and_delete_markers(bucket: str) -> int:
+    """Several versions of two objects, one deleted (a delete marker over its versions), one lone delete marker:
+    what a versioned lake holds after a while. Returns how many versions and markers the bucket then holds."""
+    s3 = aws_client("s3")
+    for key in ("events/tenant=acme/a.json", "quarantine/b.json"):
+        for body in (b"1", b"2", b"3"):
+            s3.put_object(Bucket=bucket, Key=key, Body=body)
+    s3.delete_object(Bucket=bucket, Key="quarantine/b.json")
+    # A lone delete marker: its object's only version deleted by id after the marker was added (S3 would also leave
+    # one for a delete of a key never written; moto does not).
+    version = s3.put_object(Bucket=bucket, Key="expired.json", Body=b"x")["VersionId"]
+    s3.delete_object(Bucket=bucket, Key="expired.json")
+    s3.delete_object(Bucket=bucket, Key="expired.json", VersionId=version)
+    listing = s3.list_object_versions(Bucket=bucket)
+    assert len(listing.get("DeleteMarkers", [])) == 2
+    return len(listing.get("Versions", [])) + len(listing["DeleteMarkers"])
+
+
+def _bucket_names() -> set[str]:
+    return {b["Name"] for b in aws_client("s3").list_buckets()["Buckets"]}
+
+
+def test_down_deletes_every_emulated_resource_with_versions_in_the_buckets(
     emulator: Emulator, dev_stack: tuple[Deployment, ProgramRun, Path]
 ) -> None:
-    _, program, state_dir = dev_stack
+    """dev is disposable: its versioned buckets are force_destroy, so `down` empties them (every version and delete
+    marker) and deletes them, as pulumi-aws does on `pulumi destroy`; then nothing of the stack is left."""
+    deployment, program, state_dir = dev_stack
     outputs = StackOutputs.model_validate(program.outputs)
+    buckets = {r.name: r.id for r in deployment.resources if r.type == "aws:s3/bucket:Bucket"}
+    assert set(buckets) == {"lake-bucket", "lake-access-logs"}
+    for bucket in buckets.values():
+        versioning = aws_client("s3").get_bucket_versioning(Bucket=bucket)
+        assert versioning["Status"] == "Enabled"
+        assert _write_versions_and_delete_markers(bucket) >= 8
     assert destroy("dev", state_dir=state_dir) == []
+    assert not set(buckets.values()) & _bucket_names()
+    assert not [t for t in aws_client("dynamodb").list_tables()["TableNames"] if t.startswith("sp-dev-")]
+    assert not [q for q in aws_client("sqs").list_queues().get("QueueUrls", []) if "/sp-dev-" in q]
+    assert not [t for t in aws_client("sns").list_topics()["Topics"] if ":sp-dev-" in t["TopicArn"]]
+    assert not [r for r in aws_client("iam").list_roles()["Roles"] if r["RoleName"].startswith("sp-dev-")]
+    assert not aws_client("cloudwatch").describe_alarms(AlarmNamePrefix="sp-dev-")["MetricAlarms"]
+    for key in [r for r in deployment.resources if r.type == "aws:kms/key:Key"]:
+        metadata = aws_client("kms").describe_key(KeyId=key.id)["KeyMetadata"]
+        assert metadata["KeyState"] == "PendingDeletion", key.name  # KMS never deletes a key at once
     assert not deployment_file("dev", state_dir).exists()
     assert not (state_dir / "dev" / "outputs.json").exists()
     assert not [name for name in aws_client("kinesis").list_streams()["StreamNames"] if name.startswith("sp-dev-")]
@@ -168,3 +218,43 @@ def test_down_deletes_every_emulated_resource(
     ]
     assert outputs.lake_bucket not in [b["Name"] for b in aws_client("s3").list_buckets()["Buckets"]]
     assert aws_client("lambda").list_event_source_mappings()["EventSourceMappings"] == []
+
+
+def test_a_bucket_without_force_destroy_is_refused_while_it_holds_versions(emulator: Emulator) -> None:
+    """S3 refuses DeleteBucket on a bucket holding any version or delete marker (BucketNotEmpty); moto would
+    delete one of delete markers only, so the provisioner checks as S3 does."""
+    context = ProvisionContext(emulator.endpoint_url, "us-east-1", "123456789012")
+    s3 = aws_client("s3")
+    s3.create_bucket(Bucket="kept-bucket")
+    s3.put_bucket_versioning(Bucket="kept-bucket", VersioningConfiguration={"Status": "Enabled"})
+    s3.put_object(Bucket="kept-bucket", Key="k", Body=b"1")
+    s3.delete_object(Bucket="kept-bucket", Key="k")  # no current object left: only a version and a marker
+    assert "Contents" not in s3.list_objects_v2(Bucket="kept-bucket")
+    with pytest.raises(ClientError) as refused:
+        delete_bucket(context, {"Bucket": "kept-bucket", FORCE_DESTROY: False})
+    assert refused.value.response["Error"]["Code"] == "BucketNotEmpty"
+    assert "kept-bucket" in _bucket_names()
+    delete_bucket(context, {"Bucket": "kept-bucket", FORCE_DESTROY: True})
+    assert "kept-bucket" not in _bucket_names()
+
+
+def test_down_refuses_a_protected_stack_naming_its_protected_resources(emulator: Emulator, tmp_path: Path) -> None:
+    """A stack that keeps its data (protect_stateful, as prod) is refused as `pulumi destroy` refuses it: every
+    protected resource named with its URN, and nothing deleted."""
+    config = {**load_stack_config("staging"), "streaming-platform:protect_stateful": True}
+    deployment, program = deploy("staging", emulator.endpoint_url, config=config, state_dir=tmp_path)
+    protected = {r.urn for r in program.resources if r.protect}
+    assert protected and {r.type for r in program.resources if r.protect} == STATEFUL_TYPES
+    with pytest.raises(ProtectedResourcesError) as refused:
+        destroy("staging", state_dir=tmp_path)
+    assert {r.urn for r in refused.value.resources} == protected
+    for urn in protected:
+        assert f"unable to delete resource '{urn}' as it is currently marked for protection" in str(refused.value)
+    assert "nothing was deleted" in str(refused.value)
+    lake = next(r.id for r in deployment.resources if r.name == "lake-bucket")
+    assert lake in _bucket_names()
+    assert deployment_file("staging", tmp_path).exists()
+    table = next(r.id for r in deployment.resources if r.name == "checkpoints-table")
+    # DynamoDB's own guard is on too: even a DeleteTable that got past Pulumi fails.
+    with pytest.raises(ClientError):
+        aws_client("dynamodb").delete_table(TableName=table)

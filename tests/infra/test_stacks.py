@@ -8,21 +8,18 @@ from typing import Any
 
 import pytest
 
+from functions import aws_limits
 from functions.consumer.config import ConsumerConfig
 from functions.shard_scaler.config import ScalerConfig
 from infra import naming
+from infra.components.data_lake import lake_lifecycle_rules
 from infra.config import config_from_pulumi_values
+from infra.lifecycle import RECREATABLE_TYPES, STATEFUL_TYPES
 from infra.mock_runtime import ProgramRun, RegisteredResource, available_stacks, load_stack_config, run_program
 from infra.naming import PlatformNames
 from streamctl.stack_outputs import StackOutputs
 
 STACKS = available_stacks()
-STATEFUL_TYPES = {
-    "aws:kinesis/stream:Stream",
-    "aws:dynamodb/table:Table",
-    "aws:s3/bucket:Bucket",
-    "aws:kms/key:Key",
-}
 # Actions AWS only grants on "*" (no resource-level permissions; tests/policy/test_resource_types.py checks them).
 STAR_RESOURCE_ACTIONS = {
     "xray:PutTraceSegments",
@@ -327,16 +324,110 @@ def test_tenant_resources_carry_the_tenant_tag_and_the_provider_default_tags(run
             assert resource.provider.startswith(provider.urn), resource.name
 
 
-def test_stateful_resources_are_protected_exactly_when_the_stack_says_so(run: ProgramRun) -> None:
-    protect = config_from_pulumi_values(load_stack_config(run.stack), stack=run.stack).protect_stateful
-    assert protect == (run.stack == "prod")
+def test_every_resource_type_is_classified_stateful_or_recreatable(run: ProgramRun) -> None:
+    """A new resource type must be put in infra/lifecycle.py's sets, so it cannot arrive unprotected."""
+    custom_types = {r.type for r in run.resources if r.custom}
+    assert not STATEFUL_TYPES & RECREATABLE_TYPES
+    assert custom_types - STATEFUL_TYPES - RECREATABLE_TYPES == set()
+
+
+def test_stateful_resources_are_kept_in_prod_and_disposable_elsewhere(run: ProgramRun) -> None:
+    """Prod protects and retains every stateful resource (with AWS's own guards where there are any); dev and
+    staging destroy cleanly: nothing protected, every bucket force_destroy, keys on KMS's shortest window."""
+    kept = config_from_pulumi_values(load_stack_config(run.stack), stack=run.stack).protect_stateful
+    assert kept == (run.stack == "prod")
     stateful = [r for r in run.resources if r.type in STATEFUL_TYPES]
-    assert len(stateful) >= 4
+    assert {r.type for r in stateful} == STATEFUL_TYPES  # the graph has one of each (so each is checked)
     for resource in stateful:
-        assert resource.protect is protect, resource.name
+        assert (resource.protect, resource.retain_on_delete) == (kept, kept), resource.name
+    assert not any(r.protect or r.retain_on_delete for r in run.resources if r.type not in STATEFUL_TYPES)
     for table in run.of_type("aws:dynamodb/table:Table"):
-        assert table.inputs["deletionProtectionEnabled"] is protect
-    assert not any(r.protect for r in run.resources if r.type not in STATEFUL_TYPES)
+        assert table.inputs["deletionProtectionEnabled"] is kept, table.name
+    for bucket in run.of_type("aws:s3/bucket:Bucket"):
+        assert bucket.inputs["forceDestroy"] is (not kept), bucket.name
+    for key in run.of_type("aws:kms/key:Key"):
+        window = aws_limits.KMS_MAX_PENDING_WINDOW_DAYS if kept else aws_limits.KMS_MIN_PENDING_WINDOW_DAYS
+        assert key.inputs["deletionWindowInDays"] == window, key.name
+    for workgroup in run.of_type("aws:athena/workgroup:Workgroup"):
+        assert workgroup.inputs["forceDestroy"] is (not kept)
+    names = {r.name for r in stateful}
+    assert {"lake-bucket", "lake-access-logs", "lake-database", "lake-events-table"} <= names
+    assert sum(r.type == "aws:sqs/queue:Queue" for r in stateful) == len(stream_settings(run.stack))
+    if run.stack == "prod":
+        assert {"lake-replica-bucket", "lake-replica-key-key"} <= names
+
+
+def _lifecycle_of(run: ProgramRun, bucket: RegisteredResource) -> list[dict[str, Any]]:
+    [lifecycle] = [
+        r
+        for r in run.of_type("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
+        if r.inputs["bucket"] == bucket.outputs["id"]
+    ]
+    return list(lifecycle.inputs["rules"])
+
+
+def _versioned(run: ProgramRun, bucket: RegisteredResource) -> bool:
+    return any(
+        r.inputs["bucket"] == bucket.outputs["id"] and r.inputs["versioningConfiguration"] == {"status": "Enabled"}
+        for r in run.of_type("aws:s3/bucketVersioning:BucketVersioning")
+    )
+
+
+def _rule(rules: list[dict[str, Any]], rule_id: str) -> dict[str, Any]:
+    [rule] = [rule for rule in rules if rule["id"] == rule_id]
+    return rule
+
+
+def test_every_bucket_is_versioned_and_expires_noncurrent_versions_and_lone_delete_markers(run: ProgramRun) -> None:
+    lake = config_from_pulumi_values(load_stack_config(run.stack), stack=run.stack).lake
+    buckets = run.of_type("aws:s3/bucket:Bucket")
+    assert len(buckets) == (3 if run.stack == "prod" else 2)
+    for bucket in buckets:
+        assert _versioned(run, bucket), bucket.name
+        rules = _lifecycle_of(run, bucket)
+        assert all(rule["status"] == "Enabled" for rule in rules)
+        # A lone delete marker needs a rule of its own: ExpiredObjectDeleteMarker "cannot be specified with Days or
+        # Date" (https://docs.aws.amazon.com/AmazonS3/latest/API/API_LifecycleExpiration.html).
+        assert _rule(rules, "remove-expired-delete-markers")["expiration"] == {"expiredObjectDeleteMarker": True}
+        assert _rule(rules, "abort-incomplete-uploads")["abortIncompleteMultipartUpload"] == {
+            "daysAfterInitiation": lake.abort_incomplete_upload_days
+        }
+        assert "noncurrentVersionExpiration" in _rule(rules, "expire-noncurrent-versions")
+    access_logs = _lifecycle_of(run, run.named("lake-access-logs"))
+    assert _rule(access_logs, "expire-noncurrent-versions")["noncurrentVersionExpiration"] == {
+        "noncurrentDays": lake.access_log_noncurrent_expiry_days
+    }
+    assert _rule(access_logs, "expire-access-logs")["expiration"] == {"days": lake.access_log_expiry_days}
+
+
+def test_the_replica_expires_what_the_lake_expires_with_the_same_rules() -> None:
+    """Lifecycle actions are not replicated (delete markers a lifecycle rule adds "won't be replicated",
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/delete-marker-replication.html), so the replica has the lake's
+    rules, from the same function, less tiering; noncurrent replicas are STANDARD_IA, billed 30 days at least
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-transition-general-considerations.html), so they
+    are kept at least that long."""
+    prod = run_program("prod")
+    lake = config_from_pulumi_values(load_stack_config("prod"), stack="prod").lake
+    replica_rules = _lifecycle_of(prod, prod.named("lake-replica-bucket"))
+    lake_rules = _lifecycle_of(prod, prod.named("lake-bucket"))
+    assert {r["id"] for r in lake_rules} - {r["id"] for r in replica_rules} == {"tier-events"}
+    assert [r for r in lake_rules if r["id"] != "tier-events"] == replica_rules
+    # Below the 30-day minimum the replica keeps its noncurrent versions the 30 days it pays for anyway.
+    short = lake_lifecycle_rules(noncurrent_expiry_days=7, abort_incomplete_upload_days=7, tiering_after_days=None)
+    assert _rule(short, "expire-noncurrent-versions")["noncurrent_version_expiration"] == {"noncurrent_days": 7}
+    config = {
+        **load_stack_config("prod"),
+        "streaming-platform:lake": {
+            **load_stack_config("prod")["streaming-platform:lake"],
+            "noncurrent_expiry_days": 7,
+        },
+    }
+    short_run = run_program("prod", config=config)
+    expiry = _rule(_lifecycle_of(short_run, short_run.named("lake-replica-bucket")), "expire-noncurrent-versions")
+    assert expiry["noncurrentVersionExpiration"] == {"noncurrentDays": aws_limits.S3_STANDARD_IA_MIN_STORAGE_DAYS}
+    lake_expiry = _rule(_lifecycle_of(short_run, short_run.named("lake-bucket")), "expire-noncurrent-versions")
+    assert lake_expiry["noncurrentVersionExpiration"] == {"noncurrentDays": 7}
+    assert lake.noncurrent_expiry_days >= aws_limits.S3_STANDARD_IA_MIN_STORAGE_DAYS
 
 
 def test_physical_names_and_urns_never_clash(run: ProgramRun) -> None:

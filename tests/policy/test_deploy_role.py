@@ -160,7 +160,7 @@ REPLICATION_GRANT = ("PassReplicationRoleToS3", "iam:PassRole")
 def unused_grants() -> list[tuple[str, str]]:
     """(Sid, action) of the full template that no request of any stack is granted by."""
     used = {(sid, request.action) for stack in STACKS for sid, request in granting(stack)}
-    template = deploy_role_policy(replace(PLANES["prod"].scope, replicates=True))
+    template = deploy_role_policy(replace(PLANES["prod"].scope, replicates=True, disposable=True))
     return sorted(set(actions(template)) - used)
 
 
@@ -172,6 +172,16 @@ def test_every_granted_action_is_needed_by_some_stack() -> None:
 
 def test_the_replication_role_is_passed_under_its_grant() -> None:
     assert REPLICATION_GRANT not in unused_grants()
+
+
+def test_only_a_disposable_stack_may_delete_object_versions() -> None:
+    """force_destroy empties a bucket on destroy (dev, staging); prod keeps its data, so its role cannot."""
+    for stack, plane in PLANES.items():
+        granted = {action for _, action in actions(plane.policy)}
+        assert ("s3:DeleteObjectVersion" in granted) is plane.scope.disposable, stack
+        assert plane.scope.disposable is (stack != "prod")
+        deletes = {r.action for r in plane.requests if r.operation == "delete"}
+        assert ("s3:DeleteObjectVersion" in deletes) is plane.scope.disposable, stack
 
 
 # Statement by statement: each grants its own requests and no other statement grants them.
