@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import fnmatch
-import json
 import time
 import urllib.error
 import urllib.request
@@ -29,6 +28,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from emulator.server import local_api
 from policy.access_graph import AccessGraph, GraphResource
 from policy.authorization_proof import decide
 from policy.data_path_requests import DataPathRequest, data_path_requests, fill_prefix
@@ -448,15 +448,7 @@ def denied_checks(gates: Iterable[Gate], service: str, operation: str, params: M
 
 def _request(endpoint_url: str, method: str, body: Any = None, query: str = "") -> Any:
     """The endpoint's JSON answer, or None from a server without it."""
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(f"{endpoint_url}{AUTHORIZATION_PATH}{query}", data=data, method=method)
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as error:
-        if error.code == 404:
-            return None
-        raise
+    return local_api(endpoint_url, AUTHORIZATION_PATH, method, body, query)
 
 
 def publish(endpoint_url: str, authorization: StackAuthorization) -> bool:

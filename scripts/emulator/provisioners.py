@@ -183,7 +183,8 @@ def create_firehose(ctx: ProvisionContext, logical: str, inputs: Mapping[str, An
         }
     arn = firehose.create_delivery_stream(**params)["DeliveryStreamARN"]
     notes = [
-        "writes one uncompressed object per call at once: buffering, GZIP and !{...} prefix expressions are ignored"
+        "buffering, compression, prefixes and object names as AWS (emulator.firehose_delivery); not emulated: the"
+        " 24 h S3 retry (a failed delivery is dropped at once), dynamic partitioning, processing, format conversion"
     ]
     return Created(arn, {"name": name, "arn": arn}, {"DeliveryStreamName": name}, notes)
 

@@ -112,7 +112,7 @@ def audit_stream(s3: Any, bucket: str, lake_prefix: str, quarantine_prefix: str,
     lake_objects = 0
     for key in list_objects_since(s3, bucket, lake_prefix, None):
         lake_objects += 1
-        for raw in object_lines(s3.get_object(Bucket=bucket, Key=key)["Body"].read()):
+        for raw in object_lines(s3.get_object(Bucket=bucket, Key=key)["Body"].read(), key):
             line = orjson.loads(raw)
             event_id = line.get("event_id")
             if event_id in run.event_ids:
@@ -124,7 +124,7 @@ def audit_stream(s3: Any, bucket: str, lake_prefix: str, quarantine_prefix: str,
     quarantined: set[bytes] = set()
     without_reason = 0
     for key in list_objects_since(s3, bucket, quarantine_prefix, None):
-        for raw in object_lines(s3.get_object(Bucket=bucket, Key=key)["Body"].read()):
+        for raw in object_lines(s3.get_object(Bucket=bucket, Key=key)["Body"].read(), key):
             entry = orjson.loads(raw)
             data = base64.b64decode(entry.get("data", ""))
             if data in run.poison:

@@ -18,6 +18,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from streamctl.stack_outputs import EMULATOR_STATE_FILE, LOCAL_STATE_DIR, REPO_ROOT
 
@@ -28,6 +29,19 @@ START_TIMEOUT_S = 30.0
 
 class EmulatorError(RuntimeError):
     """The emulator could not be started, reached or stopped; the message says what to do."""
+
+
+def local_api(endpoint_url: str, path: str, method: str, body: Any = None, query: str = "") -> Any:
+    """JSON of one of the emulator process's own routes (`/moto-api/local/...`), or None from a server without it."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(f"{endpoint_url}{path}{query}", data=data, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        if error.code == 404:
+            return None
+        raise
 
 
 @dataclass(frozen=True)

@@ -12,13 +12,14 @@
 4. moto's PutBucketLogging check reads every statement of the target bucket's policy as if its Principal
    were a mapping, and fails with a server error on `"Principal": "*"` (the TLS-only deny). Here such
    statements are skipped by that check, as they cannot grant the logging service anything.
-5. moto's Firehose writes every PutRecordBatch into S3 whatever the delivery role may do. Here a delivery stream
-   whose writes the deployer found denied (`emulator.authorization`, published to `/moto-api/local/authorization`)
-   accepts the records, as AWS does, and writes nothing: AWS retries a failing S3 delivery for up to 24 hours and
-   then drops the data (https://docs.aws.amazon.com/firehose/latest/dev/retry.html, "Amazon S3"). Each delivery
-   reports `DeliveryToS3.Success` (1 or 0) in AWS/Firehose, the share of successful S3 puts
-   (https://docs.aws.amazon.com/firehose/latest/dev/monitoring-with-cloudwatch-metrics.html), and the process
-   counts the records it dropped.
+5. moto's Firehose writes every PutRecordBatch at once into one uncompressed object, whatever the delivery role may do,
+   under the literal prefix. Here Firehose's S3 delivery runs as AWS runs it (`emulator.firehose_delivery`: prefix
+   expressions, buffering hints, compression, object names, SSE-KMS, error prefix, AWS/Firehose metrics), and a
+   delivery stream whose writes the deployer found denied (`emulator.authorization`, published to
+   `/moto-api/local/authorization`) accepts the records, as AWS does, and writes nothing: AWS retries a failing S3
+   delivery for up to 24 hours and then drops the data (https://docs.aws.amazon.com/firehose/latest/dev/retry.html,
+   "Amazon S3"). Each delivery reports `DeliveryToS3.Success` (1 or 0) in AWS/Firehose, and the process counts the
+   records it dropped.
 
 Run as `python -m emulator.server_process --port N`.
 """
@@ -28,7 +29,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import threading
-import uuid
 from operator import attrgetter
 from types import SimpleNamespace
 from typing import Any
@@ -159,17 +159,17 @@ def tolerate_wildcard_principals_in_logging_check() -> None:
     FakeBucket._log_permissions_enabled_policy = staticmethod(log_permissions_enabled_policy)  # type: ignore[method-assign]
 
 
-def refuse_denied_firehose_deliveries() -> None:
+def deliver_firehose_as_aws() -> None:
     import json
     from collections import Counter
     from urllib.parse import parse_qs, urlsplit
 
-    from moto.cloudwatch.models import cloudwatch_backends
-    from moto.firehose.models import FirehoseBackend
     from moto.moto_api._internal import urls
 
+    from emulator.firehose_delivery import FirehoseDelivery, install, interval_cap_from_env
+
     stacks: dict[str, dict[str, Any]] = {}
-    refused: set[str] = set()  # delivery stream ARNs whose S3 writes AWS would deny
+    refused: dict[str, str] = {}  # delivery stream ARN -> why AWS would deny its S3 writes
     dropped: Counter[str] = Counter()
     lock = threading.Lock()
 
@@ -183,42 +183,23 @@ def refuse_denied_firehose_deliveries() -> None:
                 for stack in parse_qs(urlsplit(full_url).query).get("stack", []):
                     stacks.pop(stack, None)
             refused.clear()
-            refused.update(
-                delivery["arn"]
-                for record in stacks.values()
-                for delivery in record["deliveries"]
-                if any(check["decision"] != "Allowed" for check in delivery["checks"])
-            )
+            for record in stacks.values():
+                for delivery in record["deliveries"]:
+                    denials = [check for check in delivery["checks"] if check["decision"] != "Allowed"]
+                    if denials:
+                        refused[delivery["arn"]] = f"the deploy's authorization denies {len(denials)} of its requests"
             body = json.dumps({"stacks": stacks, "dropped": dict(dropped)})
         return 200, {"Content-Type": "application/json"}, body
 
-    original_put_s3_records = FirehoseBackend.put_s3_records
-
-    def put_s3_records(
-        self: FirehoseBackend,
-        delivery_stream_name: str,
-        version_id: str,
-        s3_destination: dict[str, Any],
-        records: list[dict[str, bytes]],
-    ) -> list[dict[str, str]]:
-        arn = self.delivery_streams[delivery_stream_name].delivery_stream_arn
+    def denied(arn: str) -> str | None:
         with lock:
-            denied = arn in refused
-            if denied:
-                dropped[arn] += len(records)
-        if denied:
-            answer = [{"RecordId": str(uuid.uuid4())} for _ in records]
-        else:
-            answer = original_put_s3_records(self, delivery_stream_name, version_id, s3_destination, records)
-        datum = {
-            "MetricName": "DeliveryToS3.Success",
-            "Value": 0.0 if denied else 1.0,
-            "Dimensions": [{"Name": "DeliveryStreamName", "Value": delivery_stream_name}],
-        }
-        cloudwatch_backends[self.account_id][self.region_name].put_metric_data("AWS/Firehose", [datum])
-        return answer
+            return refused.get(arn)
 
-    FirehoseBackend.put_s3_records = put_s3_records  # type: ignore[method-assign]
+    def record_dropped(arn: str, records: int) -> None:
+        with lock:
+            dropped[arn] += records
+
+    install(FirehoseDelivery(denied, record_dropped, interval_cap_from_env()))
     urls.url_paths["{0}/moto-api/local/authorization"] = authorization
 
 
@@ -231,7 +212,7 @@ def main() -> None:
     keep_records_in_parent_shards()
     evaluate_bucket_policy_conditions()
     tolerate_wildcard_principals_in_logging_check()
-    refuse_denied_firehose_deliveries()
+    deliver_firehose_as_aws()
     from moto.server import ThreadedMotoServer
 
     server = ThreadedMotoServer(ip_address=args.host, port=args.port, verbose=False)

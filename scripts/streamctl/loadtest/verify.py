@@ -1,14 +1,14 @@
 """Check a run against the lake: every accepted event found once, and how long it took to get there.
 
-Lake objects are NDJSON written by the consumer through Firehose: gzip-compressed in AWS, plain in
-moto (where Firehose may also concatenate records; the consumer ends each one with a newline).
+Lake objects are NDJSON written by the consumer through Firehose, which concatenates records as they are (the
+consumer ends each one with a newline) and compresses by the stream's CompressionFormat (`streamctl.lake_objects`,
+read by extension as Athena does).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import gzip
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -18,21 +18,19 @@ from typing import Any
 import orjson
 from botocore.exceptions import BotoCoreError, ClientError
 
+from streamctl.lake_objects import decompress
 from streamctl.loadtest.envelope import SEQUENCE_DIGITS
 from streamctl.loadtest.manifest import RunManifest
 
-GZIP_MAGIC = b"\x1f\x8b"
 # Objects modified this long before the run started cannot hold its events (clock skew allowance).
 LISTING_SLACK = timedelta(minutes=5)
 ITERATOR_AGE_METRIC = "GetRecords.IteratorAgeMilliseconds"
 _BASE64_VALUE = re.compile(r"^[A-Za-z0-9+/]{16,}={0,2}$")
 
 
-def object_lines(body: bytes) -> Iterator[bytes]:
-    """The non-empty lines of a lake object, gunzipped when it is gzip (multi-member gzip included)."""
-    if body[:2] == GZIP_MAGIC:
-        body = gzip.decompress(body)
-    for line in body.split(b"\n"):
+def object_lines(body: bytes, key: str = "") -> Iterator[bytes]:
+    """The non-empty lines of a lake object, decoded by its key's extension (gzip also by its magic)."""
+    for line in decompress(key, body).split(b"\n"):
         line = line.strip()
         if line:
             yield line
@@ -83,9 +81,9 @@ def scan_lake(s3: Any, bucket: str, prefix: str, run_id: str, since: datetime | 
         body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
         scan.objects_read += 1
         try:
-            for line in object_lines(body):
+            for line in object_lines(body, key):
                 scan.add_line(line, marker)
-        except (OSError, EOFError):  # a truncated or corrupt gzip object
+        except (OSError, EOFError, ValueError):  # a truncated or corrupt compressed object
             scan.unreadable_lines += 1
     return scan
 
@@ -134,9 +132,9 @@ def scan_quarantine(
         body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
         objects += 1
         try:
-            for line in object_lines(body):
+            for line in object_lines(body, key):
                 found |= _quarantined_ids_in_line(line, pattern)
-        except (OSError, EOFError):
+        except (OSError, EOFError, ValueError):
             continue
     return found, objects
 
