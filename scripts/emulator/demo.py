@@ -147,8 +147,7 @@ def run_demo(options: DemoOptions, console: Console) -> int:
         if options.keep:
             console.print(
                 f"Keeping the emulator and stack {options.stack}: query the lake with `streamctl lake query --stack "
-                f'{options.stack} --sql "SELECT stream, count(*) AS n FROM events_deduplicated GROUP BY stream"`; '
-                "`streamctl local stop` when done.",
+                f'{options.stack} --sql "<SQL>"` (e.g. the one-hour query above); `streamctl local stop` ends it.',
                 highlight=False,
             )
         elif started_emulator:
