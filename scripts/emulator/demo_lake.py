@@ -183,7 +183,7 @@ def render_lake(audit: RunAudit, lake: LakeSummary, console: Any) -> None:
     """The demo's last table: the report's counts next to the lake query's, then what pruning saved."""
     from rich.table import Table
 
-    table = Table(title="Lake query (streamctl lake query's local engine: Glue table + docs/athena views)")
+    table = Table(title="Lake query (`streamctl lake query`'s local engine)")
     for column in ("tenant/stream", "delivered", "events", "events_deduplicated", "removed"):
         table.add_column(column, justify="left" if column == "tenant/stream" else "right")
     for stream in audit.streams:
