@@ -52,6 +52,8 @@ class StreamAudit:
     lost_poison: int
     lake_objects: int
     latencies_ms: list[float]
+    # Distinct (event, hour partition) pairs: the rows events_deduplicated has, which deduplicates within an hour.
+    delivered_per_partition: int = 0
     parallelization: int = 1  # the consumer mapping's ParallelizationFactor
     notes: list[str] = field(default_factory=list)  # requests of this stream's data path AWS would refuse
 
@@ -106,8 +108,14 @@ def _latency_ms(line: Mapping[str, Any]) -> float | None:
     return ingested - float(produced_at)
 
 
+def partition_of_key(key: str) -> str:
+    """The partition folder of a lake object (`.../dt=.../hour=...`): Firehose's arrival hour of its oldest record."""
+    return key.rsplit("/", 1)[0]
+
+
 def audit_stream(s3: Any, bucket: str, lake_prefix: str, quarantine_prefix: str, run: StreamRun) -> StreamAudit:
     copies: Counter[str] = Counter()
+    per_partition: set[tuple[str, str]] = set()
     latencies: list[float] = []
     lake_objects = 0
     for key in list_objects_since(s3, bucket, lake_prefix, None):
@@ -117,6 +125,7 @@ def audit_stream(s3: Any, bucket: str, lake_prefix: str, quarantine_prefix: str,
             event_id = line.get("event_id")
             if event_id in run.event_ids:
                 copies[event_id] += 1
+                per_partition.add((event_id, partition_of_key(key)))
                 if copies[event_id] == 1:
                     latency = _latency_ms(line)
                     if latency is not None:
@@ -143,6 +152,7 @@ def audit_stream(s3: Any, bucket: str, lake_prefix: str, quarantine_prefix: str,
         lost_poison=len(run.poison - quarantined),
         lake_objects=lake_objects,
         latencies_ms=latencies,
+        delivered_per_partition=len(per_partition),
     )
 
 

@@ -4,17 +4,17 @@ As Athena does with partition projection: the table (columns, SerDe, projection,
 Glue table the program deployed, read back with GetTable; only the partitions whose values satisfy the
 predicates that reach the scan (`pruning.scan_filters`) are read, and the objects and bytes read are counted
 (Athena bills the bytes of the objects as stored, i.e. compressed). The objects come from the emulator's S3
-through boto3 and are decompressed in Python by their extension, as Athena picks a codec
-(https://docs.aws.amazon.com/athena/latest/ug/compression-formats.html): DuckDB's httpfs extension would
+through boto3 and are decoded in Python by their extension, as Athena picks a codec
+(https://docs.aws.amazon.com/athena/latest/ug/compression-formats.html), by the one reader every lake consumer
+uses (`streamctl.lake_objects.decompress`: `.gz`, Hadoop-framed `.snappy`): DuckDB's httpfs extension would
 download at run time, so DuckDB only ever reads local files. The views are created from docs/athena/*.sql
 translated by sqlglot.
 """
 
 from __future__ import annotations
 
-import gzip
 import tempfile
-from collections.abc import Callable
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from infra.lake_table import TABLE_NAME
 from streamctl.lake.pruning import LakeQueryError, parse, scan_filters
 from streamctl.lake.table import LakeTable
 from streamctl.lake.views import DUCKDB_DIALECT, View, load_views, referenced_views, to_duckdb
+from streamctl.lake_objects import decompress
 
 # Glue (Hive) column types and the DuckDB types they read as.
 _DUCKDB_TYPES = {
@@ -38,21 +39,12 @@ _DUCKDB_TYPES = {
 }
 
 
-def _uncompressed(data: bytes) -> bytes:
-    return data
-
-
-# By the object's extension, as Athena's Hive text reader chooses the codec (the Firehose names the objects).
-DECOMPRESSORS: dict[str, Callable[[bytes], bytes]] = {".gz": gzip.decompress}
-
-
-def decompress(key: str, data: bytes) -> bytes:
-    for extension, decompressor in DECOMPRESSORS.items():
-        if key.endswith(extension):
-            return decompressor(data)
-    if key.endswith(".snappy"):
-        raise LakeQueryError(f"{key}: HADOOP_SNAPPY objects are not decoded by the local engine yet")
-    return _uncompressed(data)
+def _decoded(key: str, body: bytes) -> bytes:
+    """The object's NDJSON; an object its extension's codec cannot decode is an error naming the object."""
+    try:
+        return decompress(key, body)
+    except (OSError, EOFError, ValueError, zipfile.BadZipFile) as error:  # gzip, Hadoop-Snappy and ZIP readers
+        raise LakeQueryError(f"s3 object {key}: cannot decode it by its extension: {error}") from None
 
 
 @dataclass
@@ -62,6 +54,7 @@ class ReadStats:
     partitions_in_table: int = 0
     partitions_read: int = 0
     objects_in_table: int = 0
+    bytes_in_table: int = 0  # as stored (compressed), as S3 lists them
     objects_read: int = 0
     bytes_read: int = 0
     list_requests: int = 0
@@ -69,7 +62,8 @@ class ReadStats:
 
     def summary(self) -> str:
         return (
-            f"read {self.objects_read} of {self.objects_in_table} objects ({self.bytes_read:,} bytes) in "
+            f"read {self.objects_read} of {self.objects_in_table} objects ({self.bytes_read:,} of "
+            f"{self.bytes_in_table:,} bytes) in "
             f"{self.partitions_read} of {self.partitions_in_table} partitions"
         )
 
@@ -102,6 +96,7 @@ def _list_objects(s3: Any, table: LakeTable, stats: ReadStats) -> dict[tuple[str
                 by_partition.setdefault(tuple(values[name] for name in table.partition_names), []).append(item)
     stats.partitions_in_table = len(by_partition)
     stats.objects_in_table = sum(len(items) for items in by_partition.values())
+    stats.bytes_in_table = sum(int(item["Size"]) for items in by_partition.values() for item in items)
     return by_partition
 
 
@@ -171,7 +166,7 @@ def run_local_query(sql: str, s3: Any, glue: Any, database: str, views: dict[str
                     stats.objects_read += 1
                     stats.bytes_read += len(body)
                     path = directory / f"{index:06d}.json"
-                    path.write_bytes(decompress(item["Key"], body))
+                    path.write_bytes(_decoded(item["Key"], body))
                     files.append(path)
             _create_events_table(db, table, files)
         for view in referenced_views(query, views):

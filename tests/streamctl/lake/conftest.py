@@ -8,7 +8,6 @@ the Prefix of `infra/components/lake_delivery.py` (https://docs.aws.amazon.com/f
 
 from __future__ import annotations
 
-import gzip
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -21,6 +20,8 @@ from moto import mock_aws
 
 from emulator.provisioners import ProvisionContext, create_glue_database, create_glue_table
 from infra.mock_runtime import ProgramRun
+from streamctl import lake_objects
+from streamctl.lake_objects import COMPRESSIONS
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -35,14 +36,22 @@ class SyntheticLake:
     written: list[str] = field(default_factory=list)
 
     def put(
-        self, tenant: str, stream: str, arrival: datetime, lines: list[dict[str, Any]], compress: bool = True
+        self,
+        tenant: str,
+        stream: str,
+        arrival: datetime,
+        lines: list[dict[str, Any]],
+        compress: bool = True,
+        compression: str | None = None,
     ) -> str:
-        """One Firehose object of `lines` delivered at `arrival` (UTC) under the stream's hour partition."""
+        """One Firehose object of `lines` delivered at `arrival` (UTC) under the stream's hour partition,
+        compressed and named by `compression` (a Firehose CompressionFormat; GZIP when `compress`)."""
         prefix = f"events/tenant={tenant}/stream={stream}/dt={arrival:%Y-%m-%d}/hour={arrival:%H}/"
         name = f"sp-dev-{tenant}-{stream}-1-{arrival:%Y-%m-%d-%H-%M-%S}-{uuid.uuid4()}"
         body = b"".join(orjson.dumps(line, option=orjson.OPT_APPEND_NEWLINE) for line in lines)
-        key = prefix + name + (".gz" if compress else "")
-        self.s3.put_object(Bucket=self.bucket, Key=key, Body=gzip.compress(body) if compress else body)
+        codec = COMPRESSIONS[compression or ("GZIP" if compress else "UNCOMPRESSED")]
+        key = prefix + name + codec.extension
+        self.s3.put_object(Bucket=self.bucket, Key=key, Body=lake_objects.compress(codec.format, body))
         self.written.append(key)
         return key
 
