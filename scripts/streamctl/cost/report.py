@@ -220,3 +220,56 @@ def as_json(stack: str, costs: list[StreamCost], account: AdvantageAccount) -> d
             "cheapest_plan": min(account_plans(costs, account), key=lambda plan: plan.usd).name,
         },
     }
+
+
+DOCS_STACKS = ("dev", "prod")
+DOCS_MB_PER_S = (0.5, 2.0, 10.0)
+"""docs/cost.md's three-mode table: every stream of each stack at these averages, 1 KiB records, peak = average."""
+
+
+def plans_markdown_rows(stack: str, mb_per_s: float, costs: list[StreamCost], account: AdvantageAccount) -> list[str]:
+    """One docs row: the account plans' bills, each stream's cheapest mode, the break-even aggregate."""
+    plans = {plan.name: plan for plan in account_plans(costs, account)}
+    cheapest = min(plans.values(), key=lambda plan: plan.usd)
+    per_stream = ", ".join(sorted({MODE_NAMES[c.cheapest_mode] for c in costs}))
+    columns = (
+        "all provisioned + scaler",
+        "all On-demand Standard",
+        "all On-demand Advantage",
+        "cheapest per stream, with commitment",
+    )
+    cells = [
+        f"{stack} ({len(costs)})",
+        f"{mb_per_s:g}",
+        f"{account.outside_mib_per_s:g}",
+        *(_usd(plans[name].usd) for name in columns),
+        cheapest.name,
+        per_stream,
+        f"{advantage_break_even_mib_per_s(len(costs), account.commitment_mib_per_s):.2f}",
+    ]
+    return ["| " + " | ".join(cells) + " |"]
+
+
+def docs_three_mode_table() -> str:
+    """The table docs/cost.md shows (a test checks it is this output)."""
+    from infra.config import config_from_pulumi_values
+    from infra.mock_runtime import load_stack_config
+    from streamctl.cost.model import stack_costs
+    from streamctl.cost.traffic import uniform_traffic
+
+    header = [
+        "| stack (streams) | MB/s per stream | MiB/s outside | all provisioned + scaler | all Standard | all Advantage "
+        "| Advantage where it beats provisioned | cheapest plan | cheapest per stream | Advantage beats Standard from "
+        "(MiB/s) |",
+        "|---|---:|---:|---:|---:|---:|---:|---|---|---:|",
+    ]
+    rows: list[str] = []
+    for stack in DOCS_STACKS:
+        config = config_from_pulumi_values(load_stack_config(stack), stack=stack)
+        streams = [(tenant, stream) for tenant, stream, _ in config.streams()]
+        for mb_per_s in DOCS_MB_PER_S:
+            for outside in (0.0, 100.0):
+                costs = stack_costs(config, uniform_traffic(streams, mb_per_s, 1024), outside)
+                account = AdvantageAccount.for_stack([c.traffic for c in costs], outside)
+                rows += plans_markdown_rows(stack, mb_per_s, costs, account)
+    return "\n".join(header + rows)

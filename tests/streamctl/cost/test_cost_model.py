@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -25,6 +27,7 @@ from streamctl.cost.model import (
     stack_costs,
     stream_cost,
 )
+from streamctl.cost.report import docs_three_mode_table
 from streamctl.cost.scaler_cost import scaler_usd
 from streamctl.cost.traffic import StreamTraffic, TrafficError, load_traffic
 
@@ -270,3 +273,10 @@ def test_cost_command_prints_the_three_modes_and_the_break_even() -> None:
     assert report["account"]["commitment_shortfall_gib"] == 0
     assert report["account"]["cheapest_plan"] in {plan["name"] for plan in report["account"]["plans"]}
     assert {s["cheapest_mode"] for s in report["streams"]} <= {"provisioned", "on_demand", "on_demand_advantage"}
+
+
+def test_the_docs_three_mode_table_is_the_reports_output() -> None:
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "cost.md").read_text()
+    block = re.search(r"<!-- three-modes:begin -->\n(.*?)\n<!-- three-modes:end -->", doc, re.S)
+    assert block is not None
+    assert block.group(1) == docs_three_mode_table()
