@@ -40,6 +40,22 @@ KINESIS_RESHARD_MAX_SHRINK: Final = 2  # at least half the open shards in one ca
 KINESIS_RESHARD_CALLS_PER_24H: Final = 10  # per stream, over a rolling 24 hours
 # https://docs.aws.amazon.com/streams/latest/dev/how-do-i-size-a-stream.html (switching capacity modes)
 KINESIS_MODE_SWITCHES_PER_24H: Final = 2
+# On-demand Advantage (an account-level MinimumThroughputBillingCommitment; warm throughput on on-demand streams).
+# https://docs.aws.amazon.com/kinesis/latest/APIReference/API_MinimumThroughputBillingCommitmentInput.html: "Commitments
+# have a minimum duration of 24 hours that must be honored before they can be disabled"; disabling earlier schedules it
+# for the earliest allowed end (status ENABLED_UNTIL_EARLIEST_ALLOWED_END,
+# https://docs.aws.amazon.com/kinesis/latest/APIReference/API_MinimumThroughputBillingCommitmentOutput.html).
+KINESIS_COMMITMENT_MIN_HOURS: Final = 24
+KINESIS_COMMITMENT_INPUT_STATUSES: Final = ("ENABLED", "DISABLED")
+KINESIS_COMMITMENT_STATUSES: Final = ("ENABLED", "DISABLED", "ENABLED_UNTIL_EARLIEST_ALLOWED_END")
+# https://docs.aws.amazon.com/kinesis/latest/APIReference/API_UpdateAccountSettings.html (API limits: 5 TPS per account)
+KINESIS_UPDATE_ACCOUNT_SETTINGS_PER_S: Final = 5
+# https://docs.aws.amazon.com/kinesis/latest/APIReference/API_UpdateStreamWarmThroughput.html: only for on-demand
+# streams of an account with the commitment enabled; by default at most 10 GiBps per stream and 5 calls per second per
+# account; "To release excess capacity, call the API again and set the warm throughput to the same or a lower value."
+# WarmThroughputMiBps is a whole number of MiB/s (botocore's model: NaturalIntegerObject, minimum 0).
+KINESIS_WARM_THROUGHPUT_MAX_MIB_PER_S: Final = 10 * 1024
+KINESIS_UPDATE_WARM_THROUGHPUT_PER_S: Final = 5
 
 # --- Lambda ---------------------------------------------------------------------------------------------------------
 # https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html (Kinesis sources)

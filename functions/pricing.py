@@ -11,7 +11,7 @@ import math
 from datetime import date
 from typing import Final
 
-from functions.aws_limits import KINESIS_PUT_PAYLOAD_UNIT_BYTES
+from functions.aws_limits import KINESIS_PUT_PAYLOAD_UNIT_BYTES, MIB
 
 PRICES_CHECKED: Final = date(2026, 11, 26)
 PRICES_REGION: Final = "us-east-1"
@@ -34,6 +34,29 @@ KINESIS_ON_DEMAND_INGEST_PER_GIB_USD: Final = 0.08
 KINESIS_ON_DEMAND_RETRIEVAL_PER_GIB_USD: Final = 0.04
 KINESIS_ON_DEMAND_RECORD_ROUNDING_BYTES: Final = 1024
 """On-demand bills each record's payload rounded up to the next KiB."""
+
+# Kinesis Data Streams, On-demand Advantage: an account-level setting (the minimum throughput commitment of
+# UpdateAccountSettings) that reprices every on-demand stream of the account in the region. AWS's page
+# https://docs.aws.amazon.com/streams/latest/dev/how-do-i-size-a-stream.html ("What are the different modes"):
+# "there's no longer a fixed, per-stream level charge, and the data ingest, data retrieval, and extended retention
+# usage across all on-demand streams are at least 60% lower than that of On-demand Standard"; the launch post
+# (aws.amazon.com/blogs/big-data/amazon-kinesis-data-streams-launches-on-demand-advantage-...) positions it for
+# "use cases that ingest at least 10 MiB/s in aggregate or have hundreds of data streams in an AWS Region".
+# The copy of aws.amazon.com/kinesis/data-streams/pricing read for this list still showed two modes, so the per-GB
+# Advantage prices below are DERIVED: Standard's price x (1 - 60%), the most AWS's "at least 60% lower" allows (an
+# upper bound; one third-party compilation lists 0.032 USD/GB ingest, the same figure). Check the pricing page.
+KINESIS_ADVANTAGE_DISCOUNT: Final = 0.60
+KINESIS_ADVANTAGE_STREAM_HOUR_USD: Final = 0.0
+KINESIS_ADVANTAGE_INGEST_PER_GIB_USD: Final = KINESIS_ON_DEMAND_INGEST_PER_GIB_USD * (1 - KINESIS_ADVANTAGE_DISCOUNT)
+KINESIS_ADVANTAGE_RETRIEVAL_PER_GIB_USD: Final = KINESIS_ON_DEMAND_RETRIEVAL_PER_GIB_USD * (
+    1 - KINESIS_ADVANTAGE_DISCOUNT
+)
+KINESIS_ADVANTAGE_COMMITMENT_MIB_PER_S: Final = 25.0
+"""PARAMETER, not an AWS figure found here: the size of the minimum throughput commitment. The API pages say only
+"committing to a minimum level of throughput usage" (API_MinimumThroughputBillingCommitmentInput); 25 MiB/s is what a
+third-party price compilation gives. Every cost function takes it as an argument and `streamctl cost` has
+`--commitment-mib-per-s`. How usage below it is billed is not stated either: the model bills the account's ingest
+as max(ingest, commitment) at the Advantage ingest price (the shortfall), per period priced (see below)."""
 
 # Firehose, Lambda (arm64), DynamoDB on-demand.
 FIREHOSE_INGEST_PER_GIB_USD: Final = 0.029
@@ -98,3 +121,43 @@ def on_demand_cost_usd(stream_hours: float, records: float, record_bytes: int) -
     """On-demand ingest cost: the per-stream hourly charge plus data written (per-record rounding)."""
     ingested_gib = records * on_demand_billed_bytes(record_bytes) / GIB
     return stream_hours * KINESIS_ON_DEMAND_STREAM_HOUR_USD + ingested_gib * KINESIS_ON_DEMAND_INGEST_PER_GIB_USD
+
+
+def commitment_gib(hours: float, commitment_mib_per_s: float = KINESIS_ADVANTAGE_COMMITMENT_MIB_PER_S) -> float:
+    """Data ingest the minimum throughput commitment covers over `hours`, in the GiB the price is quoted in."""
+    return commitment_mib_per_s * MIB * 3600 * hours / GIB
+
+
+def commitment_shortfall_gib(
+    hours: float, account_ingested_gib: float, commitment_mib_per_s: float = KINESIS_ADVANTAGE_COMMITMENT_MIB_PER_S
+) -> float:
+    """Committed ingest the account did not use over the period: billed as if it had been ingested.
+
+    The account's ingest is every on-demand stream of the account in the region (the commitment is account-level),
+    not only this stack's. The period is the caller's: AWS does not say over what interval usage is compared with
+    the commitment, and a month's average hides hours below it (a trace priced hour by hour does not)."""
+    return max(0.0, commitment_gib(hours, commitment_mib_per_s) - account_ingested_gib)
+
+
+def on_demand_advantage_cost_usd(
+    records: float,
+    record_bytes: int,
+    *,
+    hours: float,
+    account_ingested_gib: float,
+    commitment_mib_per_s: float = KINESIS_ADVANTAGE_COMMITMENT_MIB_PER_S,
+) -> float:
+    """One On-demand Advantage stream's ingest cost: data written at the Advantage price (no stream-hour charge) plus
+    its share of the commitment's shortfall.
+
+    AWS's pages do not say how a commitment is allocated to streams, so the shortfall is shared by ingest: a stream
+    that wrote a tenth of the account's bytes carries a tenth of it. An account that wrote nothing leaves the whole
+    shortfall unallocated (`commitment_shortfall_gib`): the account pays it, no stream does. `account_ingested_gib`
+    includes this stream's own ingest. Like `on_demand_cost_usd`, retrieval is priced by the caller."""
+    ingested_gib = records * on_demand_billed_bytes(record_bytes) / GIB
+    if ingested_gib > account_ingested_gib * (1 + 1e-9):
+        raise ValueError(f"account_ingested_gib ({account_ingested_gib}) must include the stream's {ingested_gib} GiB")
+    shortfall = commitment_shortfall_gib(hours, account_ingested_gib, commitment_mib_per_s)
+    share = ingested_gib / account_ingested_gib if account_ingested_gib > 0 else 0.0
+    billed_gib = ingested_gib + shortfall * share
+    return hours * KINESIS_ADVANTAGE_STREAM_HOUR_USD + billed_gib * KINESIS_ADVANTAGE_INGEST_PER_GIB_USD

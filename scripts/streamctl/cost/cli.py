@@ -9,9 +9,10 @@ import orjson
 import typer
 from rich.console import Console
 
+from functions import pricing
 from infra.config import StackConfigError, config_from_pulumi_values
 from infra.mock_runtime import load_stack_config
-from streamctl.cost.model import stack_costs
+from streamctl.cost.model import AdvantageAccount, stack_costs
 from streamctl.cost.report import as_json, print_report
 from streamctl.cost.traffic import TrafficError, load_traffic, uniform_traffic
 
@@ -25,9 +26,27 @@ def cost_command(
         float | None, typer.Option("--mb-per-s", min=0, help="The same average MB/s (10^6 bytes) on every stream.")
     ] = None,
     record_bytes: Annotated[int, typer.Option(min=1, help="Average record size with --mb-per-s.")] = 1024,
+    account_mib_per_s: Annotated[
+        float,
+        typer.Option(
+            "--account-mib-per-s",
+            min=0,
+            help="On-demand ingest (MiB/s) of the account's streams outside this stack: it counts towards the "
+            "On-demand Advantage commitment.",
+        ),
+    ] = 0.0,
+    commitment_mib_per_s: Annotated[
+        float,
+        typer.Option(
+            "--commitment-mib-per-s",
+            min=0,
+            help="Size of the Advantage minimum throughput commitment (not found on AWS's pages read; docs/cost.md).",
+        ),
+    ] = pricing.KINESIS_ADVANTAGE_COMMITMENT_MIB_PER_S,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
 ) -> None:
-    """Monthly cost per tenant and stream, and whether provisioned or on-demand is cheaper."""
+    """Monthly cost per tenant and stream; provisioned + scaler vs. On-demand Standard vs. Advantage per stream and
+    for the account."""
     if (traffic is None) == (mb_per_s is None):
         raise typer.BadParameter("give exactly one of --traffic FILE or --mb-per-s N")
     try:
@@ -43,8 +62,9 @@ def cost_command(
         )
     except TrafficError as error:
         raise typer.BadParameter(str(error)) from None
-    costs = stack_costs(config, per_stream)
+    costs = stack_costs(config, per_stream, account_mib_per_s, commitment_mib_per_s)
+    account = AdvantageAccount.for_stack([c.traffic for c in costs], account_mib_per_s, commitment_mib_per_s)
     if json_output:
-        typer.echo(orjson.dumps(as_json(stack, costs), option=orjson.OPT_INDENT_2).decode())
+        typer.echo(orjson.dumps(as_json(stack, costs, account), option=orjson.OPT_INDENT_2).decode())
     else:
-        print_report(Console(), stack, costs)
+        print_report(Console(), stack, costs, account)

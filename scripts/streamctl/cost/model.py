@@ -98,6 +98,8 @@ class StreamCost:
     traffic: StreamTraffic
     kinesis: KinesisCost
     alternative: KinesisCost
+    advantage: KinesisCost  # the stream in On-demand Advantage, at the account's aggregate ingest
+    scaler_usd: float  # what the shard scaler costs a month when the stream is provisioned and autoscaled
     firehose_usd: float
     firehose_unpacked_usd: float  # what one Firehose record per event would cost (for docs/cost.md)
     lambda_usd: float
@@ -122,6 +124,27 @@ class StreamCost:
     @property
     def cheaper_mode(self) -> str:
         return min((self.kinesis, self.alternative), key=lambda cost: cost.total_usd).mode
+
+    @property
+    def provisioned(self) -> KinesisCost:
+        return self.kinesis if self.kinesis.mode == "provisioned" else self.alternative
+
+    @property
+    def on_demand(self) -> KinesisCost:
+        return self.kinesis if self.kinesis.mode == "on_demand" else self.alternative
+
+    def mode_usd(self) -> dict[str, float]:
+        """Kinesis plus, for provisioned, the scaler that keeps it sized: what each mode costs this stream."""
+        return {
+            "provisioned": self.provisioned.total_usd + self.scaler_usd,
+            "on_demand": self.on_demand.total_usd,
+            "on_demand_advantage": self.advantage.total_usd,
+        }
+
+    @property
+    def cheapest_mode(self) -> str:
+        usd = self.mode_usd()
+        return min(usd, key=usd.__getitem__)
 
 
 def provisioned_cost(settings: StreamSettings, traffic: StreamTraffic) -> KinesisCost:
@@ -154,6 +177,58 @@ def on_demand_cost(traffic: StreamTraffic) -> KinesisCost:
     return KinesisCost("on_demand", shards, stream_usd, total - stream_usd + retrieval, 0.0)
 
 
+def ingested_gib(traffic: StreamTraffic) -> float:
+    """A month of the stream's writes as on-demand bills them (each record rounded up to the next KiB)."""
+    return (
+        traffic.records_per_s * SECONDS_PER_MONTH * pricing.on_demand_billed_bytes(traffic.record_bytes) / pricing.GIB
+    )
+
+
+@dataclass(frozen=True)
+class AdvantageAccount:
+    """The account an On-demand Advantage commitment covers: its aggregate on-demand ingest decides what it costs.
+
+    `ingested_gib` is a month's ingest of every on-demand stream of the account in the region: this stack's streams
+    (all taken as on-demand, the "every stream in Advantage" plan) plus `outside_mib_per_s` of streams the stack does
+    not own (`--account-mib-per-s`)."""
+
+    ingested_gib: float
+    outside_mib_per_s: float = 0.0
+    commitment_mib_per_s: float = pricing.KINESIS_ADVANTAGE_COMMITMENT_MIB_PER_S
+
+    @classmethod
+    def for_stack(
+        cls,
+        traffic: list[StreamTraffic],
+        outside_mib_per_s: float = 0.0,
+        commitment_mib_per_s: float = pricing.KINESIS_ADVANTAGE_COMMITMENT_MIB_PER_S,
+    ) -> AdvantageAccount:
+        outside_gib = outside_mib_per_s * MIB * SECONDS_PER_MONTH / pricing.GIB
+        return cls(sum(ingested_gib(t) for t in traffic) + outside_gib, outside_mib_per_s, commitment_mib_per_s)
+
+    @property
+    def shortfall_gib(self) -> float:
+        return pricing.commitment_shortfall_gib(HOURS_PER_MONTH, self.ingested_gib, self.commitment_mib_per_s)
+
+
+def on_demand_advantage_cost(traffic: StreamTraffic, account: AdvantageAccount) -> KinesisCost:
+    """The stream as an On-demand Advantage stream: Advantage ingest plus its share (by ingest) of the account's
+    commitment shortfall, Advantage retrieval; no stream-hour charge. Capacity as On-demand Standard's (warm
+    throughput is not priced: AWS names no charge for it on the pages read)."""
+    records = traffic.records_per_s * SECONDS_PER_MONTH
+    data = pricing.on_demand_advantage_cost_usd(
+        records,
+        traffic.record_bytes,
+        hours=HOURS_PER_MONTH,
+        account_ingested_gib=account.ingested_gib,
+        commitment_mib_per_s=account.commitment_mib_per_s,
+    )
+    retrieved_gib = traffic.bytes_per_s * SECONDS_PER_MONTH / pricing.GIB
+    retrieval = retrieved_gib * pricing.KINESIS_ADVANTAGE_RETRIEVAL_PER_GIB_USD
+    shards = on_demand_cost(traffic).shards
+    return KinesisCost("on_demand_advantage", shards, 0.0, data + retrieval, 0.0)
+
+
 def consumer_invocations_per_s(settings: StreamSettings, traffic: StreamTraffic, shards: int) -> float:
     """Batches per second: each poller (shard x parallelization) sends a batch when it is full or its window ends."""
     records_per_s = traffic.records_per_s
@@ -169,11 +244,21 @@ def consumer_invocations_per_s(settings: StreamSettings, traffic: StreamTraffic,
 
 
 def stream_cost(
-    tenant: str, stream: str, settings: StreamSettings, config: PlatformConfig, traffic: StreamTraffic
+    tenant: str,
+    stream: str,
+    settings: StreamSettings,
+    config: PlatformConfig,
+    traffic: StreamTraffic,
+    account: AdvantageAccount | None = None,
 ) -> StreamCost:
+    """One stream's month; `account` prices its Advantage column (default: an account of this stream alone)."""
     notes: list[str] = []
     provisioned = provisioned_cost(settings, traffic)
     on_demand = on_demand_cost(traffic)
+    advantage = on_demand_advantage_cost(traffic, account or AdvantageAccount.for_stack([traffic]))
+    scaler_month_usd = (
+        scaler_cost.scaler_usd(SCALER_INVOCATIONS_PER_MONTH, 0, HOURS_PER_MONTH) if settings.autoscaled else 0.0
+    )
     configured, alternative = (provisioned, on_demand) if settings.mode == "provisioned" else (on_demand, provisioned)
     if settings.mode == "provisioned" and not settings.autoscaled:
         needed = shards_needed(
@@ -237,6 +322,8 @@ def stream_cost(
         traffic=traffic,
         kinesis=configured,
         alternative=alternative,
+        advantage=advantage,
+        scaler_usd=scaler_month_usd,
         firehose_usd=firehose_usd,
         firehose_unpacked_usd=firehose_unpacked_usd,
         lambda_usd=lambda_usd,
@@ -271,9 +358,101 @@ def s3_monthly_usd(lake_gb: float, settings: StreamSettings, config: PlatformCon
     return float(lake_gb * pricing.S3_STANDARD_GB_MONTH_USD + objects / 1000 * pricing.S3_PUT_PER_THOUSAND_USD)
 
 
-def stack_costs(config: PlatformConfig, traffic: dict[str, StreamTraffic]) -> list[StreamCost]:
-    """Every stream of the stack; streams missing from `traffic` are idle."""
-    return [
-        stream_cost(tenant, stream, settings, config, traffic.get(f"{tenant}/{stream}", StreamTraffic()))
+def stack_costs(
+    config: PlatformConfig,
+    traffic: dict[str, StreamTraffic],
+    outside_mib_per_s: float = 0.0,
+    commitment_mib_per_s: float = pricing.KINESIS_ADVANTAGE_COMMITMENT_MIB_PER_S,
+) -> list[StreamCost]:
+    """Every stream of the stack; streams missing from `traffic` are idle. Their Advantage column shares one
+    account: the stack's streams plus `outside_mib_per_s` of on-demand ingest elsewhere in the account."""
+    per_stream = [
+        (tenant, stream, settings, traffic.get(f"{tenant}/{stream}", StreamTraffic()))
         for tenant, stream, settings in config.streams()
     ]
+    account = AdvantageAccount.for_stack([t for *_, t in per_stream], outside_mib_per_s, commitment_mib_per_s)
+    return [stream_cost(tenant, stream, settings, config, t, account) for tenant, stream, settings, t in per_stream]
+
+
+@dataclass(frozen=True)
+class AccountPlan:
+    """One way to run the stack's streams, and its Kinesis bill (with the scaler for provisioned streams)."""
+
+    name: str
+    modes: dict[str, str]  # tenant/stream -> mode
+    usd: float
+    unallocated_shortfall_usd: float = 0.0  # commitment the stack's streams do not carry (an idle account)
+
+
+def _advantage_plan(name: str, costs: list[StreamCost], account: AdvantageAccount, on_demand: set[str]) -> AccountPlan:
+    """Commitment enabled: `on_demand` streams in Advantage, the others provisioned; the shortfall is recomputed on
+    the on-demand streams that remain (plus the account's outside traffic)."""
+    key = {id(c): f"{c.tenant}/{c.stream}" for c in costs}
+    remaining = AdvantageAccount.for_stack(
+        [c.traffic for c in costs if key[id(c)] in on_demand], account.outside_mib_per_s, account.commitment_mib_per_s
+    )
+    usd = 0.0
+    modes = {}
+    for c in costs:
+        if key[id(c)] in on_demand:
+            usd += on_demand_advantage_cost(c.traffic, remaining).total_usd
+            modes[key[id(c)]] = "on_demand_advantage"
+        else:
+            usd += c.mode_usd()["provisioned"]
+            modes[key[id(c)]] = "provisioned"
+    unallocated = 0.0
+    if remaining.ingested_gib == 0:
+        unallocated = remaining.shortfall_gib * pricing.KINESIS_ADVANTAGE_INGEST_PER_GIB_USD
+    return AccountPlan(name, modes, usd + unallocated, unallocated)
+
+
+def account_plans(costs: list[StreamCost], account: AdvantageAccount) -> list[AccountPlan]:
+    """The account's options: every stream in one mode, or each stream in its cheapest mode with or without the
+    commitment (Advantage is account-wide: with it, every on-demand stream is an Advantage stream).
+
+    "Cheapest per stream with the commitment" takes the streams Advantage beats provisioned at the whole stack's
+    aggregate, then reprices the commitment on those alone: one pass, not a search over every subset."""
+    keys = [f"{c.tenant}/{c.stream}" for c in costs]
+    configured = {k: c.kinesis.mode for k, c in zip(keys, costs, strict=True)}
+
+    def plan(name: str, modes: dict[str, str]) -> AccountPlan:
+        return AccountPlan(name, modes, sum(c.mode_usd()[modes[k]] for k, c in zip(keys, costs, strict=True)))
+
+    without = {
+        k: min(("provisioned", "on_demand"), key=c.mode_usd().__getitem__) for k, c in zip(keys, costs, strict=True)
+    }
+    with_commitment = {
+        k for k, c in zip(keys, costs, strict=True) if c.mode_usd()["on_demand_advantage"] < c.mode_usd()["provisioned"]
+    }
+    return [
+        plan("as configured (no commitment)", configured),
+        plan("all provisioned + scaler", dict.fromkeys(keys, "provisioned")),
+        plan("all On-demand Standard", dict.fromkeys(keys, "on_demand")),
+        _advantage_plan("all On-demand Advantage", costs, account, set(keys)),
+        plan("cheapest per stream, no commitment", without),
+        _advantage_plan("cheapest per stream, with commitment", costs, account, with_commitment),
+    ]
+
+
+def advantage_break_even_mib_per_s(
+    on_demand_streams: int,
+    commitment_mib_per_s: float = pricing.KINESIS_ADVANTAGE_COMMITMENT_MIB_PER_S,
+    retrieved_per_ingested: float = 1.0,
+) -> float:
+    """Aggregate on-demand ingest (MiB/s, a month's average) from which Advantage costs no more than On-demand
+    Standard for `on_demand_streams` streams each reading its data `retrieved_per_ingested` times.
+
+    Below the commitment, Advantage bills the commitment's ingest whatever the usage, and Standard bills the streams'
+    hours plus dearer data: Standard(X) = N h s + X (i_s + r o_s), Advantage(X) = C i_a + X r o_a, equal at
+    X = (C i_a - N h s) / (i_s + r o_s - r o_a). Above the commitment Advantage is always cheaper (every price is
+    lower). Billed bytes are taken as written bytes (the KiB rounding scales both modes alike)."""
+    gib_per_mib_s = MIB * SECONDS_PER_MONTH / pricing.GIB
+    committed_usd = (
+        pricing.commitment_gib(HOURS_PER_MONTH, commitment_mib_per_s) * pricing.KINESIS_ADVANTAGE_INGEST_PER_GIB_USD
+    )
+    stream_hours_usd = on_demand_streams * HOURS_PER_MONTH * pricing.KINESIS_ON_DEMAND_STREAM_HOUR_USD
+    saving_per_gib = pricing.KINESIS_ON_DEMAND_INGEST_PER_GIB_USD + retrieved_per_ingested * (
+        pricing.KINESIS_ON_DEMAND_RETRIEVAL_PER_GIB_USD - pricing.KINESIS_ADVANTAGE_RETRIEVAL_PER_GIB_USD
+    )
+    break_even_gib = (committed_usd - stream_hours_usd) / saving_per_gib
+    return min(max(0.0, break_even_gib / gib_per_mib_s), commitment_mib_per_s)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -18,10 +20,14 @@ from streamctl.cost.model import (
     HOURS_PER_MONTH,
     LAMBDA_MB_PER_VCPU,
     SECONDS_PER_MONTH,
+    AdvantageAccount,
+    account_plans,
+    advantage_break_even_mib_per_s,
     firehose_billed_bytes,
     stack_costs,
     stream_cost,
 )
+from streamctl.cost.report import docs_three_mode_table
 from streamctl.cost.scaler_cost import scaler_usd
 from streamctl.cost.traffic import StreamTraffic, TrafficError, load_traffic
 
@@ -197,3 +203,80 @@ def test_consumer_cpu_per_record_costs_the_same_at_any_memory_below_one_vcpu() -
     default_us = CONSUMER_CPU_US_PER_RECORD * LAMBDA_MB_PER_VCPU / 512
     measured = _consumer_usd(512, {"consumer_us_per_record": 100})
     assert measured == pytest.approx(_consumer_usd(512) * 100 / default_us)
+
+
+# --- On-demand Advantage -------------------------------------------------------------------------------------------
+# 1 MB/s of 1 KiB records for 730 h: 10^6 x 2,628,000 s / 2^30 = 2,447.53 GiB written and read once.
+ONE_MB_S_MONTH_GIB = 1e6 * 2_628_000 / 1024**3
+
+
+def _advantage_of(outside_mib_per_s: float, commitment_mib_per_s: float, **traffic: Any) -> Any:
+    config = one_stream(mode="provisioned", shards=1, autoscaling={"min": 1, "max": 500})
+    [(tenant, stream, settings)] = config.streams()
+    t = StreamTraffic(**traffic)
+    account = AdvantageAccount.for_stack([t], outside_mib_per_s, commitment_mib_per_s)
+    return stream_cost(tenant, stream, settings, config, t, account)
+
+
+def test_advantage_above_the_commitment_bills_only_cheaper_data() -> None:
+    # 2,447.53 GiB x (0.032 ingest + 0.016 retrieval) = 117.48 USD, no stream-hour charge
+    cost = _advantage_of(25, 25, mb_per_s=1)
+    assert cost.advantage.total_usd == pytest.approx(117.4815, abs=1e-3)
+    assert cost.advantage.stream_usd == 0
+
+
+def test_an_account_below_the_commitment_pays_for_all_of_it() -> None:
+    # alone in the account: 25 MiB/s committed = 64,160.16 GiB x 0.032 = 2,053.13 USD, plus 2,447.53 GiB x 0.016 read
+    cost = _advantage_of(0, 25, mb_per_s=1)
+    assert cost.advantage.total_usd == pytest.approx(2053.125 + 39.1605, abs=1e-3)
+    assert cost.cheapest_mode == "provisioned"
+
+
+def test_spiky_traffic_in_a_committed_account_is_cheapest_in_advantage() -> None:
+    cost = _advantage_of(100, 25, mb_per_s=2, peak_to_average=60)
+    usd = cost.mode_usd()
+    assert usd["on_demand_advantage"] < usd["on_demand"] < usd["provisioned"]
+    assert cost.cheapest_mode == "on_demand_advantage"
+
+
+def test_break_even_aggregate_against_on_demand_standard() -> None:
+    # (64,160.16 GiB x 0.032 - 3 streams x 730 h x 0.04) / (0.08 + 0.04 - 0.016) = 18,899.3 GiB a month = 7.364 MiB/s
+    assert advantage_break_even_mib_per_s(3, 25) == pytest.approx(7.3644, abs=1e-3)
+    assert advantage_break_even_mib_per_s(0, 25) == pytest.approx(25 * 0.032 / 0.104)
+    assert advantage_break_even_mib_per_s(10_000, 25) == 0  # enough stream-hours: Advantage wins at any traffic
+
+
+def test_account_plans_recompute_the_commitment_on_the_streams_left_on_demand() -> None:
+    config = parse_config({"tenants": {"acme": {"streams": {"aa": {}, "bb": {}}}}}, stack="dev")
+    traffic = {"acme/aa": StreamTraffic(mb_per_s=1), "acme/bb": StreamTraffic(mb_per_s=1)}
+    costs = stack_costs(config, traffic, outside_mib_per_s=0, commitment_mib_per_s=25)
+    account = AdvantageAccount.for_stack([c.traffic for c in costs], 0, 25)
+    plans = {plan.name: plan for plan in account_plans(costs, account)}
+    # Both streams in Advantage share the whole commitment plus their reads: 2,053.13 + 2 x 39.16
+    assert plans["all On-demand Advantage"].usd == pytest.approx(2053.125 + 2 * 39.1605, abs=1e-2)
+    assert plans["all provisioned + scaler"].usd == pytest.approx(sum(c.mode_usd()["provisioned"] for c in costs))
+    # The commitment enabled with no on-demand stream is still billed, to the account.
+    committed = plans["cheapest per stream, with commitment"]
+    assert set(committed.modes.values()) == {"provisioned"}
+    assert committed.unallocated_shortfall_usd == pytest.approx(2053.125)
+
+
+def test_cost_command_prints_the_three_modes_and_the_break_even() -> None:
+    args = ["--stack", "prod", "--mb-per-s", "2", "--account-mib-per-s", "40"]
+    result = CliRunner().invoke(_cost_app(), args, env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    for heading in ("provisioned + scaler", "On-demand Standard", "On-demand Advantage", "(cheapest)"):
+        assert heading in result.output
+    assert "Advantage beats On-demand Standard from 7.36 MiB/s" in result.output
+    report = orjson.loads(CliRunner().invoke(_cost_app(), [*args, "--json"]).output)
+    assert report["account"]["outside_mib_per_s"] == 40
+    assert report["account"]["commitment_shortfall_gib"] == 0
+    assert report["account"]["cheapest_plan"] in {plan["name"] for plan in report["account"]["plans"]}
+    assert {s["cheapest_mode"] for s in report["streams"]} <= {"provisioned", "on_demand", "on_demand_advantage"}
+
+
+def test_the_docs_three_mode_table_is_the_reports_output() -> None:
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "cost.md").read_text()
+    block = re.search(r"<!-- three-modes:begin -->\n(.*?)\n<!-- three-modes:end -->", doc, re.S)
+    assert block is not None
+    assert block.group(1) == docs_three_mode_table()
