@@ -56,6 +56,23 @@ class Variant:
     params: Params
     demand: Demand
 
+    def number(self, key: str) -> float:
+        """A drawn scalar parameter."""
+        value = self.params[key]
+        if not isinstance(value, int | float):
+            raise TypeError(f"parameter {key} is not a number: {value!r}")
+        return float(value)
+
+    def numbers(self, key: str) -> list[float]:
+        """A drawn list parameter (starts, factors, outage windows)."""
+        value = self.params[key]
+        if not isinstance(value, list):
+            raise TypeError(f"parameter {key} is not a list: {value!r}")
+        return [float(v) for v in value]
+
+    def minutes(self, key: str) -> list[int]:
+        return [int(v) for v in self.numbers(key)]
+
 
 def _int(params: Params, key: str, draw: Callable[[], int]) -> int:
     """The parameter `key` as given, or drawn (and recorded in `params`). It is drawn either way, so a
