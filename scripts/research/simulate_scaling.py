@@ -38,6 +38,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--family",
         help=f"benchmark a traffic family: {', '.join(FAMILY_NAMES)}, or 'all' (every family but the issue's shapes)",
     )
+    source.add_argument(
+        "--family-results",
+        type=Path,
+        help="print (and --plot-dir) a saved --family --json run again, without rerunning",
+    )
     parser.add_argument("--seeds", type=int, default=100, help="variants per family (--family)")
     parser.add_argument("--seed-offset", type=int, default=0, help="first seed (--family); tune on 1000+, report 0+")
     parser.add_argument("--days", type=float, default=DAYS, help="length of each variant in days (--family)")
@@ -90,6 +95,12 @@ def run_families(args: argparse.Namespace) -> int:
         return 2
     seeds = range(args.seed_offset, args.seed_offset + args.seeds)
     results, seconds = benchmark.timed_run(families, seeds, args.days, args.jobs)
+    print(f"{len(families)} families x {args.seeds} seeds in {seconds:.0f} s ({args.jobs} jobs)", file=sys.stderr)
+    return print_families(results, args)
+
+
+def print_families(results: dict[str, list[benchmark.VariantResult]], args: argparse.Namespace) -> int:
+    families = list(results)
     summaries = [benchmark.summarise(family, results[family]) for family in families]
     if args.json:
         print(benchmark.to_json(results))
@@ -97,7 +108,6 @@ def run_families(args: argparse.Namespace) -> int:
         for summary in summaries:
             print(benchmark.to_table(summary) + "\n")
         print(benchmark.to_goals_table(summaries))
-    print(f"{len(families)} families x {args.seeds} seeds in {seconds:.0f} s ({args.jobs} jobs)", file=sys.stderr)
     if args.plot_dir:
         for family in families:
             benchmark.plot(family, results[family], args.plot_dir / f"autoscaling-family-{family}.png")
@@ -108,6 +118,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.family is not None:
         return run_families(args)
+    if args.family_results is not None:
+        try:
+            saved = benchmark.from_json(args.family_results.read_bytes())
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            print(f"error: --family-results {args.family_results}: {error}", file=sys.stderr)
+            return 2
+        return print_families(saved, args)
     policies = tuple(p.strip() for p in args.policies.split(",") if p.strip())
     unknown = sorted(set(policies) - set(POLICIES))
     if unknown:

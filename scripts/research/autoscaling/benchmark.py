@@ -235,6 +235,18 @@ def to_json(results: Mapping[str, Sequence[VariantResult]]) -> str:
     return orjson.dumps(payload, option=orjson.OPT_INDENT_2).decode()
 
 
+def from_json(text: str | bytes) -> dict[str, list[VariantResult]]:
+    """The variants `to_json` wrote, to print or plot a saved run again without rerunning it."""
+    payload = orjson.loads(text)
+    return {
+        family: [
+            VariantResult(v["family"], v["seed"], {name: Run(**run) for name, run in v["runs"].items()})
+            for v in data["variants"]
+        ]
+        for family, data in payload.items()
+    }
+
+
 def plot(family: str, variants: Sequence[VariantResult], path: Path) -> None:
     """Each variant as a point per policy: cost over the oracle's against the throttled share."""
     import matplotlib

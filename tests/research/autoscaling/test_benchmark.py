@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -80,3 +81,15 @@ def test_bad_family_flags_are_errors_naming_them(
 def test_trace_and_family_exclude_each_other() -> None:
     with pytest.raises(SystemExit):
         simulate_scaling.parse_args(["--family", "noise", "--trace", "x.csv"])
+
+
+def test_a_saved_run_prints_the_same_tables_again(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["--family", "step_change", "--seeds", "2", "--days", "1"]
+    assert simulate_scaling.main([*argv, "--json"]) == 0
+    saved = tmp_path / "run.json"
+    saved.write_text(capsys.readouterr().out)
+    assert simulate_scaling.main(argv) == 0
+    tables = capsys.readouterr().out
+    assert simulate_scaling.main(["--family-results", str(saved), "--plot-dir", str(tmp_path)]) == 0
+    assert capsys.readouterr().out == tables
+    assert (tmp_path / "autoscaling-family-step_change.png").stat().st_size > 0
