@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from functions.shard_scaler.policy.config import PolicyConfig
+from functions.shard_scaler.policy.guardrails import replay_switch
 from functions.shard_scaler.policy.limits import MODE_SWITCHES_PER_24H, StreamMode, StreamView
+from functions.shard_scaler.policy.model import mean_record_bytes
 from functions.shard_scaler.policy.reading import Decision, Reading
 
 
@@ -27,6 +29,7 @@ def switch_mode(reading: Reading) -> Decision | None:
         reading.stream.mode == StreamMode.PROVISIONED
         and not reading.throttled
         and _on_demand_serves_better(reading, needed, share)
+        and _replay_says_switch(reading)
     ):
         mode = StreamMode.ON_DEMAND
     elif reading.stream.mode == StreamMode.ON_DEMAND and _provisioned_serves_again(reading, needed, share, last):
@@ -60,6 +63,19 @@ def _on_demand_serves_better(reading: Reading, needed: float, share: float) -> b
         first_day and reading.over_cost_cap
     )
     return proven or missed
+
+
+def _replay_says_switch(reading: Reading) -> bool:
+    """The guardrail on the way to on-demand: the window just read, replayed held at the current shards
+    and on on-demand after a switch now, must show on-demand throttling less or costing less, and not
+    worse on both (guardrails.replay_switch). The previous peak on-demand would remember is the highest
+    minute of the days before the window's; the window's own minutes reach it only after its lag."""
+    if not reading.config.guardrails.switch_replay:
+        return True
+    previous = max(reading.memory.daily_peaks[:-1], default=0.0)
+    record_bytes = mean_record_bytes(reading.metrics) or reading.config.cost.record_bytes_hint
+    replay = replay_switch(reading.units, reading.stream.shards, previous, record_bytes)
+    return replay.on_demand_pays
 
 
 def _provisioned_serves_again(reading: Reading, needed: float, share: float, last_switch: int | None) -> bool:
