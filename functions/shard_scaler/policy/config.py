@@ -185,6 +185,9 @@ class GuardrailConfig:
     recurring_share: float = 0.8
     """A window whose highest minute reaches this share of the previous days' highest, and no more,
     shows that level recurring (bursts vary in height; the highest of many is the level to hold)."""
+    recurring_days: int = 3
+    """... and whose level each of the previous 3 days reached too: a schedule (a fleet checking in), not
+    news spikes that come back a few times (NAB's Twitter traces, whose next spike may be twice as high)."""
     burst_share: float = 0.2
     """A window with at most this share of its minutes above half its highest is short bursts..."""
     bursts: int = 2

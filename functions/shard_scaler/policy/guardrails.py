@@ -32,7 +32,8 @@ def recurring_burst_level(
 ) -> float | None:
     """The burst level, while the window's load is short bursts back at the level of earlier days: its
     highest minute at least `guardrails.recurring_share` of the highest of the previous days and no
-    higher (a new high is followed by the rules), and at most `guardrails.burst_share` of its minutes
+    higher (a new high is followed by the rules), that level reached on each of the last
+    `guardrails.recurring_days` days, and at most `guardrails.burst_share` of its minutes
     above half of it, in at least `guardrails.bursts` runs a reaction time apart. Such bursts end before
     a reshard could follow them (UpdateShardCount: one call every few minutes, 10 per rolling 24 h), so
     the stream must hold their level; None otherwise (a first spike, a new high, a rise, a load that
@@ -42,7 +43,10 @@ def recurring_burst_level(
     if not window or earlier <= 0.0:
         return None
     highest = max(window)
-    share = config.guardrails.recurring_share
+    share, days = config.guardrails.recurring_share, config.guardrails.recurring_days
+    previous = daily_peaks[-1 - days : -1]
+    if len(previous) < days or min(previous) < share * earlier:
+        return None  # the level was not reached every day lately: spikes, not a schedule
     if not share * earlier <= highest <= earlier:
         return None
     high = [v > highest / 2.0 for v in window]
