@@ -48,6 +48,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--days", type=float, default=DAYS, help="length of each variant in days (--family)")
     parser.add_argument("--jobs", type=int, default=1, help="variants run at once, one core each (--family)")
     parser.add_argument("--plot-dir", type=Path, help="write one PNG per family here (--family)")
+    parser.add_argument(
+        "--frontier-seeds",
+        type=int,
+        default=0,
+        help="with --family or --family-results: the causal frontier at the service level for this many "
+        "variants per family, against ksu's and aws_samples' cost",
+    )
     parser.add_argument("--peak-mb-per-s", type=float, default=50.0, help="trace peak after scaling (MB = 10^6 B)")
     parser.add_argument("--record-bytes", type=int, default=1024)
     parser.add_argument("--json", action="store_true", help="print one JSON object keyed by policy")
@@ -111,6 +118,10 @@ def print_families(results: dict[str, list[benchmark.VariantResult]], args: argp
     if args.plot_dir:
         for family in families:
             benchmark.plot(family, results[family], args.plot_dir / f"autoscaling-family-{family}.png")
+    if args.frontier_seeds > 0:
+        gaps = [benchmark.frontier_gap(f, results[f][: args.frontier_seeds], args.days) for f in families]
+        table = benchmark.to_frontier_table([g for g in gaps if g is not None])
+        print("\n" + table, file=sys.stderr if args.json else sys.stdout)
     return 0
 
 

@@ -235,6 +235,57 @@ def to_json(results: Mapping[str, Sequence[VariantResult]]) -> str:
     return orjson.dumps(payload, option=orjson.OPT_INDENT_2).decode()
 
 
+@dataclass(frozen=True)
+class FrontierGap:
+    """Where the anchor goal meets the service level, on one family's first variants: the cheapest
+    causal-frontier candidate (research/autoscaling/frontier.py: a trailing level x a hindsight headroom,
+    resized every minute without call limits) at the service level, over each anchor's cost. Above 1,
+    no policy of that family both meets the service level and costs no more than the anchor."""
+
+    family: str
+    variants: int
+    frontier_over_oracle: Spread
+    frontier_over_anchor: dict[str, Spread]
+
+
+def frontier_gap(
+    family: str, variants: Sequence[VariantResult], days: float, service_level: float | None = None
+) -> FrontierGap | None:
+    """The frontier at max(service level, on-demand's throttled share) for each of `variants`."""
+    from research.autoscaling.frontier import frontier
+
+    level = PolicyConfig().slo.service_level if service_level is None else service_level
+    best: list[tuple[VariantResult, float]] = []
+    for result in variants:
+        target = max(level, result.runs["on_demand"].throttled)
+        points = frontier(variant_of(family, result.seed, days).demand, target)
+        if points:
+            best.append((result, min(p.cost_usd for p in points)))
+    if not best:
+        return None
+    return FrontierGap(
+        family,
+        len(best),
+        Spread.of([cost / r.runs["oracle"].cost_usd for r, cost in best]),
+        {a: Spread.of([cost / r.runs[a].cost_usd for r, cost in best]) for a in ANCHORS},
+    )
+
+
+def to_frontier_table(gaps: Sequence[FrontierGap]) -> str:
+    lines = [
+        "| family | variants | frontier cost × oracle, median | p90 | frontier × ksu's cost, median | p90 "
+        "| frontier × aws_samples' cost, median | p90 |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for g in gaps:
+        k, a = g.frontier_over_anchor["ksu"], g.frontier_over_anchor["aws_samples"]
+        lines.append(
+            f"| {g.family} | {g.variants} | {g.frontier_over_oracle.median:.2f} | {g.frontier_over_oracle.p90:.2f} "
+            f"| {k.median:.2f} | {k.p90:.2f} | {a.median:.2f} | {a.p90:.2f} |"
+        )
+    return "\n".join(lines)
+
+
 def from_json(text: str | bytes) -> dict[str, list[VariantResult]]:
     """The variants `to_json` wrote, to print or plot a saved run again without rerunning it."""
     payload = orjson.loads(text)

@@ -93,3 +93,7 @@ def test_a_saved_run_prints_the_same_tables_again(tmp_path: Path, capsys: pytest
     assert simulate_scaling.main(["--family-results", str(saved), "--plot-dir", str(tmp_path)]) == 0
     assert capsys.readouterr().out == tables
     assert (tmp_path / "autoscaling-family-step_change.png").stat().st_size > 0
+    # the frontier at the service level, against the anchors' cost, for the first variant
+    assert simulate_scaling.main(["--family-results", str(saved), "--frontier-seeds", "1"]) == 0
+    frontier_row = capsys.readouterr().out.splitlines()[-1]
+    assert frontier_row.startswith("| step_change | 1 | ")
