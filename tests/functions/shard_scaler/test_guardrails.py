@@ -117,18 +117,27 @@ def test_on_demand_is_not_taken_when_it_throttles_more_and_costs_more() -> None:
 
 def test_a_missed_service_level_sends_the_stream_to_on_demand_only_if_the_replay_says_it_pays() -> None:
     # Provisioned missed the service level (1% throttled) with the headroom feedback at its limit, so
-    # rule 9 asks for on-demand; but the 30 shards carry the window's steady 20 shards' worth, and
-    # on-demand's per-GB price for that much traffic is several times the shards': no switch.
+    # rule 9 asks for on-demand. For a steady 20 shards' worth, holding the shards its peak needs (22)
+    # carries the window and costs a fraction of on-demand's per-GB price: no switch, even from 10 shards.
     missed = replace(TRAINED, headroom_scale=4.0, offered_units=1000.0, throttled_units=10.0)
-    metrics = minutes_of([20.0] * 220)
-    args = (NOW, metrics, stream(30), ScalingHistory(), missed)
+    steady = minutes_of([20.0] * 220)
+    for shards in (10, 30):
+        args = (NOW, steady, stream(shards), ScalingHistory(), missed)
+        assert decide(*args, allow_mode_switch=True, config=OFF).target_mode == StreamMode.ON_DEMAND
+        assert decide(*args, allow_mode_switch=True, config=CONFIG).target_mode is None
+    # A minute's spike in thirty from nearly nothing: holding its peak costs more than on-demand
+    sparse = minutes_of(([0.05] * 29 + [40.0]) * 7 + [0.05] * 10)
+    switched = decide(NOW, sparse, stream(2), ScalingHistory(), missed, allow_mode_switch=True, config=CONFIG)
+    assert switched.target_mode == StreamMode.ON_DEMAND
+
+
+def test_no_switch_to_on_demand_during_an_outage() -> None:
+    # A silent window costs on-demand only its stream-hours: the replay alone would call it cheaper.
+    missed = replace(TRAINED, headroom_scale=4.0, offered_units=1000.0, throttled_units=10.0)
+    outage = minutes_of([20.0] * 120 + [0.0] * 100)
+    args = (NOW, outage, stream(22), ScalingHistory(), missed)
     assert decide(*args, allow_mode_switch=True, config=OFF).target_mode == StreamMode.ON_DEMAND
     assert decide(*args, allow_mode_switch=True, config=CONFIG).target_mode is None
-    # held at 10 shards the same window throttles, and on-demand (at least those shards, then twice
-    # what it accepted) throttles less: the switch is taken
-    starved = decide(NOW, metrics, stream(10), ScalingHistory(), missed, allow_mode_switch=True, config=CONFIG)
-    assert replay_switch(units_of([20.0] * 220), 10, 0.0, 1024).on_demand_pays
-    assert starved.target_mode == StreamMode.ON_DEMAND
 
 
 def test_an_older_memory_without_the_outage_field_is_never_in_an_outage() -> None:
