@@ -40,6 +40,13 @@ KINESIS_RESHARD_MAX_SHRINK: Final = 2  # at least half the open shards in one ca
 KINESIS_RESHARD_CALLS_PER_24H: Final = 10  # per stream, over a rolling 24 hours
 # https://docs.aws.amazon.com/streams/latest/dev/how-do-i-size-a-stream.html (switching capacity modes)
 KINESIS_MODE_SWITCHES_PER_24H: Final = 2
+# The same page, "On-demand Standard mode features and use cases": a new on-demand stream takes 4 MB/s
+# (4,000 records/s) of writes, and accommodates up to double the peak write throughput of the previous
+# 30 days; traffic above twice that peak within 15 minutes may be throttled.
+KINESIS_ON_DEMAND_MIN_WRITE_SHARDS: Final = 4.0  # shards' worth: 4 MiB/s and 4,000 records/s
+KINESIS_ON_DEMAND_PEAK_FACTOR: Final = 2.0
+KINESIS_ON_DEMAND_PEAK_DAYS: Final = 30
+KINESIS_ON_DEMAND_SCALE_LAG_MINUTES: Final = 15
 # On-demand Advantage (an account-level MinimumThroughputBillingCommitment; warm throughput on on-demand streams).
 # https://docs.aws.amazon.com/kinesis/latest/APIReference/API_MinimumThroughputBillingCommitmentInput.html: "Commitments
 # have a minimum duration of 24 hours that must be honored before they can be disabled"; disabling earlier schedules it

@@ -2,6 +2,10 @@
 
     .venv/bin/python scripts/research/simulate_scaling.py --trace scripts/research/traces/nyc_taxi.csv \
         --peak-mb-per-s 50 --record-bytes 1024 --json
+    .venv/bin/python scripts/research/simulate_scaling.py --family periodic_bursts --seeds 100 --jobs 2
+
+With --family, every policy runs on generated variants of a traffic family (research/autoscaling/
+traffic_families.py: 21 days, 50 MB/s peak, 1 KiB records) and the median and p90 per family are printed.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from research.autoscaling import benchmark
+from research.autoscaling.benchmark import FAMILY_NAMES
 from research.autoscaling.compare import POLICIES, compare
 from research.autoscaling.engine import SimulationConfig
 from research.autoscaling.frontier import frontier
@@ -21,11 +27,34 @@ from research.autoscaling.goals import NEEDED as GOAL_POLICIES
 from research.autoscaling.goals import check_goals, to_goals_table
 from research.autoscaling.report import plot, to_json, to_table
 from research.autoscaling.trace import TraceError, from_share, load_trace, to_demand
+from research.autoscaling.traffic_families import DAYS, FAMILIES
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--trace", type=Path, required=True, help="timestamp,value CSV with a 1-60 minute step")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--trace", type=Path, help="timestamp,value CSV with a 1-60 minute step")
+    source.add_argument(
+        "--family",
+        help=f"benchmark a traffic family: {', '.join(FAMILY_NAMES)}, or 'all' (every family but the issue's shapes)",
+    )
+    source.add_argument(
+        "--family-results",
+        type=Path,
+        help="print (and --plot-dir) a saved --family --json run again, without rerunning",
+    )
+    parser.add_argument("--seeds", type=int, default=100, help="variants per family (--family)")
+    parser.add_argument("--seed-offset", type=int, default=0, help="first seed (--family); tune on 1000+, report 0+")
+    parser.add_argument("--days", type=float, default=DAYS, help="length of each variant in days (--family)")
+    parser.add_argument("--jobs", type=int, default=1, help="variants run at once, one core each (--family)")
+    parser.add_argument("--plot-dir", type=Path, help="write one PNG per family here (--family)")
+    parser.add_argument(
+        "--frontier-seeds",
+        type=int,
+        default=0,
+        help="with --family or --family-results: the causal frontier at the service level for this many "
+        "variants per family, against ksu's and aws_samples' cost",
+    )
     parser.add_argument("--peak-mb-per-s", type=float, default=50.0, help="trace peak after scaling (MB = 10^6 B)")
     parser.add_argument("--record-bytes", type=int, default=1024)
     parser.add_argument("--json", action="store_true", help="print one JSON object keyed by policy")
@@ -59,8 +88,54 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def run_families(args: argparse.Namespace) -> int:
+    """--family: the benchmark's tables (or JSON) for each family asked for."""
+    families: list[str] = []
+    for name in (f.strip() for f in args.family.split(",") if f.strip()):
+        families += list(FAMILIES) if name == "all" else [name]
+    unknown = [f for f in families if f not in FAMILY_NAMES]
+    if unknown or not families:
+        print(f"error: unknown --family {args.family!r}; choose from {', '.join(FAMILY_NAMES)} or all", file=sys.stderr)
+        return 2
+    if args.seeds < 1 or args.days <= 0 or args.jobs < 1:
+        print("error: --seeds and --jobs must be >= 1 and --days > 0", file=sys.stderr)
+        return 2
+    seeds = range(args.seed_offset, args.seed_offset + args.seeds)
+    results, seconds = benchmark.timed_run(families, seeds, args.days, args.jobs)
+    print(f"{len(families)} families x {args.seeds} seeds in {seconds:.0f} s ({args.jobs} jobs)", file=sys.stderr)
+    return print_families(results, args)
+
+
+def print_families(results: dict[str, list[benchmark.VariantResult]], args: argparse.Namespace) -> int:
+    families = list(results)
+    summaries = [benchmark.summarise(family, results[family]) for family in families]
+    if args.json:
+        print(benchmark.to_json(results))
+    else:
+        for summary in summaries:
+            print(benchmark.to_table(summary) + "\n")
+        print(benchmark.to_goals_table(summaries))
+    if args.plot_dir:
+        for family in families:
+            benchmark.plot(family, results[family], args.plot_dir / f"autoscaling-family-{family}.png")
+    if args.frontier_seeds > 0:
+        gaps = [benchmark.frontier_gap(f, results[f][: args.frontier_seeds], args.days) for f in families]
+        table = benchmark.to_frontier_table([g for g in gaps if g is not None])
+        print("\n" + table, file=sys.stderr if args.json else sys.stdout)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.family is not None:
+        return run_families(args)
+    if args.family_results is not None:
+        try:
+            saved = benchmark.from_json(args.family_results.read_bytes())
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            print(f"error: --family-results {args.family_results}: {error}", file=sys.stderr)
+            return 2
+        return print_families(saved, args)
     policies = tuple(p.strip() for p in args.policies.split(",") if p.strip())
     unknown = sorted(set(policies) - set(POLICIES))
     if unknown:

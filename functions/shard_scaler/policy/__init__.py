@@ -20,7 +20,8 @@ No AWS calls and no numpy: the Lambda and the simulator run exactly this code. T
 The package follows a round's stages: `limits` (what AWS allows), `model` (demand and capacity in
 shards), `config` (the tuning), `memory` (what is carried between rounds), `profiles` and `learning`
 (what a round learns), `reading` (what it reads: rules 1-4 of docs/autoscaling.md), `decision` (the
-rules in the order they apply: plan, scale out, scale in, call budget) and `mode_switch` (rule 9).
+rules in the order they apply: plan, scale out, scale in, call budget), `mode_switch` (rule 9) and
+`guardrails` (the peak cap and the switch check, which bound what the rules may do).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from functions.shard_scaler.policy.config import (
     CallBudgetConfig,
     CostCapConfig,
     DemandConfig,
+    GuardrailConfig,
     HeadroomConfig,
     ModeSwitchConfig,
     PlanConfig,
@@ -84,6 +86,7 @@ __all__ = [
     "CostCapConfig",
     "Decision",
     "DemandConfig",
+    "GuardrailConfig",
     "HeadroomConfig",
     "MinuteMetrics",
     "ModeSwitchConfig",

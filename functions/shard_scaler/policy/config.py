@@ -177,6 +177,32 @@ class ModeSwitchConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class GuardrailConfig:
+    """Bounds on what the rules may do (guardrails.py, issue 29)."""
+
+    peak_cap: bool = True
+    """While the load is recurring short bursts, never more shards than the burst level needs."""
+    recurring_share: float = 0.8
+    """A window whose highest minute reaches this share of the previous days' highest, and no more,
+    shows that level recurring (bursts vary in height; the highest of many is the level to hold)."""
+    recurring_days: int = 3
+    """... and whose level each of the previous 3 days reached too: a schedule (a fleet checking in), not
+    news spikes that come back a few times (NAB's Twitter traces, whose next spike may be twice as high)."""
+    burst_share: float = 0.2
+    """A window with at most this share of its minutes above half its highest is short bursts..."""
+    bursts: int = 2
+    """... if they come in at least this many separate runs: one run is a rise (a sale ramping in)."""
+    outage_hold_minutes: int = 8 * 60
+    """No scale-in while the stream has been silent for more than a reaction time and less than this: an
+    outage is not a new level, and the traffic comes back to the shards it left (its backlog on top)."""
+    follow_rising_load: bool = True
+    """A planned stream whose demand is heading past its shards is followed to where it is heading even
+    beyond the cost cap: that is load arriving, not headroom (the cap still bounds headroom)."""
+    switch_replay: bool = True
+    """Switch to on-demand only if replaying the window read says it throttles less or costs less."""
+
+
+@dataclass(frozen=True, slots=True)
 class PolicyConfig:
     """One set of defaults for every stream; see docs/autoscaling.md for why each value."""
 
@@ -190,3 +216,4 @@ class PolicyConfig:
     calls: CallBudgetConfig = CallBudgetConfig()
     plan: PlanConfig = PlanConfig()
     mode_switch: ModeSwitchConfig = ModeSwitchConfig()
+    guardrails: GuardrailConfig = GuardrailConfig()

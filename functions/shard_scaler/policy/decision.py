@@ -14,6 +14,7 @@ from typing import Final
 from functions.shard_scaler.call_plan import CallPlan, forecast_peaks, make_plan
 from functions.shard_scaler.policy.cache import LastResult
 from functions.shard_scaler.policy.config import PolicyConfig
+from functions.shard_scaler.policy.guardrails import in_outage
 from functions.shard_scaler.policy.learning import learn
 from functions.shard_scaler.policy.limits import (
     RESHARD_CALLS_PER_24H,
@@ -82,6 +83,7 @@ def _resize(reading: Reading) -> Decision:
         # Traffic the stream is throttling now is load, not headroom: follow it at full speed (2x per call)
         # whatever the cost cap says; scale-in takes the capacity back once the surge has passed.
         target_capacity = max(target_capacity, math.ceil(reading.recent_demand * config.headroom.minimum))
+    target_capacity = min(target_capacity, max(reading.peak_cap, reading.stream.min_shards))
     emergency = reading.throttled or reading.recent_demand > shards
     plan_fits = _plan_fits(reading)
     # A plan holds capacity at its level between its calls, so a rise the profile did not expect would
@@ -90,8 +92,11 @@ def _resize(reading: Reading) -> Decision:
     # greedy rules already scale out on headroom; projecting there too spends routine calls early.
     heading_past = plan_fits and reading.projected > shards
     if heading_past and not reading.throttled:
+        # Where demand is heading is load on its way, not headroom: the cost cap would only make the call
+        # wait until the rise throttles (a sale ramping in over 20 minutes), unless that guardrail is off.
+        ceiling = reading.peak_cap if config.guardrails.follow_rising_load else reading.affordable
         target_capacity = max(
-            target_capacity, min(math.ceil(reading.projected * config.headroom.minimum), reading.affordable)
+            target_capacity, min(math.ceil(reading.projected * config.headroom.minimum), ceiling, reading.peak_cap)
         )
     rising = emergency or heading_past
     if plan_fits and not rising and shards <= reading.stream.max_shards:
@@ -129,7 +134,7 @@ def _planned_call(reading: Reading, target_capacity: int) -> Decision:
         return reading.keep("the plan holds")
     planned = max(
         reading.stream.min_shards,
-        min(math.ceil(max(level * scale, reading.wanted)), max(reading.affordable, target_capacity)),
+        min(math.ceil(max(level * scale, reading.wanted)), max(reading.affordable, target_capacity), reading.peak_cap),
     )
     if planned > shards:
         if used >= RESHARD_CALLS_PER_24H - reading.config.calls.reserved:
@@ -159,7 +164,8 @@ def _scale_out(reading: Reading, target_capacity: int, *, emergency: bool) -> De
         return reading.keep(f"scale-out wanted but {used} calls in 24 h")
     ahead = reading.ahead(config.scale_out.lookahead_minutes)
     goal = max(max(reading.wanted, ahead) * config.scale_out.overshoot, shards * config.scale_out.min_step)
-    target = clamp(min(math.ceil(goal), max(reading.affordable, target_capacity)), shards, reading.stream)
+    ceiling = min(max(reading.affordable, target_capacity), reading.peak_cap)
+    target = clamp(min(math.ceil(goal), ceiling), shards, reading.stream)
     if target > shards:
         return reading.reshard(target, f"scale out: demand {reading.demand:.2f} x headroom {reading.headroom:.2f}")
     return reading.keep("at max_shards")
@@ -171,14 +177,19 @@ def _scale_in(reading: Reading) -> Decision:
     by at least `scale_in.min_removed` shards within the cost cap."""
     shards, config = reading.stream.shards, reading.config
     later = reading.ahead(config.scale_in.lookahead_minutes)
-    keep_capacity = max(reading.stream.min_shards, min(math.ceil(max(reading.wanted, later)), reading.affordable))
-    if shards <= reading.stream.min_shards or shards <= keep_capacity * config.scale_in.slack:
+    keep_capacity = max(
+        reading.stream.min_shards, min(math.ceil(max(reading.wanted, later)), reading.affordable, reading.peak_cap)
+    )
+    over_peak = shards > reading.peak_cap  # the guardrail: never above the trailing peak's need
+    if shards <= reading.stream.min_shards or (shards <= keep_capacity * config.scale_in.slack and not over_peak):
         return reading.keep("capacity fits")
     refusal = _scale_in_refusal(reading)
     if refusal is not None:
         return reading.keep(refusal)
     goal = min(
-        math.ceil(max(reading.wanted, later) * config.scale_out.overshoot), max(reading.affordable, keep_capacity)
+        math.ceil(max(reading.wanted, later) * config.scale_out.overshoot),
+        max(reading.affordable, keep_capacity),
+        reading.peak_cap,
     )
     reach = _reach_floor(reading, planned=False)
     target = clamp(max(goal, reach), shards, reading.stream)
@@ -225,7 +236,8 @@ def _reach_floor(reading: Reading, *, planned: bool) -> int:
     highest minute of the last `mode_switch.peak_days` days."""
     peak = max(reading.table) if len(reading.table) > 1 else max(reading.memory.daily_peaks, default=0.0)
     left = max(0, RESHARD_CALLS_PER_24H - reading.calls_used - 1 - (0 if planned else reading.config.calls.reserved))
-    return min(reading.affordable, math.ceil(peak * reading.config.headroom.minimum / 2**left))
+    reach = math.ceil(peak * reading.config.headroom.minimum / 2**left)
+    return min(reading.affordable, reading.peak_cap, reach)
 
 
 def _scale_in_refusal(reading: Reading) -> str | None:
@@ -238,6 +250,8 @@ def _scale_in_refusal(reading: Reading) -> str | None:
     config = reading.config
     if max(m.iterator_age_ms for m in reading.metrics) > config.scale_in.max_iterator_age_ms:
         return "consumers are behind: no scale-in"
+    if in_outage(reading.memory.last_active_minute, reading.now, config):
+        return "the stream is silent (an outage): no scale-in"
     kept = 0 if reading.over_cost_cap else config.calls.reserved + config.calls.kept_for_scale_out
     if reading.calls_used >= RESHARD_CALLS_PER_24H - kept:
         return f"scale-in wanted but {reading.calls_used} calls in 24 h"

@@ -51,6 +51,7 @@ def learn(
         headroom_scale=scale,
         daily_peaks=peaks,
         peak_day=peak_day,
+        last_active_minute=max((m for m in new_minutes if units[m] > 0.0), default=memory.last_active_minute),
         **profiles,
     )
 

@@ -55,6 +55,8 @@ class PolicyMemory:
     """Highest minute of demand on each of the last `mode_switch.peak_days` days (oldest first), the last
     being `peak_day`."""
     peak_day: int = -1
+    last_active_minute: int = -1
+    """The latest minute with any demand: while the stream is silent (an outage) it is the outage's start."""
 
     def to_json(self) -> bytes:
         """The memory as the Lambda stores it: the histogram and the profiles rounded, as their last

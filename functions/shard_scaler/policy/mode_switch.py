@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 from functions.shard_scaler.policy.config import PolicyConfig
+from functions.shard_scaler.policy.guardrails import in_outage, replay_switch
 from functions.shard_scaler.policy.limits import MODE_SWITCHES_PER_24H, StreamMode, StreamView
+from functions.shard_scaler.policy.model import mean_record_bytes
 from functions.shard_scaler.policy.reading import Decision, Reading
 
 
@@ -27,6 +31,7 @@ def switch_mode(reading: Reading) -> Decision | None:
         reading.stream.mode == StreamMode.PROVISIONED
         and not reading.throttled
         and _on_demand_serves_better(reading, needed, share)
+        and _replay_says_switch(reading)
     ):
         mode = StreamMode.ON_DEMAND
     elif reading.stream.mode == StreamMode.ON_DEMAND and _provisioned_serves_again(reading, needed, share, last):
@@ -60,6 +65,29 @@ def _on_demand_serves_better(reading: Reading, needed: float, share: float) -> b
         first_day and reading.over_cost_cap
     )
     return proven or missed
+
+
+def _replay_says_switch(reading: Reading) -> bool:
+    """The guardrail on the way to on-demand: the window just read, replayed held at the shards the
+    trailing peak needs (or the current shards, if more) and on on-demand after a switch now, must show
+    on-demand throttling less or costing less, and not worse on both (guardrails.replay_switch). Held at
+    the peak's need, provisioned rarely throttles in the replay, so this mostly asks that on-demand be
+    the cheaper home for the traffic: the cost goal (never dearer than static peak). The previous peak
+    on-demand would remember is the highest minute of the days before the window's; the window's own
+    minutes reach it only after its lag. Never during an outage: a silent window makes any mode look
+    cheap, and says nothing about the traffic coming back."""
+    if not reading.config.guardrails.switch_replay:
+        return True
+    if in_outage(reading.memory.last_active_minute, reading.now, reading.config):
+        return False
+    previous = max(reading.memory.daily_peaks[:-1], default=0.0)
+    record_bytes = mean_record_bytes(reading.metrics) or reading.config.cost.record_bytes_hint
+    # Provisioned's side is the stream held where the rules may take it: the shards now, or, if more,
+    # what the trailing peak needs with the minimum headroom (a static allocation for the peak seen).
+    # On-demand must beat that, not just the shards of a stream the rules are about to scale out.
+    peak = max(max(reading.memory.daily_peaks, default=0.0), max(reading.units.values()))
+    held = max(reading.stream.shards, math.ceil(peak * reading.config.headroom.minimum - 1e-9))
+    return replay_switch(reading.units, held, previous, record_bytes).on_demand_pays
 
 
 def _provisioned_serves_again(reading: Reading, needed: float, share: float, last_switch: int | None) -> bool:

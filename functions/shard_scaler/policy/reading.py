@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from functions.shard_scaler.policy.config import PolicyConfig
+from functions.shard_scaler.policy.guardrails import peak_cap, recurring_burst_level
 from functions.shard_scaler.policy.limits import ScalingHistory, StreamMode, StreamView
 from functions.shard_scaler.policy.memory import PolicyMemory
 from functions.shard_scaler.policy.model import (
@@ -81,6 +82,9 @@ class Reading:
     """The cost cap (rule 4): shards costing `cost.affordable_share` of on-demand, or the sustained load."""
     calls_used: int
     """UpdateShardCount calls within the last 24 h."""
+    peak_cap: int
+    """Most shards any rule may ask for (guardrails.peak_cap): the burst level's need while the load is
+    recurring short bursts, else max_shards."""
 
     @property
     def over_cost_cap(self) -> bool:
@@ -147,7 +151,17 @@ def read_round(
         wanted=wanted,
         affordable=_cost_cap(metrics, units, latest, memory, config),
         calls_used=history.reshards_within_24h(now),
+        peak_cap=_peak_cap(units, latest, stream, memory, config),
     )
+
+
+def _peak_cap(
+    units: dict[int, float], latest: int, stream: StreamView, memory: PolicyMemory, config: PolicyConfig
+) -> int:
+    if not config.guardrails.peak_cap:
+        return stream.max_shards
+    level = recurring_burst_level(memory.daily_peaks, units, latest, config)
+    return peak_cap(level, stream.min_shards, stream.max_shards)
 
 
 def _level_ratio(

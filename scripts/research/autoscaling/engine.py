@@ -24,6 +24,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
+from functions import aws_limits
 from functions.shard_scaler.policy import (
     DAY_MINUTES,
     MODE_SWITCHES_PER_24H,
@@ -36,9 +37,9 @@ from functions.shard_scaler.policy import (
 )
 from research.autoscaling.trace import Demand
 
-ON_DEMAND_FLOOR_UNITS = 4.0
-ON_DEMAND_PEAK_DAYS = 30
-ON_DEMAND_LAG_MINUTES = 15
+ON_DEMAND_FLOOR_UNITS = aws_limits.KINESIS_ON_DEMAND_MIN_WRITE_SHARDS
+ON_DEMAND_PEAK_DAYS = aws_limits.KINESIS_ON_DEMAND_PEAK_DAYS
+ON_DEMAND_LAG_MINUTES = aws_limits.KINESIS_ON_DEMAND_SCALE_LAG_MINUTES
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,7 @@ class OnDemandCapacity:
         horizon = now - ON_DEMAND_PEAK_DAYS * DAY_MINUTES
         while len(self._window) > 1 and self._window[0][0] < horizon:
             self._window.popleft()
-        return max(self.floor, 2.0 * self._window[0][1])
+        return max(self.floor, aws_limits.KINESIS_ON_DEMAND_PEAK_FACTOR * self._window[0][1])
 
     def observe(self, minute: int, accepted: float) -> None:
         self._pending.append((minute, accepted))
