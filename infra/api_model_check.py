@@ -13,8 +13,8 @@ and dashboards, globally for S3 buckets).
 Covered: every input the config can influence (physical names, and names inside descriptions, prefixes, tags,
 log groups and Glue parameters; shard count, stream mode and retention; Firehose compression and buffering; the
 consumer's batch size, window, parallelization, retries, record age and starting position; Lambda memory, timeout
-and architecture; log retention; S3 lifecycle days; alarm email and https subscriptions' protocol), and the enums
-and constants the program writes (runtimes, billing modes, encryption types, storage classes, comparison
+and architecture; log retention; S3 lifecycle days; alarm email and https subscriptions' protocol; metric-math
+alarms' queries; the replica's replication metrics), and the enums and constants the program writes (runtimes, billing modes, encryption types, storage classes, comparison
 operators, statistics, ...); `REQUEST_MEMBERS` lists each. Not covered: ARNs, ids and URLs other resources compute
 (the mocks fabricate them, so checking them would check the mocks; an unknown value of a real preview is skipped
 too), policy documents beyond their size and characters, the dashboard body, cross-member rules (datapoints to
@@ -611,6 +611,11 @@ REQUEST_MEMBERS: dict[str, ResourceModel] = {
                 "PutBucketReplication",
                 "ReplicationConfiguration.Rules[].SourceSelectionCriteria.SseKmsEncryptedObjects.Status",
             ),
+            RequestMember(
+                "rules[].destination.metrics.status",
+                "PutBucketReplication",
+                "ReplicationConfiguration.Rules[].Destination.Metrics.Status",
+            ),
         ),
     ),
     "aws:kms/key:Key": ResourceModel(
@@ -705,6 +710,31 @@ REQUEST_MEMBERS: dict[str, ResourceModel] = {
             RequestMember("dimensions", "PutMetricAlarm", "Dimensions"),
             RequestMember("dimensions{key}", "PutMetricAlarm", "Dimensions[].Name"),
             RequestMember("dimensions{value}", "PutMetricAlarm", "Dimensions[].Value", NAME_KEYS),
+            # Metric-math alarms (stalled-consumer): each query and the metric it reads, as PutMetricAlarm's Metrics.
+            RequestMember("metricQueries", "PutMetricAlarm", "Metrics"),
+            RequestMember("metricQueries[].id", "PutMetricAlarm", "Metrics[].Id"),
+            RequestMember("metricQueries[].expression", "PutMetricAlarm", "Metrics[].Expression"),
+            RequestMember("metricQueries[].label", "PutMetricAlarm", "Metrics[].Label"),
+            RequestMember("metricQueries[].returnData", "PutMetricAlarm", "Metrics[].ReturnData"),
+            RequestMember(
+                "metricQueries[].metric.namespace", "PutMetricAlarm", "Metrics[].MetricStat.Metric.Namespace"
+            ),
+            RequestMember(
+                "metricQueries[].metric.metricName", "PutMetricAlarm", "Metrics[].MetricStat.Metric.MetricName"
+            ),
+            RequestMember("metricQueries[].metric.stat", "PutMetricAlarm", "Metrics[].MetricStat.Stat"),
+            RequestMember("metricQueries[].metric.period", "PutMetricAlarm", "Metrics[].MetricStat.Period"),
+            RequestMember(
+                "metricQueries[].metric.dimensions{key}",
+                "PutMetricAlarm",
+                "Metrics[].MetricStat.Metric.Dimensions[].Name",
+            ),
+            RequestMember(
+                "metricQueries[].metric.dimensions{value}",
+                "PutMetricAlarm",
+                "Metrics[].MetricStat.Metric.Dimensions[].Value",
+                NAME_KEYS,
+            ),
             *_tag_list("PutMetricAlarm"),
         ),
     ),

@@ -187,3 +187,30 @@ def test_names_at_the_budget_pass_the_api_models_and_one_character_more_is_refus
     assert len(longest_role) == NAME_RULES[IAM_ROLE].max_length
     with pytest.raises(StackConfigError, match="tenant and stream names may total at most 42 characters here"):
         parse_config({"tenants": {tenant: {"streams": {stream + "s": {}}}}}, stack="dev")
+
+
+@pytest.mark.parametrize(
+    ("stack", "resource", "input_path", "bad", "expected"),
+    [
+        ("dev", "acme-orders-alarms-stalled-consumer", ("metricQueries", 0, "metric", "period"), 0.0,
+         "metricQueries[0].metric.period: 0 is below the minimum of 1 (cloudwatch PutMetricAlarm Period)"),
+        ("dev", "acme-orders-alarms-stalled-consumer", ("metricQueries", 0, "id"), "",
+         "metricQueries[0].id: '' is 0 characters, below the minimum length of 1 (cloudwatch PutMetricAlarm Id)"),
+        ("prod", "lake-replica-replication", ("rules", 0, "destination", "metrics", "status"), "enabled",
+         "rules[0].destination.metrics.status: 'enabled' is not one of Enabled, Disabled "
+         "(s3 PutBucketReplication Status)"),
+    ],
+    ids=["metric-math-period", "metric-math-id", "replication-metrics"],
+)  # fmt: skip
+def test_metric_math_alarms_and_replication_metrics_are_checked_against_the_models(
+    stack: str, resource: str, input_path: tuple[Any, ...], bad: Any, expected: str
+) -> None:
+    """The stalled-consumer alarm's queries and the replica's metrics block reach AWS as PutMetricAlarm Metrics and
+    PutBucketReplication Destination.Metrics: a value those models refuse is caught before `pulumi up`."""
+    run = fresh_run(stack)
+    node: Any = run.named(resource).inputs
+    for part in input_path[:-1]:
+        node = node[part]
+    node[input_path[-1]] = bad
+    messages = [str(v) for v in violations_of(run)]
+    assert any(expected in message for message in messages), messages
