@@ -14,7 +14,8 @@ Covered: every input the config can influence (physical names, and names inside 
 log groups and Glue parameters; shard count, stream mode and retention; Firehose compression and buffering; the
 consumer's batch size, window, parallelization, retries, record age and starting position; Lambda memory, timeout
 and architecture; log retention; S3 lifecycle days; alarm email and https subscriptions' protocol; metric-math
-alarms' queries; the replica's replication metrics), and the enums and constants the program writes (runtimes, billing modes, encryption types, storage classes, comparison
+alarms' queries; the replica's replication metrics), and the enums and constants the program writes (runtimes,
+billing modes, encryption types, storage classes, comparison
 operators, statistics, ...); `REQUEST_MEMBERS` lists each. Not covered: ARNs, ids and URLs other resources compute
 (the mocks fabricate them, so checking them would check the mocks; an unknown value of a real preview is skipped
 too), policy documents beyond their size and characters, the dashboard body, cross-member rules (datapoints to
