@@ -42,6 +42,10 @@ DT_RANGE: Final = "2024-01-01,NOW"
 HOUR_RANGE: Final = (0, 23)
 HOUR_DIGITS: Final = 2
 LOCATION_TEMPLATE_SUFFIX: Final = "tenant=${tenant}/stream=${stream}/dt=${dt}/hour=${hour}/"
+# The same dt/hour path as Firehose's Prefix expressions write it, at the record's arrival in UTC
+# (https://docs.aws.amazon.com/firehose/latest/dev/s3-prefixes.html): `HH` is the two-digit hour projected above.
+FIREHOSE_DT: Final = f"!{{timestamp:{DT_FORMAT}}}"
+FIREHOSE_PARTITION_SUFFIX: Final = f"dt={FIREHOSE_DT}/hour=!{{timestamp:HH}}/"
 
 
 def projection_parameters(tenants: list[str], streams: list[str]) -> dict[str, str]:

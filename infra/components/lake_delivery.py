@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from infra import defaults
+from infra import defaults, lake_table
 from infra.config import LakeDeliverySettings
 from infra.platform_resources import AwsPartition
 from infra.policy_documents import (
@@ -138,9 +138,9 @@ class LakeDelivery(pulumi.ComponentResource):
             extended_s3_configuration={
                 "bucket_arn": args.lake_bucket_arn,
                 "role_arn": self.role.arn,
-                "prefix": f"{self.prefix}dt=!{{timestamp:yyyy-MM-dd}}/hour=!{{timestamp:HH}}/",
+                "prefix": f"{self.prefix}{lake_table.FIREHOSE_PARTITION_SUFFIX}",
                 "error_output_prefix": (
-                    f"{self.error_prefix}!{{firehose:error-output-type}}/dt=!{{timestamp:yyyy-MM-dd}}/"
+                    f"{self.error_prefix}!{{firehose:error-output-type}}/dt={lake_table.FIREHOSE_DT}/"
                 ),
                 "buffering_size": args.settings.buffer_mb,
                 "buffering_interval": args.settings.buffer_seconds,

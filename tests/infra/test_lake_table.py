@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -67,3 +69,22 @@ def test_the_documented_duplicate_bound_is_the_default_consumers() -> None:
     bound = duplicate_delay_bound_seconds(defaults.CONSUMER_MAX_RECORD_AGE_SECONDS, defaults.CONSUMER_TIMEOUT_SECONDS)
     architecture = (EVENTS_DOC.parent / "architecture.md").read_text()
     assert f"{bound:,} s" in architecture
+
+
+def test_the_firehose_prefix_writes_the_partition_the_glue_template_projects(stack_run: Any) -> None:
+    """Firehose's Prefix (evaluated as Firehose does, in UTC at arrival) and the table's location template are two
+    spellings of one layout: for a one-digit hour, the object's key lies under the template's (two-digit) partition."""
+    from emulator.firehose_prefix import evaluate, evaluate_error
+    from infra.lake_table import LOCATION_TEMPLATE_SUFFIX
+
+    delivery = stack_run("dev").named("acme-clicks-delivery-firehose").inputs["extendedS3Configuration"]
+    instant = datetime(2026, 12, 8, 3, 59, 59, tzinfo=UTC)
+    partition = (
+        LOCATION_TEMPLATE_SUFFIX.replace("${tenant}", "acme")
+        .replace("${stream}", "clicks")
+        .replace("${dt}", "2026-12-08")
+        .replace("${hour}", "03")
+    )
+    assert evaluate(delivery["prefix"], instant) == f"events/{partition}"
+    errors = evaluate_error(delivery["prefix"], delivery["errorOutputPrefix"], instant, "processing-failed")
+    assert errors.endswith("/processing-failed/dt=2026-12-08/")
