@@ -20,7 +20,7 @@ import orjson
 from functions.shard_scaler.policy import PolicyConfig
 from research.autoscaling.compare import compare
 from research.autoscaling.engine import SimulationConfig
-from research.autoscaling.report import percent
+from research.autoscaling.report import new_figure, percent, save_figure
 from research.autoscaling.traffic_families import DAYS, FAMILIES, ISSUE_SHAPES, Variant, generate, issue_shape
 
 POLICIES = ("ours", "ksu", "aws_samples", "static_peak", "on_demand", "oracle")
@@ -300,12 +300,7 @@ def from_json(text: str | bytes) -> dict[str, list[VariantResult]]:
 
 def plot(family: str, variants: Sequence[VariantResult], path: Path) -> None:
     """Each variant as a point per policy: cost over the oracle's against the throttled share."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axis = plt.subplots(figsize=(7, 4), dpi=100)
+    figure, axis = new_figure(7, 4)
     for policy in POLICIES:
         if policy == "oracle":
             continue
@@ -319,10 +314,7 @@ def plot(family: str, variants: Sequence[VariantResult], path: Path) -> None:
     axis.set_ylabel("throttled % (1e-5 = none)")
     axis.set_title(f"{family}: {len(variants)} variants, each policy")
     axis.legend(loc="upper right", fontsize=7, ncol=2)
-    figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path)
-    plt.close(figure)
+    save_figure(figure, path)
 
 
 def timed_run(

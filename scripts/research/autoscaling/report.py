@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import orjson
@@ -48,16 +49,31 @@ def to_table(results: dict[str, PolicyResult], title: str) -> str:
     return "\n".join(lines)
 
 
-def plot(demand: Demand, outcomes: dict[str, Outcome], path: Path, days: float | None = 7.0) -> None:
-    """Demand and capacity (in shards) over the first `days` days; small PNG (900x400 at dpi 100)."""
+def new_figure(width: float, height: float) -> tuple[Any, Any]:
+    """A figure and its axes on matplotlib's file-only backend (imported here: only plotting needs it)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    return plt.subplots(figsize=(width, height), dpi=100)
+
+
+def save_figure(figure: Any, path: Path) -> None:
+    """Lay out, write the PNG (making its folder) and free the figure."""
+    import matplotlib.pyplot as plt
+
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path)
+    plt.close(figure)
+
+
+def plot(demand: Demand, outcomes: dict[str, Outcome], path: Path, days: float | None = 7.0) -> None:
+    """Demand and capacity (in shards) over the first `days` days; small PNG (900x400 at dpi 100)."""
     end = demand.units.size if days is None else min(demand.units.size, int(days * 1440))
     hours = np.arange(end) / 60.0
-    figure, axis = plt.subplots(figsize=(9, 4), dpi=100)
+    figure, axis = new_figure(9, 4)
     axis.fill_between(hours, demand.units[:end], color="0.8", label="demand", step="post")
     for name, outcome in outcomes.items():
         if name in ("static_peak", "ideal"):
@@ -67,7 +83,4 @@ def plot(demand: Demand, outcomes: dict[str, Outcome], path: Path, days: float |
     axis.set_ylabel("write capacity (shards)")
     axis.set_title(f"{demand.name}: demand and capacity")
     axis.legend(loc="upper right", fontsize=7, ncol=3)
-    figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path)
-    plt.close(figure)
+    save_figure(figure, path)
